@@ -1,0 +1,130 @@
+"""``kinderflow`` command line: migrate, load demo data, create an admin, serve, run workers."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from storage.settings import Settings, get_settings
+
+ROLE_ORDER = ["admin", "officer", "researcher", "lead", "pillar", "applicant"]
+
+
+def _migrate(settings: Settings) -> None:
+    from storage import migrate
+
+    if settings.database_url.startswith("sqlite:///"):
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
+    print("数据库已迁移到最新版本 (database migrated)")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _migrate(get_settings())
+    return 0
+
+
+def cmd_load_demo(args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from workflows.registry.demo import DEMO_PASSWORD, load_demo
+
+    settings = get_settings()
+    if not settings.demo:
+        print("拒绝：演示数据只能在演示模式下加载（KINDERFLOW_DEMO=true）", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    with db.session() as session:
+        report = load_demo(session=session, settings=settings)
+    db.dispose()
+    state = "已创建" if report.created else "已存在，未重复创建"
+    print(f"演示数据{state}：{report.kindergartens} 所幼儿园，{report.alliances} 个联盟")
+    print(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    accounts = sorted(report.accounts, key=lambda a: (ROLE_ORDER.index(a.role.value), a.username))
+    for role in ROLE_ORDER:
+        names = [a for a in accounts if a.role.value == role]
+        if not names:
+            continue
+        if len(names) > 6:
+            print(f"  {role:<10} {names[0].username} … {names[-1].username}（共 {len(names)} 个，例：{names[0].display_name}）")
+        else:
+            for a in names:
+                print(f"  {role:<10} {a.username:<10} {a.display_name}")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from storage.db import Database
+    from workflows.accounts.models import Role
+    from workflows.accounts.service import create_user
+    from workflows.errors import DomainError
+
+    settings = get_settings()
+    password = os.environ.get("KINDERFLOW_ADMIN_PASSWORD") or getpass.getpass("新管理员密码: ")
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            create_user(session=session, settings=settings, username=args.username, password=password,
+                        role=Role.ADMIN, display_name=args.name or "系统管理员")
+    except DomainError as exc:
+        detail = "; ".join(e.message for e in getattr(exc, "errors", [])) or exc.message
+        print(f"未创建：{detail}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    print(f"管理员 {args.username} 已创建")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port, proxy_headers=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from workers.app import app
+
+    app.worker_main(["worker", "--loglevel", get_settings().log_level, *args.celery_args])
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    from workers.app import app
+
+    app.start(["beat", "--loglevel", get_settings().log_level, *args.celery_args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kinderflow", description="幼教联盟文书流转系统")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="迁移数据库到最新版本").set_defaults(func=cmd_migrate)
+    sub.add_parser("load-demo", help="加载演示数据与演示账号（仅演示模式）").set_defaults(func=cmd_load_demo)
+    admin = sub.add_parser("create-admin", help="创建系统管理员账号")
+    admin.add_argument("username")
+    admin.add_argument("--name", default="")
+    admin.set_defaults(func=cmd_create_admin)
+    serve = sub.add_parser("serve", help="启动网页与 API 服务")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    for name, func in (("worker", cmd_worker), ("beat", cmd_beat)):
+        p = sub.add_parser(name, help=f"启动 Celery {name}（完整模式）")
+        p.add_argument("celery_args", nargs=argparse.REMAINDER)
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

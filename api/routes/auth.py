@@ -1,0 +1,37 @@
+"""Sign-in and who am I."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import ClientAddress, CurrentViewer, SessionDep, SettingsDep
+from workflows.accounts import service as accounts
+from workflows.accounts.schemas import MeOut, TokenOut
+from workflows.accounts.tokens import issue_token
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenOut)
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+    address: ClientAddress,
+) -> TokenOut:
+    """OAuth2 password flow: a short-lived bearer token."""
+    user = accounts.authenticate(
+        session=session, settings=settings, username=form.username, password=form.password, address=address
+    )
+    return TokenOut(
+        access_token=issue_token(settings, user_id=user.id, role=user.role.value),
+        expires_in=settings.token_ttl_minutes * 60,
+    )
+
+
+@router.get("/me", response_model=MeOut)
+def me(viewer: CurrentViewer) -> MeOut:
+    return MeOut.of(viewer)

@@ -1,0 +1,232 @@
+"""The object store: one interface over a local folder or an S3/MinIO bucket.
+
+Uploads are streamed through a temporary spool file while hashing, so the whole body is never held
+in memory. Keys are content-addressed (``sha256/ab/cd/<hex>``) or caller-chosen via ``put_at``;
+either way an object is written once and never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from storage.settings import Settings
+
+CHUNK_SIZE = 1 << 20
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+# Control characters (C0, DEL, C1) are refused in keys: they break logs, headers and file names.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    sha256: str
+    size: int
+    filename: str
+    content_type: str
+
+
+class ObjectStoreError(Exception):
+    """Base of every object store error."""
+
+
+class ObjectNotFound(ObjectStoreError):
+    """No object under this key."""
+
+
+class ObjectTooLarge(ObjectStoreError):
+    """The body exceeded the allowed size; nothing was stored."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"object larger than {limit} bytes")
+        self.limit = limit
+
+
+class ObjectConflict(ObjectStoreError):
+    """A different body already exists under a write-once key."""
+
+
+class ObjectStoreUnavailable(ObjectStoreError):
+    """The backend cannot be reached or written to right now."""
+
+
+@dataclass(frozen=True)
+class Spool:
+    """An upload copied to a temporary file, with its hash and size."""
+
+    path: Path
+    file: BinaryIO
+    sha256: str
+    size: int
+
+
+def content_key(sha256_hex: str) -> str:
+    """The content-addressed key for a SHA-256 hex digest: ``sha256/ab/cd/<hex>``."""
+    if not _HEX64.fullmatch(sha256_hex):
+        raise ValueError("expected a lowercase 64-character SHA-256 hex digest")
+    return f"sha256/{sha256_hex[:2]}/{sha256_hex[2:4]}/{sha256_hex}"
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if it is a safe relative key, else raise ValueError."""
+    if not key or key.startswith("/") or "\\" in key or _CONTROL.search(key):
+        raise ValueError(f"invalid object key: {key!r}")
+    # Dot-leading segments cover "..", "." and the local backend's own ".tmp" spool folder.
+    if any(not part or part.startswith(".") for part in key.split("/")):
+        raise ValueError(f"invalid object key: {key!r}")
+    # The local backend keeps metadata in "<path>.meta.json"; a key must never collide with one.
+    if key.endswith(".meta.json"):
+        raise ValueError(f"invalid object key: {key!r}")
+    return key
+
+
+class ObjectStore(ABC):
+    """Write-once object storage; see LocalStore and S3Store."""
+
+    mode: str
+
+    def put(
+        self, stream: BinaryIO, *, filename: str, content_type: str, max_size: int | None = None
+    ) -> StoredObject:
+        """Store a body under its content address; an identical body is not written twice."""
+        with self._spool(stream, max_size) as spool:
+            return self._write_once(content_key(spool.sha256), spool, filename, content_type)
+
+    def put_at(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        filename: str,
+        content_type: str,
+        max_size: int | None = None,
+    ) -> StoredObject:
+        """Store a body under a caller-chosen key, once; a different body there raises ObjectConflict."""
+        validate_key(key)
+        with self._spool(stream, max_size) as spool:
+            return self._write_once(key, spool, filename, content_type)
+
+    @abstractmethod
+    def stat(self, key: str) -> StoredObject:
+        """Metadata of the object under ``key``; raises ObjectNotFound."""
+
+    @abstractmethod
+    def open(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """A streaming, readable file-like for the object; raises ObjectNotFound."""
+
+    def iter_chunks(self, key: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """Yield the object's bytes in chunks of at most ``chunk_size``."""
+        with self.open(key) as body:
+            while chunk := body.read(chunk_size):
+                yield chunk
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """True if an object is stored under ``key``."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object (orphan sweep only); a missing key is not an error."""
+
+    @abstractmethod
+    def list_keys(self, prefix: str = "") -> Iterator[str]:
+        """Yield the keys that start with ``prefix``."""
+
+    @abstractmethod
+    def presigned_url(
+        self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)
+    ) -> str | None:
+        """A time-limited direct download URL, or None when the backend cannot offer one."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Health probe; raises ObjectStoreUnavailable."""
+
+    @abstractmethod
+    def _write_new(self, key: str, spool: Spool, obj: StoredObject) -> bool:
+        """Write the spooled body under ``key``; False if another writer got there first."""
+
+    def _spool_dir(self) -> Path | None:
+        """Where upload spool files go (None: the system temp folder)."""
+        return None
+
+    def _write_once(self, key: str, spool: Spool, filename: str, content_type: str) -> StoredObject:
+        obj = StoredObject(
+            key=key, sha256=spool.sha256, size=spool.size, filename=filename, content_type=content_type
+        )
+        existing = self._stat_or_none(key)
+        if existing is None:
+            if self._write_new(key, spool, obj):
+                return obj
+            existing = self.stat(key)
+        if existing.sha256 != spool.sha256:
+            raise ObjectConflict(f"{key} already holds different content")
+        return existing
+
+    def _stat_or_none(self, key: str) -> StoredObject | None:
+        try:
+            return self.stat(key)
+        except ObjectNotFound:
+            return None
+
+    @contextlib.contextmanager
+    def _spool(self, stream: BinaryIO, max_size: int | None) -> Iterator[Spool]:
+        """Copy ``stream`` to a temp file chunk by chunk, hashing; the temp file is always removed."""
+        spool_dir = self._spool_dir()
+        try:
+            if spool_dir is not None:
+                spool_dir.mkdir(parents=True, exist_ok=True)
+            tmp = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="upload-", delete=False)  # noqa: SIM115
+        except OSError as exc:
+            raise ObjectStoreUnavailable(f"cannot create a spool file: {exc}") from exc
+        path = Path(tmp.name)
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with tmp:
+                while chunk := stream.read(CHUNK_SIZE):
+                    size += len(chunk)
+                    # Stop reading as soon as the limit is passed: the rest may be gigabytes.
+                    if max_size is not None and size > max_size:
+                        raise ObjectTooLarge(max_size)
+                    digest.update(chunk)
+                    tmp.write(chunk)
+            with path.open("rb") as file:
+                yield Spool(path=path, file=file, sha256=digest.hexdigest(), size=size)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+
+def build_object_store(settings: Settings) -> ObjectStore:
+    """The store named by ``settings.object_store``: ``s3://bucket`` or a folder path."""
+    target = settings.object_store
+    if target.startswith("s3://"):
+        # Imported here: the backends import this module for the interface and errors.
+        from storage.s3 import S3Store
+
+        bucket = target.removeprefix("s3://").rstrip("/")
+        if not bucket or "/" in bucket:
+            raise ValueError(f"object_store must be s3://<bucket>, got {target!r}")
+        return S3Store(
+            bucket=bucket,
+            endpoint=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+    from storage.localstore import LocalStore
+
+    return LocalStore(Path(target))

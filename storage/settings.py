@@ -1,0 +1,93 @@
+"""All configuration, read once from ``KINDERFLOW_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "please-change", "kinderflow", "dev"}
+
+
+class Settings(BaseSettings):
+    """Kinderflow settings. Embedded mode is the default: SQLite, a local folder, tasks in-process."""
+
+    model_config = SettingsConfigDict(env_prefix="KINDERFLOW_", env_file=None, extra="ignore")
+
+    # Where local state lives in embedded mode (SQLite file, objects, generated demo secret).
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    # A folder path, or s3://bucket for S3/MinIO.
+    object_store: str = ""
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
+    s3_secure: bool = True
+    s3_region: str = "us-east-1"
+    # Empty: tasks run in-process after commit. Otherwise a Celery broker, e.g. redis://redis:6379/0.
+    broker_url: str = ""
+    secret_key: SecretStr = SecretStr("")
+    # Demo installs may run without a configured secret (one is generated under var_dir).
+    demo: bool = False
+    token_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    token_issuer: str = "kinderflow"
+    token_audience: str = "kinderflow-api"
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    max_media_bytes: int = Field(default=512 * 1024 * 1024, ge=1)
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_failure_window_minutes: int = 15
+    base_url: str = "http://127.0.0.1:8000"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @model_validator(mode="after")
+    def _defaults_and_secret(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.var_dir / 'kinderflow.db').as_posix()}"
+        if not self.object_store:
+            self.object_store = (self.var_dir / "objects").as_posix()
+        secret = self.secret_key.get_secret_value()
+        if secret.strip().lower() in PLACEHOLDER_SECRETS:
+            if not self.demo:
+                raise ValueError(
+                    "KINDERFLOW_SECRET_KEY is required and must not be a placeholder "
+                    "(set KINDERFLOW_DEMO=true only for a demo install)"
+                )
+            self.secret_key = SecretStr(_demo_secret(self.var_dir))
+        elif len(secret) < 32 and not self.demo:
+            raise ValueError("KINDERFLOW_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when tasks run in-process (no broker configured)."""
+        return not self.broker_url
+
+    @property
+    def mode(self) -> str:
+        return "embedded" if self.embedded else "full"
+
+
+def _demo_secret(var_dir: Path) -> str:
+    """A random secret kept under var/ so demo tokens survive a restart; never committed."""
+    path = var_dir / "demo-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,254 @@
+"""The embedded runner and the outbox relay, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.objects import build_object_store
+from storage.runtime import Runtime
+from storage.settings import Settings
+from workers.app import make_celery
+from workers.inline import InlineRunner
+from workers.registry import task
+from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending
+from workers.runtime import get_runtime, set_runtime
+from workers.tasks import TOPIC_HANDLERS
+from workflows.outbox import OutboxMessage, record, set_publisher
+
+RECORD = "tests.workers.record_call"
+RECORD_OTHER = "tests.workers.record_other"
+BOOM = "tests.workers.boom"
+CALLS: list[tuple[str, str]] = []
+
+
+@task(name=RECORD)
+def record_call(token: str) -> None:
+    """Test task: remember that it ran with ``token``."""
+    CALLS.append((RECORD, token))
+
+
+@task(name=RECORD_OTHER)
+def record_other(token: str) -> None:
+    """Test task: a second handler, to tell fan-out targets apart."""
+    CALLS.append((RECORD_OTHER, token))
+
+
+@task(name=BOOM)
+def boom(token: str) -> None:
+    """Test task: always fails."""
+    raise ValueError(f"boom {token}")
+
+
+@pytest.fixture(autouse=True)
+def _isolated() -> Iterator[None]:
+    CALLS.clear()
+    set_publisher(None)
+    yield
+    set_publisher(None)
+    set_runtime(None)
+    CALLS.clear()
+
+
+@pytest.fixture
+def runtime(db: Database, tmp_path: Path) -> Runtime:
+    settings = Settings(demo=True, var_dir=tmp_path, database_url=db.url, broker_url="")
+    return Runtime(settings=settings, db=db, objects=build_object_store(settings))
+
+
+@pytest.fixture
+def runner(runtime: Runtime) -> Iterator[InlineRunner]:
+    runner = InlineRunner(runtime)
+    yield runner
+    set_publisher(None)
+    runner.close(timeout=10)
+
+
+def outbox_rows(db: Database) -> list[OutboxMessage]:
+    with db.session() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def commit_record(db: Database, topic: str, **payload: Any) -> None:
+    with db.session() as session:
+        record(session, topic, **payload)
+
+
+# The runner
+
+
+def test_runner_runs_ping_and_tasks_see_its_runtime(runner: InlineRunner, runtime: Runtime) -> None:
+    future = runner.submit("kinderflow.ping", token="a")
+    assert future.result(timeout=10) == "pong:a"
+    assert runner.drain(10)
+    assert runner.failures == []
+    assert get_runtime() is runtime
+
+
+def test_failing_task_is_recorded_and_the_runner_keeps_going(runner: InlineRunner) -> None:
+    failed = runner.submit(BOOM, token="1")
+    after = runner.submit("kinderflow.ping", token="after")
+    assert after.result(timeout=10) == "pong:after"
+    assert isinstance(failed.exception(timeout=10), ValueError)
+    assert [(f.name, f.kwargs, str(f.error)) for f in runner.failures] == [(BOOM, {"token": "1"}, "boom 1")]
+    assert runner.submit(RECORD, token="still alive").result(timeout=10) is None
+    assert CALLS == [(RECORD, "still alive")]
+
+
+def test_submit_refuses_unknown_tasks_and_non_json_arguments(runner: InlineRunner) -> None:
+    with pytest.raises(LookupError, match="no.such.task"):
+        runner.submit("no.such.task")
+    with pytest.raises(TypeError):
+        runner.submit(RECORD, token=object())
+    assert runner.drain(10)
+    assert CALLS == []
+
+
+def test_drain_waits_for_tasks_queued_by_tasks(runner: InlineRunner) -> None:
+    def chain() -> None:
+        time.sleep(0.2)
+        runner.submit(RECORD, token="queued by a task")
+
+    runner.defer("chain", chain)
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "queued by a task")]
+
+
+# The outbox relay, embedded mode
+
+
+def test_committed_outbox_row_runs_exactly_once(db: Database, runtime: Runtime, runner: InlineRunner) -> None:
+    install_publisher(runtime, runner)
+    commit_record(db, RECORD, token="x")
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "x")]
+    [row] = outbox_rows(db)
+    assert row.published_at is not None
+    assert (row.attempts, row.last_error) == (1, "")
+    # Another relay run, and another commit with no outbox row, send nothing again.
+    assert publish_pending(runtime, inline_send(runner)) == 0
+    with db.session() as session:
+        session.add(OutboxMessage(topic="other.bookkeeping", payload={}, published_at=row.published_at))
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "x")]
+
+
+def test_topic_handlers_fan_out(
+    db: Database, runtime: Runtime, runner: InlineRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(TOPIC_HANDLERS, "tests.something_happened", [RECORD, RECORD_OTHER])
+    install_publisher(runtime, runner)
+    commit_record(db, "tests.something_happened", token="t")
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "t"), (RECORD_OTHER, "t")]
+    assert outbox_rows(db)[0].published_at is not None
+
+
+def test_rolled_back_transaction_publishes_nothing(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    install_publisher(runtime, runner)
+    with pytest.raises(RuntimeError, match="abandon"), db.session() as session:
+        record(session, RECORD, token="never")
+        session.flush()
+        raise RuntimeError("abandon the request")
+    assert runner.drain(10)
+    assert CALLS == []
+    assert outbox_rows(db) == []
+
+
+def test_row_left_unpublished_is_published_by_a_later_run(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    # No publisher at commit time: the process stopped between commit and publish.
+    commit_record(db, RECORD, token="late")
+    assert runner.drain(10)
+    assert CALLS == []
+    assert outbox_rows(db)[0].published_at is None
+
+    assert publish_pending(runtime, inline_send(runner)) == 1
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "late")]
+    assert outbox_rows(db)[0].published_at is not None
+
+
+def test_installing_the_publisher_relays_rows_left_by_a_previous_run(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    commit_record(db, RECORD, token="from before the restart")
+    install_publisher(runtime, runner)
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "from before the restart")]
+
+
+def test_failed_send_leaves_the_row_for_the_next_run(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    commit_record(db, RECORD, token="first")
+    commit_record(db, RECORD, token="second")
+
+    def broker_down(name: str, payload: dict[str, Any]) -> None:
+        raise ConnectionError("broker down")
+
+    assert publish_pending(runtime, broker_down) == 0
+    first, second = outbox_rows(db)
+    assert first.published_at is None
+    assert first.attempts == 1
+    assert "broker down" in first.last_error
+    # The batch stops at the first failure: the broker is most likely down for the others too.
+    assert (second.published_at, second.attempts) == (None, 0)
+
+    assert publish_pending(runtime, inline_send(runner)) == 2
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "first"), (RECORD, "second")]
+    first, second = outbox_rows(db)
+    assert (first.attempts, first.last_error, second.attempts) == (2, "", 1)
+    assert first.published_at is not None
+
+
+def test_unknown_topic_is_marked_published_with_no_handler(db: Database, runtime: Runtime) -> None:
+    commit_record(db, "nobody.listens", value=1)
+    sent: list[str] = []
+    assert publish_pending(runtime, lambda name, payload: sent.append(name)) == 0
+    assert sent == []
+    [row] = outbox_rows(db)
+    assert row.published_at is not None
+    assert row.last_error == NO_HANDLER
+
+
+def test_topic_mapped_to_an_unregistered_task_stays_unpublished(
+    db: Database, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(TOPIC_HANDLERS, "tests.misconfigured", ["kinderflow.no_such_task"])
+    commit_record(db, "tests.misconfigured", value=1)
+    assert publish_pending(runtime, lambda name, payload: None) == 0
+    [row] = outbox_rows(db)
+    assert row.published_at is None
+    assert "kinderflow.no_such_task" in row.last_error
+
+
+# The outbox relay, full mode, with the broker unreachable
+
+
+def test_relay_failure_never_reaches_the_committing_code(
+    db: Database, runtime: Runtime, tmp_path: Path
+) -> None:
+    # Nothing listens on port 1: every publish to this broker fails.
+    unreachable = make_celery(Settings(demo=True, var_dir=tmp_path, broker_url="redis://127.0.0.1:1/0"))
+    unreachable.conf.broker_connection_timeout = 1
+    try:
+        install_publisher(runtime, unreachable)
+        commit_record(db, "kinderflow.ping", token="y")  # must not raise
+    finally:
+        set_publisher(None)
+        unreachable.close()
+    [row] = outbox_rows(db)
+    assert row.published_at is None
+    assert row.attempts == 1
+    assert row.last_error

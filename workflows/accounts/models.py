@@ -1,0 +1,66 @@
+"""Accounts: users bound to a kindergarten or to a bureau section, and failed-login records."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.db import Base, UUIDPrimaryKey, utcnow
+from workflows.registry.models import Kindergarten, Section, _enum
+
+
+class Role(enum.StrEnum):
+    APPLICANT = "applicant"
+    LEAD = "lead"
+    PILLAR = "pillar"
+    OFFICER = "officer"
+    RESEARCHER = "researcher"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.APPLICANT: "民办园",
+    Role.LEAD: "龙头园",
+    Role.PILLAR: "乡镇中心园",
+    Role.OFFICER: "成幼科",
+    Role.RESEARCHER: "教研室",
+    Role.ADMIN: "系统管理员",
+}
+KINDERGARTEN_ROLES = frozenset({Role.APPLICANT, Role.LEAD, Role.PILLAR})
+BUREAU_ROLES = frozenset({Role.OFFICER, Role.RESEARCHER, Role.ADMIN})
+
+
+class User(UUIDPrimaryKey, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    kindergarten_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("kindergartens.id", ondelete="RESTRICT"), index=True
+    )
+    section_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sections.id", ondelete="RESTRICT"))
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    kindergarten: Mapped[Kindergarten | None] = relationship()
+    section: Mapped[Section | None] = relationship()
+
+
+class LoginFailure(Base):
+    """One failed login, kept for the throttling window; shared by every API process."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"), Index("ix_login_failures_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,302 @@
+"""The arrangement table (附件1 联盟安排表): export the registry to .xlsx and import it back.
+
+The import checks the whole workbook first (``arrangement_rules``) and writes nothing unless every
+row holds; then it upserts alliances and kindergartens by code and moves memberships, keeping the
+ended ones as history.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+import zipfile
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from workflows import audit
+from workflows.registry.arrangement_rules import (
+    ACTIVE_LABELS,
+    ALLIANCE_HEADERS,
+    ALLIANCE_SHEET,
+    ARRANGEMENT_HEADERS,
+    ARRANGEMENT_SHEET,
+    MAX_FILE_BYTES,
+    KindergartenRow,
+    Registered,
+    parse_arrangement,
+)
+from workflows.registry.models import (
+    CATEGORY_LABELS,
+    RATING_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    Alliance,
+    AllianceRole,
+    Kindergarten,
+    Membership,
+)
+
+TITLE = "附件1 联盟安排表"
+# Fixed stamps make two exports of one registry byte-identical (1980-01-01 is the zip epoch).
+FIXED_PROPERTIES_TIME = datetime(2000, 1, 1)
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ROLE_ORDER = {AllianceRole.LEAD: 0, AllianceRole.PILLAR: 1, AllianceRole.MEMBER: 2}
+# The district's calendar day, whatever zone the server runs in.
+DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
+KINDERGARTEN_FIELDS = (
+    "name", "credit_code", "category", "rating", "status", "town",
+    "address", "head_name", "head_phone", "contact_name", "contact_phone",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    alliances_created: int = 0
+    alliances_updated: int = 0
+    kindergartens_created: int = 0
+    kindergartens_updated: int = 0
+    memberships_started: int = 0
+    memberships_ended: int = 0
+    # Kindergartens whose record and place were already as the sheet says.
+    unchanged: int = 0
+    # Registry kindergartens the sheet does not list; they are left as they are.
+    not_in_sheet: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (
+                self.alliances_created,
+                self.alliances_updated,
+                self.kindergartens_created,
+                self.kindergartens_updated,
+                self.memberships_started,
+                self.memberships_ended,
+            )
+        )
+
+
+def _load_registry(session: Session) -> tuple[dict[str, Alliance], dict[str, Kindergarten]]:
+    alliances = session.scalars(select(Alliance).options(selectinload(Alliance.memberships))).all()
+    kindergartens = session.scalars(
+        select(Kindergarten).options(selectinload(Kindergarten.memberships).selectinload(Membership.alliance))
+    ).all()
+    return {a.code: a for a in alliances}, {k.code: k for k in kindergartens}
+
+
+def _place(kindergarten: Kindergarten) -> tuple[str, AllianceRole] | None:
+    current = kindergarten.current_membership
+    return (current.alliance.code, current.role) if current else None
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _write_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[list[Any]]) -> None:
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [_display_width(h) for h in headers]
+    for values in rows:
+        sheet.append(values)
+        for cell, value in zip(sheet[sheet.max_row], values, strict=True):
+            # Text format keeps credit codes and phone numbers as typed (leading zeros) on edit too.
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            elif not isinstance(value, int):
+                cell.number_format = "@"
+        for index, value in enumerate(values):
+            text = value.isoformat() if isinstance(value, date) else str(value or "")
+            widths[index] = max(widths[index], _display_width(text))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 4, 60)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(sheet.max_row, 1)}"
+
+
+def _arrangement_rows(kindergartens: list[Kindergarten]) -> list[list[Any]]:
+    def order(k: Kindergarten) -> tuple[int, str, int, str]:
+        current = k.current_membership
+        if current is None:
+            return (1, "", 0, k.code)
+        return (0, current.alliance.code, ROLE_ORDER[current.role], k.code)
+
+    rows: list[list[Any]] = []
+    for number, k in enumerate(sorted(kindergartens, key=order), start=1):
+        m = k.current_membership
+        texts = [
+            k.code, k.name, k.credit_code, CATEGORY_LABELS[k.category], RATING_LABELS[k.rating],
+            STATUS_LABELS[k.status], k.town, k.address, k.head_name, k.head_phone, k.contact_name,
+            k.contact_phone, m.alliance.code if m else None, ROLE_LABELS[m.role] if m else None,
+        ]  # fmt: skip
+        rows.append([number, *(t or None for t in texts), m.started_on if m else None])
+    return rows
+
+
+def _stable_zip(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=FIXED_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 3
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(entry))
+    return out.getvalue()
+
+
+def export_arrangement(session: Session) -> bytes:
+    """The registry as the arrangement table; the same registry always gives the same bytes."""
+    alliances, kindergartens = _load_registry(session)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
+    sheet.title = ARRANGEMENT_SHEET
+    _write_sheet(sheet, ARRANGEMENT_HEADERS, _arrangement_rows(list(kindergartens.values())))
+    alliance_rows: list[list[Any]] = [
+        [a.code, a.name, ACTIVE_LABELS[a.active]] for a in sorted(alliances.values(), key=lambda a: a.code)
+    ]
+    _write_sheet(workbook.create_sheet(ALLIANCE_SHEET), ALLIANCE_HEADERS, alliance_rows)
+    props = workbook.properties
+    props.title, props.subject, props.creator = TITLE, "1+1+N 幼教联盟安排", "Kinderflow"
+    props.created = props.modified = FIXED_PROPERTIES_TIME
+    buffer = io.BytesIO()
+    # ExcelWriter rather than Workbook.save, which would stamp "modified" with the current time.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).write_data()
+    return _stable_zip(buffer.getvalue())
+
+
+# --- import -------------------------------------------------------------------------------------
+
+
+def _read_bytes(data: BinaryIO | bytes) -> bytes:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    # One byte past the limit is enough to know the file is too large.
+    return data.read(MAX_FILE_BYTES + 1)
+
+
+def _update(target: object, values: dict[str, Any]) -> bool:
+    changed = {key: value for key, value in values.items() if getattr(target, key) != value}
+    for key, value in changed.items():
+        setattr(target, key, value)
+    return bool(changed)
+
+
+def _kindergarten_values(row: KindergartenRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in KINDERGARTEN_FIELDS}
+
+
+def import_arrangement(
+    session: Session, data: BinaryIO | bytes, *, actor: audit.Actor, today: date | None = None
+) -> ImportReport:
+    """Check the whole arrangement table, then apply it in the caller's transaction."""
+    today = today or datetime.now(DISTRICT_ZONE).date()
+    alliances, kindergartens = _load_registry(session)
+    registered = {}
+    for code, k in kindergartens.items():
+        place = _place(k)
+        registered[code] = Registered(code, k.name, k.credit_code, *(place if place else (None, None)))
+    sheet = parse_arrangement(
+        _read_bytes(data), registered=registered, alliance_names={c: a.name for c, a in alliances.items()}
+    )
+    counts = dict.fromkeys(
+        ("alliances_created", "alliances_updated", "kindergartens_created", "kindergartens_updated"), 0
+    )
+    # No query may flush half-applied rows: the unique indexes only hold between the steps below.
+    with session.no_autoflush:
+        # Renamed rows first take a placeholder, so two rows can swap names without a unique clash.
+        renamed = False
+        for arow in sheet.alliances:
+            if arow.code in alliances and alliances[arow.code].name != arow.name:
+                alliances[arow.code].name, renamed = f"#{alliances[arow.code].id.hex}", True
+        for krow in sheet.kindergartens:
+            held = kindergartens.get(krow.code)
+            if held is not None and (held.name, held.credit_code) != (krow.name, krow.credit_code):
+                held.name, held.credit_code, renamed = f"#{held.id.hex}", None, True
+        if renamed:
+            session.flush()
+
+        for arow in sheet.alliances:
+            alliance = alliances.get(arow.code)
+            if alliance is None:
+                alliances[arow.code] = Alliance(code=arow.code, name=arow.name, active=arow.active)
+                session.add(alliances[arow.code])
+                counts["alliances_created"] += 1
+            elif _update(alliance, {"name": arow.name, "active": arow.active}):
+                counts["alliances_updated"] += 1
+
+        touched: set[str] = set()
+        for krow in sheet.kindergartens:
+            kindergarten = kindergartens.get(krow.code)
+            if kindergarten is None:
+                kindergartens[krow.code] = Kindergarten(code=krow.code, **_kindergarten_values(krow))
+                session.add(kindergartens[krow.code])
+                counts["kindergartens_created"] += 1
+                touched.add(krow.code)
+            elif _update(kindergarten, _kindergarten_values(krow)):
+                counts["kindergartens_updated"] += 1
+                touched.add(krow.code)
+        session.flush()
+
+        moves = [
+            row
+            for row in sheet.kindergartens
+            if _place(kindergartens[row.code])
+            != ((row.alliance_code, row.role) if row.alliance_code and row.role else None)
+        ]
+        ended = 0
+        for row in moves:
+            current = kindergartens[row.code].current_membership
+            if current is not None:
+                current.ended_on = today
+                ended += 1
+        # Old places are closed before new ones open: one current lead, pillar and alliance each.
+        session.flush()
+        started = 0
+        for row in moves:
+            if row.alliance_code and row.role:
+                session.add(
+                    Membership(
+                        alliance=alliances[row.alliance_code],
+                        kindergarten=kindergartens[row.code],
+                        role=row.role,
+                        started_on=row.joined_on or today,
+                    )
+                )
+                started += 1
+        session.flush()
+
+    in_sheet = {row.code for row in sheet.kindergartens}
+    report = ImportReport(
+        **counts,
+        memberships_started=started,
+        memberships_ended=ended,
+        unchanged=len(in_sheet - touched - {row.code for row in moves}),
+        not_in_sheet=tuple(sorted(set(kindergartens) - in_sheet)),
+    )
+    data_counts = {k: v for k, v in asdict(report).items() if k != "not_in_sheet"}
+    audit.append(
+        session,
+        entity_type="registry",
+        entity_id="arrangement",
+        event="arrangement_imported",
+        actor=actor,
+        data={**data_counts, "not_in_sheet": len(report.not_in_sheet)},
+    )
+    return report

@@ -1,0 +1,136 @@
+"""Reading the registry: kindergartens, alliances, teachers, with object-level visibility."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from workflows.access import Viewer, ensure_visible
+from workflows.errors import NotFound
+from workflows.registry.models import (
+    RESEARCH_HEAD_POST,
+    Alliance,
+    AllianceRole,
+    Category,
+    Kindergarten,
+    Membership,
+    Teacher,
+)
+
+
+@dataclass(frozen=True)
+class KindergartenView:
+    """A kindergarten as one viewer may see it: ``private`` says whether contacts may be shown."""
+
+    kindergarten: Kindergarten
+    membership: Membership | None
+    private: bool
+
+
+def _view(viewer: Viewer, kindergarten: Kindergarten) -> KindergartenView:
+    membership = kindergarten.current_membership
+    alliance_id = membership.alliance_id if membership else None
+    return KindergartenView(kindergarten, membership, viewer.may_see_kindergarten_private(kindergarten.id, alliance_id))
+
+
+def list_kindergartens(
+    *,
+    session: Session,
+    viewer: Viewer,
+    category: Category | None = None,
+    town: str | None = None,
+    alliance_id: uuid.UUID | None = None,
+    query: str | None = None,
+) -> list[KindergartenView]:
+    """Every kindergarten's public registry entry; contacts only where the viewer may see them."""
+    stmt = select(Kindergarten).options(selectinload(Kindergarten.memberships)).order_by(Kindergarten.code)
+    if category is not None:
+        stmt = stmt.where(Kindergarten.category == category)
+    if town:
+        stmt = stmt.where(Kindergarten.town == town)
+    if query:
+        stmt = stmt.where(Kindergarten.name.contains(query))
+    if alliance_id is not None:
+        stmt = stmt.join(Membership).where(Membership.alliance_id == alliance_id, Membership.ended_on.is_(None))
+    return [_view(viewer, k) for k in session.scalars(stmt).unique()]
+
+
+def get_kindergarten(*, session: Session, viewer: Viewer, kindergarten_id: uuid.UUID) -> KindergartenView:
+    """One kindergarten; its public entry is visible to every signed-in user."""
+    kindergarten = session.get(Kindergarten, kindergarten_id)
+    if kindergarten is None:
+        raise NotFound("幼儿园不存在")
+    return _view(viewer, kindergarten)
+
+
+def list_teachers(*, session: Session, viewer: Viewer, kindergarten_id: uuid.UUID) -> list[Teacher]:
+    """A kindergarten's teachers: personal data, so only for those who may see its contacts."""
+    view = get_kindergarten(session=session, viewer=viewer, kindergarten_id=kindergarten_id)
+    ensure_visible(view.private)
+    return list(view.kindergarten.teachers)
+
+
+def list_alliances(*, session: Session) -> list[Alliance]:
+    """Every alliance with its lead, pillar and members (public registry information)."""
+    stmt = (
+        select(Alliance)
+        .options(selectinload(Alliance.memberships).selectinload(Membership.kindergarten))
+        .order_by(Alliance.code)
+    )
+    return list(session.scalars(stmt))
+
+
+def get_alliance(*, session: Session, alliance_id: uuid.UUID) -> Alliance:
+    """One alliance; NotFound when there is none."""
+    alliance = session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise NotFound("联盟不存在")
+    return alliance
+
+
+@dataclass(frozen=True)
+class ResearchGroup:
+    """教研组: the lead's 业务园长 leads; the other kindergartens' 业务园长 are members."""
+
+    leader: Teacher | None
+    members: list[Teacher]
+
+
+def research_group(*, session: Session, alliance: Alliance) -> ResearchGroup:
+    """Derive the alliance's teaching-research group from its kindergartens' staff posts."""
+    kindergarten_ids = [m.kindergarten_id for m in alliance.current_memberships]
+    roles = {m.kindergarten_id: m.role for m in alliance.current_memberships}
+    heads = session.scalars(
+        select(Teacher)
+        .where(Teacher.kindergarten_id.in_(kindergarten_ids), Teacher.post == RESEARCH_HEAD_POST, Teacher.active)
+        .order_by(Teacher.code)
+    ).all()
+    leader = next((t for t in heads if roles.get(t.kindergarten_id) == AllianceRole.LEAD), None)
+    return ResearchGroup(leader=leader, members=[t for t in heads if t is not leader])
+
+
+def alliance_research_group(*, session: Session, viewer: Viewer, alliance: Alliance) -> ResearchGroup | None:
+    """The research group names people: shown to the bureau and the alliance's own kindergartens."""
+    if not viewer.may_see_alliance_private(alliance.id):
+        return None
+    return research_group(session=session, alliance=alliance)
+
+
+def suggest_alliance_for_town(*, session: Session, town: str) -> Alliance | None:
+    """The alliance whose lead or pillar serves the same town or street, if any."""
+    stmt = (
+        select(Alliance)
+        .join(Membership)
+        .join(Kindergarten)
+        .where(
+            Alliance.active,
+            Membership.ended_on.is_(None),
+            Membership.role.in_([AllianceRole.PILLAR, AllianceRole.LEAD]),
+            Kindergarten.town == town,
+        )
+        .order_by(Membership.role.desc(), Alliance.code)
+    )
+    return session.scalars(stmt).first()
