@@ -48,7 +48,9 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
         if not names:
             continue
         if len(names) > 6:
-            print(f"  {role:<10} {names[0].username} … {names[-1].username}（共 {len(names)} 个，例：{names[0].display_name}）")
+            print(
+                f"  {role:<10} {names[0].username} … {names[-1].username}（共 {len(names)} 个，例：{names[0].display_name}）"
+            )
         else:
             for a in names:
                 print(f"  {role:<10} {a.username:<10} {a.display_name}")
@@ -66,8 +68,14 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     try:
         with db.session() as session:
-            create_user(session=session, settings=settings, username=args.username, password=password,
-                        role=Role.ADMIN, display_name=args.name or "系统管理员")
+            create_user(
+                session=session,
+                settings=settings,
+                username=args.username,
+                password=password,
+                role=Role.ADMIN,
+                display_name=args.name or "系统管理员",
+            )
     except DomainError as exc:
         detail = "; ".join(e.message for e in getattr(exc, "errors", [])) or exc.message
         print(f"未创建：{detail}", file=sys.stderr)

@@ -90,8 +90,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         items = [
-            {"field": _field_name(tuple(e.get("loc", ()))), "code": e.get("type", "invalid"),
-             "message": _validation_message(e)}
+            {
+                "field": _field_name(tuple(e.get("loc", ()))),
+                "code": e.get("type", "invalid"),
+                "message": _validation_message(e),
+            }
             for e in exc.errors()
         ]
         summary = "；".join(f"{i['field']}：{i['message']}" for i in items[:5])
@@ -102,8 +105,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc.detail, dict):
             body = exc.detail
         else:
-            body = error_body(HTTP_CODES.get(exc.status_code, "http_error"),
-                              HTTP_MESSAGES.get(exc.status_code, str(exc.detail)))
+            body = error_body(
+                HTTP_CODES.get(exc.status_code, "http_error"), HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+            )
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(ObjectTooLarge)
@@ -113,8 +117,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ObjectStoreUnavailable)
     async def _store_down(_: Request, exc: ObjectStoreUnavailable) -> JSONResponse:
         log.warning("object store unavailable: %s", exc)
-        return JSONResponse(error_body("object_store_unavailable", "文件存储服务暂时不可用，请稍后重试"),
-                            status_code=503, headers={"Retry-After": "30"})
+        return JSONResponse(
+            error_body("object_store_unavailable", "文件存储服务暂时不可用，请稍后重试"),
+            status_code=503,
+            headers={"Retry-After": "30"},
+        )
 
     @app.exception_handler(ObjectNotFound)
     async def _object_missing(_: Request, exc: ObjectNotFound) -> JSONResponse:
@@ -126,7 +133,19 @@ def _too_large_message(limit: int) -> str:
     return f"文件过大：不能超过 {limit / 1024 / 1024:.0f} MB"
 
 
-HTTP_CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              413: "payload_too_large", 429: "too_many_attempts"}
-HTTP_MESSAGES = {401: "请先登录", 403: "无权执行此操作", 404: "未找到该记录，或您无权查看",
-                 405: "不支持的请求方式", 413: "请求内容过大", 429: "请求过于频繁，请稍后再试"}
+HTTP_CODES = {
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "too_many_attempts",
+}
+HTTP_MESSAGES = {
+    401: "请先登录",
+    403: "无权执行此操作",
+    404: "未找到该记录，或您无权查看",
+    405: "不支持的请求方式",
+    413: "请求内容过大",
+    429: "请求过于频繁，请稍后再试",
+}

@@ -62,9 +62,15 @@ async def _refuse(send: Send, limit: int) -> None:
         {"code": "payload_too_large", "message": f"上传内容过大：不能超过 {limit / 1024 / 1024:.0f} MB"},
         ensure_ascii=False,
     ).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import auth, health, registry
+from api.routes import applications, auth, files, health, notifications, registry
 from storage.runtime import Runtime, build_runtime
 from storage.settings import Settings, get_settings
 
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodySizeLimit, limit_for=lambda path: upload_limit(runtime.settings, path))
 
     api = APIRouter(prefix="/api")
-    for module in (health, auth, registry):
+    for module in (health, auth, registry, applications, files, notifications):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -85,9 +85,7 @@ class LocalStore(ObjectStore):
                 if key.startswith(prefix):
                     yield key
 
-    def presigned_url(
-        self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)
-    ) -> str | None:
+    def presigned_url(self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
         """None: files on a local folder are served through the API."""
         return None
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from storage.settings import Settings
@@ -71,6 +72,12 @@ class Spool:
     size: int
 
 
+def content_disposition(filename: str) -> str:
+    """An attachment header with an ASCII fallback and the UTF-8 name per RFC 5987/6266."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def content_key(sha256_hex: str) -> str:
     """The content-addressed key for a SHA-256 hex digest: ``sha256/ab/cd/<hex>``."""
     if not _HEX64.fullmatch(sha256_hex):
@@ -96,9 +103,7 @@ class ObjectStore(ABC):
 
     mode: str
 
-    def put(
-        self, stream: BinaryIO, *, filename: str, content_type: str, max_size: int | None = None
-    ) -> StoredObject:
+    def put(self, stream: BinaryIO, *, filename: str, content_type: str, max_size: int | None = None) -> StoredObject:
         """Store a body under its content address; an identical body is not written twice."""
         with self._spool(stream, max_size) as spool:
             return self._write_once(content_key(spool.sha256), spool, filename, content_type)
@@ -144,9 +149,7 @@ class ObjectStore(ABC):
         """Yield the keys that start with ``prefix``."""
 
     @abstractmethod
-    def presigned_url(
-        self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)
-    ) -> str | None:
+    def presigned_url(self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
         """A time-limited direct download URL, or None when the backend cannot offer one."""
 
     @abstractmethod
@@ -162,9 +165,7 @@ class ObjectStore(ABC):
         return None
 
     def _write_once(self, key: str, spool: Spool, filename: str, content_type: str) -> StoredObject:
-        obj = StoredObject(
-            key=key, sha256=spool.sha256, size=spool.size, filename=filename, content_type=content_type
-        )
+        obj = StoredObject(key=key, sha256=spool.sha256, size=spool.size, filename=filename, content_type=content_type)
         existing = self._stat_or_none(key)
         if existing is None:
             if self._write_new(key, spool, obj):

@@ -22,6 +22,7 @@ from storage.objects import (
     ObjectStoreUnavailable,
     Spool,
     StoredObject,
+    content_disposition,
     validate_key,
 )
 
@@ -57,12 +58,6 @@ def _http_client() -> urllib3.PoolManager:
         ca_certs=certifi.where(),
         retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
     )
-
-
-def content_disposition(filename: str) -> str:
-    """An attachment header with an ASCII fallback and the UTF-8 name per RFC 5987/6266."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class S3Store(ObjectStore):
@@ -165,9 +160,7 @@ class S3Store(ObjectStore):
             # No bucket yet: nothing has been written.
             return
 
-    def presigned_url(
-        self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)
-    ) -> str | None:
+    def presigned_url(self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
         """A signed GET URL that downloads the object under ``filename``."""
         validate_key(key)
         with _translated(key):

@@ -48,9 +48,7 @@ class Viewer:
         if self.is_bureau or kindergarten_id == self.kindergarten_id:
             return True
         return (
-            self.role in (Role.LEAD, Role.PILLAR)
-            and self.alliance_id is not None
-            and alliance_id == self.alliance_id
+            self.role in (Role.LEAD, Role.PILLAR) and self.alliance_id is not None and alliance_id == self.alliance_id
         )
 
     def may_see_alliance_private(self, alliance_id: uuid.UUID) -> bool:

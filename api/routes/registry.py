@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, Response, UploadFile
+from pydantic import BaseModel
 
 from api.deps import CurrentViewer, SessionDep
+from storage.objects import content_disposition
 from workflows.accounts import service as accounts
+from workflows.accounts.models import Role
 from workflows.accounts.schemas import UserOut
+from workflows.documents.service import XLSX
 from workflows.registry import service as registry
+from workflows.registry.arrangement import export_arrangement, import_arrangement
 from workflows.registry.models import Category
 from workflows.registry.schemas import AllianceOut, KindergartenOut, TeacherOut
 
 router = APIRouter(tags=["registry"])
+
+
+class ImportReportOut(BaseModel):
+    alliances_created: int
+    alliances_updated: int
+    kindergartens_created: int
+    kindergartens_updated: int
+    memberships_started: int
+    memberships_ended: int
+    unchanged: int
+    not_in_sheet: list[str]
 
 
 @router.get("/kindergartens", response_model=list[KindergartenOut])
@@ -33,7 +51,9 @@ def list_kindergartens(
 
 @router.get("/kindergartens/{kindergarten_id}", response_model=KindergartenOut)
 def get_kindergarten(kindergarten_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> KindergartenOut:
-    return KindergartenOut.of(registry.get_kindergarten(session=session, viewer=viewer, kindergarten_id=kindergarten_id))
+    return KindergartenOut.of(
+        registry.get_kindergarten(session=session, viewer=viewer, kindergarten_id=kindergarten_id)
+    )
 
 
 @router.get("/kindergartens/{kindergarten_id}/teachers", response_model=list[TeacherOut])
@@ -62,3 +82,27 @@ def get_alliance(alliance_id: uuid.UUID, session: SessionDep, viewer: CurrentVie
     alliance = registry.get_alliance(session=session, alliance_id=alliance_id)
     group = registry.alliance_research_group(session=session, viewer=viewer, alliance=alliance)
     return AllianceOut.of(alliance, group)
+
+
+ARRANGEMENT_FILENAME = "联盟安排表.xlsx"
+
+
+@router.get("/arrangement", response_class=Response)
+def export_arrangement_table(session: SessionDep, viewer: CurrentViewer) -> Response:
+    """The arrangement table (附件1 联盟安排表) as .xlsx, for the bureau."""
+    viewer.require_role(Role.OFFICER, Role.ADMIN, Role.RESEARCHER)
+    return Response(
+        export_arrangement(session),
+        media_type=XLSX,
+        headers={"Content-Disposition": content_disposition(ARRANGEMENT_FILENAME)},
+    )
+
+
+@router.post("/arrangement", response_model=ImportReportOut)
+def import_arrangement_table(
+    file: Annotated[UploadFile, File()], session: SessionDep, viewer: CurrentViewer
+) -> ImportReportOut:
+    """Import the arrangement table: all or nothing, every problem listed by row and column."""
+    viewer.require_role(Role.OFFICER, Role.ADMIN)
+    report = import_arrangement(session, file.file, actor=viewer.actor)
+    return ImportReportOut(**dataclasses.asdict(report))

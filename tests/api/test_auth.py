@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -53,14 +52,17 @@ def test_login_is_throttled_per_address(client, world, settings):
     assert r.status_code == 429
 
 
-
-
 @pytest.mark.parametrize("case", ["alg_none", "wrong_key", "expired", "wrong_audience", "wrong_issuer", "garbage"])
 def test_bad_tokens_are_refused(client, world, settings, case):
     user_id = world.users["officer"].id
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "iss": settings.token_issuer, "aud": settings.token_audience,
-              "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=5)).timestamp())}
+    claims = {
+        "sub": str(user_id),
+        "iss": settings.token_issuer,
+        "aud": settings.token_audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+    }
     key = settings.secret_key.get_secret_value()
     if case == "alg_none":
         token = jwt.encode(claims, None, algorithm="none")

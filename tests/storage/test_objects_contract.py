@@ -332,9 +332,7 @@ def test_presigned_url_downloads_with_utf8_filename(store: ObjectStore) -> None:
 
 
 def test_s3_bucket_is_created_with_versioning(s3_store: S3Store, s3_server: S3Server) -> None:
-    client = Minio(
-        s3_server.endpoint, access_key=s3_server.access_key, secret_key=s3_server.secret_key, secure=False
-    )
+    client = Minio(s3_server.endpoint, access_key=s3_server.access_key, secret_key=s3_server.secret_key, secure=False)
     assert not client.bucket_exists(s3_store.bucket)  # created lazily, not by the constructor
 
     put_bytes(s3_store, b"first write")

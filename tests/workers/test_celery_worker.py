@@ -24,8 +24,8 @@ from storage.objects import build_object_store
 from storage.runtime import Runtime
 from storage.settings import Settings
 from workers.app import make_celery
-from workers.relay import celery_send, install_publisher, publish_pending
-from workflows.outbox import OutboxMessage, record, set_publisher
+from workers.relay import celery_send, install_publisher, publish_pending, uninstall_publisher
+from workflows.outbox import OutboxMessage, record
 
 pytestmark = pytest.mark.slow
 
@@ -70,8 +70,11 @@ def require_redis() -> redis.Redis:
     try:
         connection.ping()
     except redis.RedisError as exc:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({exc}); these tests need a real Redis "
-                    "(set KINDERFLOW_TEST_REDIS_URL to use another one)", pytrace=False)
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL} ({exc}); these tests need a real Redis "
+            "(set KINDERFLOW_TEST_REDIS_URL to use another one)",
+            pytrace=False,
+        )
     return connection
 
 
@@ -88,8 +91,20 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--pool=solo", "-Q", queue,
-        "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "info",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers.app",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        queue,
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+        "-l",
+        "info",
     ]
     log = var_dir / "worker.log"
     with log.open("wb") as out:
@@ -124,9 +139,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def runtime(db: Database, tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings(demo=True, var_dir=tmp_path, database_url=db.url, broker_url=REDIS_URL)
-    set_publisher(None)
+    uninstall_publisher()
     yield Runtime(settings=settings, db=db, objects=build_object_store(settings))
-    set_publisher(None)
+    uninstall_publisher()
 
 
 def only_row(db: Database) -> OutboxMessage:
@@ -144,7 +159,8 @@ def test_outbox_row_is_relayed_to_the_worker_and_runs(worker: Worker, db: Databa
     token = uuid.uuid4().hex
     with db.session() as session:  # no publisher installed: only the relay below sends it
         record(session, "kinderflow.ping", token=token)
-    send = celery_send(worker.client)
+    # Keep the result (the relay itself ignores results) so the test can read what the task returned.
+    send = celery_send(worker.client, ignore_result=False)
     sent: list[Any] = []
 
     assert publish_pending(runtime, lambda name, payload: sent.append(send(name, payload))) == 1

@@ -35,8 +35,11 @@ def verify_password(settings: Settings, password_hash: str, password: str) -> bo
 # Verifying against this when the account does not exist keeps response times alike, so timing
 # does not reveal which usernames exist.
 def dummy_verify(settings: Settings, password: str) -> None:
-    verify_password(settings, _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib,
-                                          settings.argon2_parallelism), password)
+    verify_password(
+        settings,
+        _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism),
+        password,
+    )
 
 
 @lru_cache(maxsize=8)

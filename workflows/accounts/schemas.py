@@ -27,9 +27,15 @@ class MeOut(BaseModel):
 
     @classmethod
     def of(cls, viewer: Viewer) -> MeOut:
-        return cls(id=viewer.user_id, username=viewer.username, display_name=viewer.display_name,
-                   role=viewer.role.value, role_label=ROLE_LABELS[viewer.role],
-                   kindergarten_id=viewer.kindergarten_id, alliance_id=viewer.alliance_id)
+        return cls(
+            id=viewer.user_id,
+            username=viewer.username,
+            display_name=viewer.display_name,
+            role=viewer.role.value,
+            role_label=ROLE_LABELS[viewer.role],
+            kindergarten_id=viewer.kindergarten_id,
+            alliance_id=viewer.alliance_id,
+        )
 
 
 class UserOut(BaseModel):
@@ -43,5 +49,12 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls(id=u.id, username=u.username, display_name=u.display_name, role=u.role.value,
-                   role_label=ROLE_LABELS[Role(u.role)], phone=u.phone, is_active=u.is_active)
+        return cls(
+            id=u.id,
+            username=u.username,
+            display_name=u.display_name,
+            role=u.role.value,
+            role_label=ROLE_LABELS[Role(u.role)],
+            phone=u.phone,
+            is_active=u.is_active,
+        )

@@ -15,7 +15,7 @@ from workflows import audit
 from workflows.access import Viewer, ensure_visible
 from workflows.accounts.models import KINDERGARTEN_ROLES, LoginFailure, Role, User
 from workflows.accounts.passwords import dummy_verify, hash_password, verify_password
-from workflows.errors import Conflict, FieldError, NotFound, Unauthenticated, TooManyAttempts, ValidationFailed
+from workflows.errors import Conflict, FieldError, NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
 from workflows.registry.models import Kindergarten
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
@@ -31,12 +31,8 @@ class BadCredentials(Unauthenticated):
 def authenticate(*, session: Session, settings: Settings, username: str, password: str, address: str) -> User:
     """Check a password, throttled per account and per client address; failures are recorded."""
     since = utcnow() - timedelta(minutes=settings.login_failure_window_minutes)
-    by_account = session.scalar(
-        select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
-    )
-    by_address = session.scalar(
-        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
-    )
+    by_account = session.scalar(select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since))
+    by_address = session.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since))
     if (by_account or 0) >= settings.login_max_failures_per_account or (
         by_address or 0
     ) >= settings.login_max_failures_per_address:
@@ -78,7 +74,9 @@ def create_user(
     """Create an account bound to a kindergarten (applicant, lead, pillar) or to the bureau."""
     problems = []
     if not USERNAME_PATTERN.match(username):
-        problems.append(("username", "invalid_username", "用户名须以小写字母开头，由 3–64 位小写字母、数字或 _ . - 组成"))
+        problems.append(
+            ("username", "invalid_username", "用户名须以小写字母开头，由 3–64 位小写字母、数字或 _ . - 组成")
+        )
     if len(password) < MIN_PASSWORD_LENGTH and not is_demo:
         problems.append(("password", "password_too_short", f"密码至少 {MIN_PASSWORD_LENGTH} 位"))
     if role in KINDERGARTEN_ROLES and kindergarten_id is None:
@@ -88,7 +86,6 @@ def create_user(
     if kindergarten_id is not None and session.get(Kindergarten, kindergarten_id) is None:
         problems.append(("kindergarten_id", "not_found", "幼儿园不存在"))
     if problems:
-
         raise ValidationFailed([FieldError(*p) for p in problems])
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名 {username} 已存在", code="username_taken")
@@ -104,14 +101,19 @@ def create_user(
     session.add(user)
     session.flush()
     audit.append(
-        session, entity_type="user", entity_id=user.id, event="created", actor=actor,
+        session,
+        entity_type="user",
+        entity_id=user.id,
+        event="created",
+        actor=actor,
         data={"username": username, "role": role.value},
     )
     return user
 
 
-def list_kindergarten_users(*, session: Session, viewer: Viewer, kindergarten_id: uuid.UUID,
-                            alliance_id: uuid.UUID | None) -> list[User]:
+def list_kindergarten_users(
+    *, session: Session, viewer: Viewer, kindergarten_id: uuid.UUID, alliance_id: uuid.UUID | None
+) -> list[User]:
     """The accounts of one kindergarten, for those allowed to see its private details."""
     ensure_visible(viewer.may_see_kindergarten_private(kindergarten_id, alliance_id))
     stmt = select(User).where(User.kindergarten_id == kindergarten_id).order_by(User.username)

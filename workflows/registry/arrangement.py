@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import unicodedata
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -70,7 +70,7 @@ class ImportReport:
     # Kindergartens whose record and place were already as the sheet says.
     unchanged: int = 0
     # Registry kindergartens the sheet does not list; they are left as they are.
-    not_in_sheet: tuple[str, ...] = field(default=())
+    not_in_sheet: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

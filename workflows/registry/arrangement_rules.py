@@ -4,7 +4,6 @@ functions over bytes and a registry snapshot, collecting every problem before th
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,9 +11,10 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from workflows.errors import FieldError, ValidationFailed
+from workflows.registry.credit_code import credit_code_problem
 from workflows.registry.models import (
     CATEGORY_LABELS,
     RATING_LABELS,
@@ -44,18 +44,9 @@ MAX_ZIP_ENTRIES = 1000
 MAX_ROWS = 10_000
 NOT_XLSX = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx 后重新上传"
 
-CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, Z, S, V
-CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_CREDIT_SHAPE = re.compile(f"[{CREDIT_CHARSET}]{{18}}")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 E = TypeVar("E")
-
-
-def credit_check_char(first17: str) -> str:
-    """The GB 32100-2015 check character for the first 17 characters of a credit code."""
-    total = sum(CREDIT_CHARSET.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS, strict=True))
-    return CREDIT_CHARSET[(31 - total % 31) % 31]
 
 
 @dataclass(frozen=True)
@@ -132,9 +123,7 @@ def _load_sheets(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
                     for values in workbook[name].iter_rows(values_only=True):
                         rows.append(tuple(values))
                         if len(rows) > MAX_ROWS + 1:
-                            raise ValidationFailed.single(
-                                "file", "too_many_rows", f"「{name}」表超过 {MAX_ROWS} 行"
-                            )
+                            raise ValidationFailed.single("file", "too_many_rows", f"「{name}」表超过 {MAX_ROWS} 行")
         finally:
             workbook.close()
     except ValidationFailed:
@@ -212,14 +201,10 @@ class _Row:
 
     def credit_code(self, header: str) -> str | None:
         value = _text(self.raw(header)).upper()
-        if not value:
-            return None
-        if not _CREDIT_SHAPE.fullmatch(value):
-            shape = "应为 18 位数字或大写字母，不含 I、O、Z、S、V"
-            self.fail(header, "invalid_credit_code", f"「{header}」{value} 格式不正确（{shape}）")
-        elif credit_check_char(value[:17]) != value[17]:
-            self.fail(header, "invalid_credit_code", f"「{header}」{value} 校验位不正确")
-        return value
+        problem = credit_code_problem(value) if value else None
+        if problem:
+            self.fail(header, "invalid_credit_code", f"「{header}」{value} 有误：{problem}")
+        return value or None
 
 
 def _table(
@@ -255,6 +240,17 @@ def _duplicates(rows: list[tuple[_Row, str | None]], header: str) -> list[FieldE
     return found
 
 
+def _failed(errors: list[FieldError]) -> ValidationFailed:
+    def position(error: FieldError) -> tuple[int, int, int]:
+        sheet, _, cell = error.field.partition("!")
+        letters = cell.rstrip("0123456789")
+        column = column_index_from_string(letters) if letters else 0
+        return ((ARRANGEMENT_SHEET, ALLIANCE_SHEET).index(sheet), int(cell[len(letters) :] or 0), column)
+
+    summary = f"联盟安排表有 {len(errors)} 处问题，未导入任何内容" if len(errors) > 1 else None
+    return ValidationFailed(sorted(errors, key=position), summary=summary)
+
+
 def parse_arrangement(
     data: bytes, *, registered: Mapping[str, Registered], alliance_names: Mapping[str, str]
 ) -> Arrangement:
@@ -264,14 +260,14 @@ def parse_arrangement(
     alliance_table = _table(sheets, ALLIANCE_SHEET, ALLIANCE_HEADERS, errors)
     kindergarten_table = _table(sheets, ARRANGEMENT_SHEET, ARRANGEMENT_HEADERS, errors)
     if alliance_table is None or kindergarten_table is None:
-        raise ValidationFailed(errors)
+        raise _failed(errors)
     alliances, active = _read_alliances(alliance_table, alliance_names, errors)
     in_sheet = {_text(row.raw("园所编号")) for row in kindergarten_table}
     outside = {code: reg for code, reg in registered.items() if code not in in_sheet}
     kindergartens, places = _read_kindergartens(kindergarten_table, active, outside, errors)
     errors.extend(_check_roles(places, alliance_table, active, outside))
     if errors:
-        raise ValidationFailed(errors)
+        raise _failed(errors)
     return Arrangement(alliances, kindergartens)
 
 

@@ -47,13 +47,20 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
     for index, d in enumerate(district.kindergartens, start=1):
         head = demo_data.person_name(rng)
         k = Kindergarten(
-            code=d.code, name=d.name, credit_code=demo_data.credit_code(index, d.category),
+            code=d.code,
+            name=d.name,
+            credit_code=demo_data.credit_code(index, d.category),
             licence_no=f"教民{360111}{index:05d}" if d.category.value == "private" else None,
             licence_issued_on=demo_data.START.replace(year=2010 + index % 14, month=1 + index % 12, day=1 + index % 28),
-            category=d.category, rating=d.rating, status=d.status, town=d.town,
+            category=d.category,
+            rating=d.rating,
+            status=d.status,
+            town=d.town,
             address=f"南昌市青山湖区{d.town}{rng.choice(['民强路', '湖滨东路', '青山南路', '尤氏路', '昌东大道'])}{rng.randint(1, 999)}号",
-            head_name=head, head_phone=demo_data.phone(rng),
-            contact_name=demo_data.person_name(rng), contact_phone=demo_data.phone(rng),
+            head_name=head,
+            head_phone=demo_data.phone(rng),
+            contact_name=demo_data.person_name(rng),
+            contact_phone=demo_data.phone(rng),
         )
         kindergartens[d.code] = k
         for t in demo_data.teachers(d.code, rng):
@@ -63,8 +70,14 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
     session.add_all(alliances.values())
     for d in district.kindergartens:
         if d.alliance and d.role:
-            session.add(Membership(alliance=alliances[d.alliance], kindergarten=kindergartens[d.code],
-                                   role=d.role, started_on=demo_data.START))
+            session.add(
+                Membership(
+                    alliance=alliances[d.alliance],
+                    kindergarten=kindergartens[d.code],
+                    role=d.role,
+                    started_on=demo_data.START,
+                )
+            )
     session.flush()
 
     specs = _account_specs(district, kindergartens, sections)
@@ -72,14 +85,26 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
     with ThreadPoolExecutor(max_workers=2) as pool:
         hashes = list(pool.map(lambda _: hash_password(settings, DEMO_PASSWORD), specs))
     for (account, kindergarten, section), password_hash in zip(specs, hashes, strict=True):
-        session.add(User(
-            username=account.username, display_name=account.display_name, password_hash=password_hash,
-            role=account.role, kindergarten_id=kindergarten.id if kindergarten else None,
-            section_id=section.id if section else None, is_demo=True,
-        ))
+        session.add(
+            User(
+                username=account.username,
+                display_name=account.display_name,
+                password_hash=password_hash,
+                role=account.role,
+                kindergarten_id=kindergarten.id if kindergarten else None,
+                section_id=section.id if section else None,
+                is_demo=True,
+            )
+        )
     session.flush()
-    audit.append(session, entity_type="registry", entity_id="demo", event="demo_loaded", actor=audit.SYSTEM_ACTOR,
-                 data={"kindergartens": len(kindergartens), "alliances": len(alliances), "accounts": len(specs)})
+    audit.append(
+        session,
+        entity_type="registry",
+        entity_id="demo",
+        event="demo_loaded",
+        actor=audit.SYSTEM_ACTOR,
+        data={"kindergartens": len(kindergartens), "alliances": len(alliances), "accounts": len(specs)},
+    )
     return DemoReport(True, len(kindergartens), len(alliances), [s[0] for s in specs])
 
 

@@ -79,8 +79,26 @@ ALLIANCES = [
     ("LM05", "青山湖区第五幼教联盟", 4, "京东镇", ("京东镇", "京东街道")),
 ]
 PRIVATE_WORDS = [
-    "小太阳", "金色童年", "蓓蕾", "七彩虹", "童心", "贝贝", "小天使", "阳光宝贝", "启智", "星星河",
-    "蒲公英", "小橡树", "快乐岛", "新芽", "晨曦", "红缨", "东方剑桥", "爱弥儿", "小精灵", "明日之星",
+    "小太阳",
+    "金色童年",
+    "蓓蕾",
+    "七彩虹",
+    "童心",
+    "贝贝",
+    "小天使",
+    "阳光宝贝",
+    "启智",
+    "星星河",
+    "蒲公英",
+    "小橡树",
+    "快乐岛",
+    "新芽",
+    "晨曦",
+    "红缨",
+    "东方剑桥",
+    "爱弥儿",
+    "小精灵",
+    "明日之星",
 ]
 PRIVATE_VARIANTS = ["", "双语", "艺术", "实验"]
 PRIVATE_PROVINCIAL = {1, 2, 3}
@@ -89,8 +107,36 @@ MEMBERS_PER_ALLIANCE = 12
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈熊"
 GIVEN = [
-    "静", "敏", "丽", "芳", "婷", "雪", "颖", "慧", "琳", "洁", "晶", "倩", "蕾", "薇", "欣怡", "思雨", "雅琴",
-    "晓燕", "春梅", "海燕", "秀英", "佳琪", "梦瑶", "子涵", "若曦", "文静", "丹丹", "玉兰", "红霞", "建华",
+    "静",
+    "敏",
+    "丽",
+    "芳",
+    "婷",
+    "雪",
+    "颖",
+    "慧",
+    "琳",
+    "洁",
+    "晶",
+    "倩",
+    "蕾",
+    "薇",
+    "欣怡",
+    "思雨",
+    "雅琴",
+    "晓燕",
+    "春梅",
+    "海燕",
+    "秀英",
+    "佳琪",
+    "梦瑶",
+    "子涵",
+    "若曦",
+    "文静",
+    "丹丹",
+    "玉兰",
+    "红霞",
+    "建华",
 ]
 MENTOR_TEAMS = ["健康", "语言", "社会", "科学", "艺术", "游戏"]
 
@@ -112,8 +158,11 @@ def district() -> DemoDistrict:
     alliance_codes = [code for code, *_ in ALLIANCES]
     for i in range(1, 74):
         rating = (
-            Rating.PROVINCIAL_DEMO if i in PRIVATE_PROVINCIAL
-            else Rating.MUNICIPAL_DEMO if i in PRIVATE_MUNICIPAL else Rating.NONE
+            Rating.PROVINCIAL_DEMO
+            if i in PRIVATE_PROVINCIAL
+            else Rating.MUNICIPAL_DEMO
+            if i in PRIVATE_MUNICIPAL
+            else Rating.NONE
         )
         # Members 1..60 fill the five alliances in turn; 61..73 have not joined yet (they apply).
         if i <= MEMBERS_PER_ALLIANCE * len(ALLIANCES):
@@ -127,8 +176,15 @@ def district() -> DemoDistrict:
         variant = PRIVATE_VARIANTS[(i - 1) // len(PRIVATE_WORDS)]
         prefix = town.removesuffix("街道").removesuffix("镇")
         result.kindergartens.append(
-            DemoKindergarten(f"MB{i:03d}", f"{prefix}{word}{variant}幼儿园", Category.PRIVATE, rating, town,
-                             alliance=alliance, role=role)
+            DemoKindergarten(
+                f"MB{i:03d}",
+                f"{prefix}{word}{variant}幼儿园",
+                Category.PRIVATE,
+                rating,
+                town,
+                alliance=alliance,
+                role=role,
+            )
         )
     by_code = {k.code: k for k in result.kindergartens}
     for code, name, lead_index, pillar_town, towns in ALLIANCES:
@@ -174,6 +230,10 @@ def teachers(kindergarten_code: str, rng: random.Random) -> list[DemoTeacher]:
     levels = [TeacherLevel.NEW, TeacherLevel.YOUNG, TeacherLevel.YOUNG, TeacherLevel.BACKBONE, TeacherLevel.LEADER]
     for n in range(3, 3 + 3 + rng.randrange(4)):
         level = levels[(n + len(kindergarten_code)) % len(levels)]
-        team = rng.choice(MENTOR_TEAMS) if level in (TeacherLevel.BACKBONE, TeacherLevel.LEADER) and rng.random() < 0.3 else None
+        team = (
+            rng.choice(MENTOR_TEAMS)
+            if level in (TeacherLevel.BACKBONE, TeacherLevel.LEADER) and rng.random() < 0.3
+            else None
+        )
         staff.append(DemoTeacher(f"{kindergarten_code}-T{n:02d}", person_name(rng), "教师", level, team))
     return staff

@@ -58,13 +58,31 @@ class KindergartenOut(BaseModel):
     def of(cls, view: KindergartenView) -> KindergartenOut:
         k, m = view.kindergarten, view.membership
         return cls(
-            id=k.id, code=k.code, name=k.name, category=k.category.value, category_label=CATEGORY_LABELS[k.category],
-            rating=k.rating.value, rating_label=RATING_LABELS[k.rating], status=k.status.value,
-            status_label=STATUS_LABELS[k.status], town=k.town, credit_code=k.credit_code, licence_no=k.licence_no,
-            licence_issued_on=k.licence_issued_on, alliance_id=m.alliance_id if m else None,
-            alliance_role=m.role.value if m else None, alliance_role_label=ROLE_LABELS[m.role] if m else None,
-            contacts=Contacts(address=k.address, head_name=k.head_name, head_phone=k.head_phone,
-                              contact_name=k.contact_name, contact_phone=k.contact_phone) if view.private else None,
+            id=k.id,
+            code=k.code,
+            name=k.name,
+            category=k.category.value,
+            category_label=CATEGORY_LABELS[k.category],
+            rating=k.rating.value,
+            rating_label=RATING_LABELS[k.rating],
+            status=k.status.value,
+            status_label=STATUS_LABELS[k.status],
+            town=k.town,
+            credit_code=k.credit_code,
+            licence_no=k.licence_no,
+            licence_issued_on=k.licence_issued_on,
+            alliance_id=m.alliance_id if m else None,
+            alliance_role=m.role.value if m else None,
+            alliance_role_label=ROLE_LABELS[m.role] if m else None,
+            contacts=Contacts(
+                address=k.address,
+                head_name=k.head_name,
+                head_phone=k.head_phone,
+                contact_name=k.contact_name,
+                contact_phone=k.contact_phone,
+            )
+            if view.private
+            else None,
         )
 
 
@@ -86,8 +104,16 @@ class TeacherOut(BaseModel):
 
     @classmethod
     def of(cls, t: Teacher) -> TeacherOut:
-        return cls(id=t.id, code=t.code, name=t.name, post=t.post, level=t.level.value,
-                   level_label=LEVEL_LABELS[t.level], mentor_team=t.mentor_team, kindergarten_id=t.kindergarten_id)
+        return cls(
+            id=t.id,
+            code=t.code,
+            name=t.name,
+            post=t.post,
+            level=t.level.value,
+            level_label=LEVEL_LABELS[t.level],
+            mentor_team=t.mentor_team,
+            kindergarten_id=t.kindergarten_id,
+        )
 
 
 class ResearchGroupOut(BaseModel):
@@ -96,8 +122,10 @@ class ResearchGroupOut(BaseModel):
 
     @classmethod
     def of(cls, group: ResearchGroup) -> ResearchGroupOut:
-        return cls(leader=TeacherOut.of(group.leader) if group.leader else None,
-                   members=[TeacherOut.of(t) for t in group.members])
+        return cls(
+            leader=TeacherOut.of(group.leader) if group.leader else None,
+            members=[TeacherOut.of(t) for t in group.members],
+        )
 
 
 class AllianceOut(BaseModel):
@@ -113,7 +141,12 @@ class AllianceOut(BaseModel):
     @classmethod
     def of(cls, a: Alliance, group: ResearchGroup | None = None) -> AllianceOut:
         return cls(
-            id=a.id, code=a.code, name=a.name, active=a.active, lead=ref(a.lead), pillar=ref(a.pillar),
+            id=a.id,
+            code=a.code,
+            name=a.name,
+            active=a.active,
+            lead=ref(a.lead),
+            pillar=ref(a.pillar),
             members=[r for r in (ref(k) for k in a.members) if r is not None],
             research_group=ResearchGroupOut.of(group) if group else None,
         )

@@ -1,0 +1,64 @@
+"""The signed-in user's notifications, and the audit chain check."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import CurrentViewer, SessionDep
+from workflows import audit, notifications
+from workflows.accounts.models import Role
+
+router = APIRouter(tags=["notifications"])
+
+
+class NotificationOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    title: str
+    body: str
+    link: str
+    created_at: datetime
+    read: bool
+
+
+class ChainOut(BaseModel):
+    ok: bool
+    entries: int
+    first_broken_seq: int | None
+    reason: str
+
+
+def _out(n: notifications.Notification) -> NotificationOut:
+    return NotificationOut(
+        id=n.id,
+        kind=n.kind,
+        title=n.title,
+        body=n.body,
+        link=n.link,
+        created_at=n.created_at,
+        read=n.read_at is not None,
+    )
+
+
+@router.get("/notifications", response_model=list[NotificationOut])
+def list_notifications(session: SessionDep, viewer: CurrentViewer, unread: bool = False) -> list[NotificationOut]:
+    return [_out(n) for n in notifications.list_for_user(session, viewer.user_id, unread_only=unread)]
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
+def mark_read(notification_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> NotificationOut:
+    return _out(notifications.mark_read(session, viewer.user_id, notification_id))
+
+
+@router.get("/audit/verify", response_model=ChainOut)
+def verify_audit_chain(session: SessionDep, viewer: CurrentViewer) -> ChainOut:
+    """Recompute the whole audit chain and name the first broken row (officers and admins)."""
+    viewer.require_role(Role.OFFICER, Role.ADMIN)
+    report = audit.verify_chain(session)
+    return ChainOut(
+        ok=report.ok, entries=report.entries, first_broken_seq=report.first_broken_seq, reason=report.reason
+    )

@@ -1,0 +1,64 @@
+"""Turning an application into what the API returns."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from workflows.access import Viewer
+from workflows.applications.machine import APPLICATION_WORKFLOW
+from workflows.applications.models import Application
+from workflows.applications.schemas import (
+    ATTACHMENT_LABELS,
+    AllianceSuggestion,
+    ApplicationOut,
+    AttachmentKind,
+    AttachmentOut,
+    CheckOut,
+)
+from workflows.registry.service import suggest_alliance_for_town
+
+
+def application_out(session: Session, viewer: Viewer, application: Application) -> ApplicationOut:
+    """The application as this viewer sees it; reviewers also get the alliance suggested by town."""
+    suggestion = None
+    if viewer.is_bureau and application.town:
+        alliance = suggest_alliance_for_town(session=session, town=application.town)
+        if alliance is not None:
+            suggestion = AllianceSuggestion(
+                id=alliance.id,
+                code=alliance.code,
+                name=alliance.name,
+                reason=f"该联盟的龙头园或支柱园同在「{application.town}」",
+            )
+    return ApplicationOut(
+        id=application.id,
+        number=application.number,
+        kindergarten_id=application.kindergarten_id,
+        kindergarten_name=application.kindergarten.name,
+        state=application.state,
+        state_label=APPLICATION_WORKFLOW.label(application.state),
+        version=application.version,
+        form=application.form,
+        eligibility=[CheckOut(**c) for c in application.eligibility],
+        approved_alliance_id=application.approved_alliance_id,
+        last_comment=application.last_comment,
+        created_at=application.created_at,
+        submitted_at=application.submitted_at,
+        decided_at=application.decided_at,
+        attachments=[
+            AttachmentOut(
+                id=a.id,
+                kind=a.kind,
+                kind_label=ATTACHMENT_LABELS[AttachmentKind(a.kind)],
+                filename=a.filename,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+                uploaded_at=a.uploaded_at,
+                current=a.replaced_at is None,
+            )
+            for a in application.attachments
+        ],
+        allowed_events=APPLICATION_WORKFLOW.allowed_events(application, viewer.role),
+        suggested_alliance=suggestion,
+    )

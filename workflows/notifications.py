@@ -1,0 +1,64 @@
+"""In-app notifications: one row per recipient, read or unread."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.db import Base, UUIDPrimaryKey, utcnow
+from workflows.accounts.models import Role, User
+from workflows.errors import NotFound
+
+
+class Notification(UUIDPrimaryKey, Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+def notify_users(
+    session: Session, users: Iterable[User], *, kind: str, title: str, body: str = "", link: str = ""
+) -> list[Notification]:
+    """Give each user one unread notification."""
+    rows = [Notification(user_id=u.id, kind=kind, title=title, body=body, link=link) for u in users]
+    session.add_all(rows)
+    return rows
+
+
+def users_with_role(session: Session, role: Role) -> list[User]:
+    return list(session.scalars(select(User).where(User.role == role, User.is_active)))
+
+
+def users_of_kindergarten(session: Session, kindergarten_id: uuid.UUID) -> list[User]:
+    return list(session.scalars(select(User).where(User.kindergarten_id == kindergarten_id, User.is_active)))
+
+
+def list_for_user(
+    session: Session, user_id: uuid.UUID, *, unread_only: bool = False, limit: int = 100
+) -> list[Notification]:
+    """The user's notifications, newest first."""
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return list(session.scalars(stmt.order_by(Notification.created_at.desc()).limit(limit)))
+
+
+def mark_read(session: Session, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
+    """Mark one of the user's own notifications as read (another user's is not found)."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.user_id != user_id:
+        raise NotFound("通知不存在")
+    if row.read_at is None:
+        row.read_at = utcnow()
+    return row

@@ -1,0 +1,36 @@
+"""Gap-free per-name counters (application numbers, certificate serials), safe under concurrency.
+
+The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite) that is held to the end of the
+caller's transaction, so two transactions never draw the same number and a rolled-back one gives
+its number back.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import String, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.db import Base
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+def next_value(session: Session, name: str) -> int:
+    """Increment and return the counter ``name`` (starting at 1)."""
+    for _ in range(3):
+        result = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
+        if result.rowcount:  # type: ignore[attr-defined]
+            return int(session.scalar(select(Counter.value).where(Counter.name == name)) or 0)
+        try:
+            with session.begin_nested():
+                session.add(Counter(name=name, value=1))
+            return 1
+        except IntegrityError:
+            continue  # another transaction created it first; increment theirs
+    raise RuntimeError(f"counter {name} could not be incremented")
