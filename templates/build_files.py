@@ -167,7 +167,8 @@ def _paragraph(
     after: Pt = Pt(0),
 ) -> Paragraph:
     paragraph = document.add_paragraph()
-    paragraph.alignment = align
+    if align is not None:
+        paragraph.alignment = align
     paragraph.paragraph_format.space_before, paragraph.paragraph_format.space_after = before, after
     paragraph.paragraph_format.keep_with_next = True
     _run(paragraph, text, size=size, east_asia=east_asia)

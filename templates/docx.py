@@ -168,9 +168,9 @@ class _EastAsiaFonts:
 
     def __init__(self, styles: etree._Element | None, theme: etree._Element | None) -> None:
         self.theme: dict[str, str] = {}  # eastAsiaTheme value -> typeface (Simplified Chinese first)
-        for kind in ("major", "minor") if theme is not None else ():
+        for kind in ("major", "minor"):
             for path in (f"{{{_A}}}font[@script='Hans']", f"{{{_A}}}ea"):
-                element = theme.find(f".//{{{_A}}}{kind}Font/{path}")
+                element = None if theme is None else theme.find(f".//{{{_A}}}{kind}Font/{path}")
                 face = None if element is None else element.get("typeface")
                 if face:
                     self.theme[f"{kind}EastAsia"] = face

@@ -87,9 +87,6 @@ def new_environment() -> SandboxedEnvironment:
         autoescape=True,
         undefined=_Undefined,
         finalize=_finalize,
-        keep_trailing_newline=True,
-        auto_reload=False,
-        cache_size=0,
     )
 
 
