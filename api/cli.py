@@ -109,6 +109,12 @@ def cmd_beat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_templates_check(args: argparse.Namespace) -> int:
+    from templates.check import main as check_main
+
+    return check_main([])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kinderflow", description="幼教联盟文书流转系统")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
+    templates = sub.add_parser("templates", help="文书模板")
+    templates_sub = templates.add_subparsers(dest="templates_command", required=True)
+    templates_sub.add_parser("check", help="检查模板变量与被 Word 拆分的标签").set_defaults(func=cmd_templates_check)
     for name, func in (("worker", cmd_worker), ("beat", cmd_beat)):
         p = sub.add_parser(name, help=f"启动 Celery {name}（完整模式）")
         p.add_argument("celery_args", nargs=argparse.REMAINDER)

@@ -68,7 +68,7 @@ def _rate(make: Callable[[], bytes], *, seconds: float, min_docs: int) -> tuple[
         done += 10
         elapsed = time.perf_counter() - start
         if elapsed >= seconds and done >= min_docs:
-            return done / elapsed, done
+            return round(done / elapsed, 1), done
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:
@@ -101,8 +101,8 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     seconds, min_docs = (0.5, 20) if quick else (5.0, 200)
     rates = {name: _rate(make, seconds=seconds, min_docs=min_docs) for name, make in
              (("ours", ours), ("naive", naive), ("floor", floor))}  # fmt: skip
-    vs_naive = rates["ours"][0] / rates["naive"][0]
-    vs_floor = rates["ours"][0] / rates["floor"][0]
+    vs_naive = round(rates["ours"][0] / rates["naive"][0], 2)
+    vs_floor = round(rates["ours"][0] / rates["floor"][0], 2)
     return {
         "template": TEMPLATE,
         "document_bytes": {"ours": len(ours()), "naive": len(naive()), "floor": len(floor())},

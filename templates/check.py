@@ -29,7 +29,8 @@ from templates.rendering import ENVIRONMENT
 _RAW_TAG = re.compile(r"\{%(?:(?!%\}).)*%\}|\{#(?:(?!#\}).)*#\}|\{\{(?:(?!\}\}).)*\}\}", re.DOTALL)
 _MARKUP = re.compile(r"<[^>]*>")
 _STRAY_CLOSER = re.compile(r"\}\}|%\}|#\}")
-_FULL_WIDTH = re.compile(r"[｛{][｛%％]|[%％｝][｝}]")
+# Two-character tag delimiters, overlapping (a lookahead), of which full-width ones are reported.
+_DELIMITER = re.compile(r"(?=([｛{][｛{%％]|[%％｝}][｝}]))")
 
 
 @dataclass
@@ -55,9 +56,9 @@ def _split_tags(part: str, raw: str) -> list[str]:
     for match in _RAW_TAG.finditer(raw):
         if "</w:p>" in match.group(0):
             problems.append(f"{part}：标签跨越了段落或单元格 / tag split across paragraphs: {_text(match.group(0))!r}")
-    for match in _FULL_WIDTH.finditer(_text(raw)):
-        if "｛" in match.group(0) or "｝" in match.group(0) or "％" in match.group(0):
-            problems.append(f"{part}：全角括号写的标签 / tag typed with full-width braces: {match.group(0)!r}")
+    for match in _DELIMITER.finditer(_text(raw)):
+        if any(ch in "｛｝％" for ch in match.group(1)):
+            problems.append(f"{part}：全角括号写的标签 / tag typed with full-width braces: {match.group(1)!r}")
     return problems
 
 

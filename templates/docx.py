@@ -10,7 +10,7 @@ compiled templates, deflates only the parts it rendered and copies every other p
 bytes into a deterministic zip, so equal inputs give equal bytes.
 
 At load time every run is given its East Asian font explicitly (the one its styles would give it,
-or 宋体), as is the document default; Chinese text never depends on a theme font the reader lacks.
+or SimSun 宋体), as is the document default: Chinese text never depends on a theme font.
 Revision ids (``w:rsid*``, ``w14:paraId``/``textId``) are dropped so repeated rows do not repeat ids.
 Pictures and sub-documents (docxtpl ``InlineImage``/``Subdoc``) are not supported.
 """

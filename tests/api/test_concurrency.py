@@ -16,14 +16,20 @@ from tests.fixtures.server import live_server, token
 def _submitted_application(base: str, applicant: dict[str, str], officer: dict[str, str]) -> dict:
     app = httpx.post(f"{base}/api/applications", headers=applicant, json=FORM).json()
     for kind, content in (("licence", pdf_bytes()), ("inspection", png_bytes()), ("safety_pledge", jpeg_bytes())):
-        r = httpx.post(f"{base}/api/applications/{app['id']}/attachments", headers=applicant,
-                       data={"kind": kind}, files={"file": (f"{kind}.bin", content)})
+        r = httpx.post(
+            f"{base}/api/applications/{app['id']}/attachments",
+            headers=applicant,
+            data={"kind": kind},
+            files={"file": (f"{kind}.bin", content)},
+        )
         assert r.status_code == 201, r.text
     app = httpx.get(f"{base}/api/applications/{app['id']}", headers=applicant).json()
-    app = httpx.post(f"{base}/api/applications/{app['id']}/events/submit", headers=applicant,
-                     json={"version": app["version"]}).json()
-    return httpx.post(f"{base}/api/applications/{app['id']}/events/start_review", headers=officer,
-                      json={"version": app["version"]}).json()
+    app = httpx.post(
+        f"{base}/api/applications/{app['id']}/events/submit", headers=applicant, json={"version": app["version"]}
+    ).json()
+    return httpx.post(
+        f"{base}/api/applications/{app['id']}/events/start_review", headers=officer, json={"version": app["version"]}
+    ).json()
 
 
 def test_two_officers_approving_at_once_exactly_one_wins(runtime, world):
@@ -37,8 +43,13 @@ def test_two_officers_approving_at_once_exactly_one_wins(runtime, world):
         def approve(alliance: str) -> None:
             with httpx.Client(timeout=60) as c:
                 barrier.wait()
-                results.append(c.post(f"{base}/api/applications/{app['id']}/events/approve", headers=officer,
-                                      json={"version": app["version"], "alliance_id": alliance}))
+                results.append(
+                    c.post(
+                        f"{base}/api/applications/{app['id']}/events/approve",
+                        headers=officer,
+                        json={"version": app["version"], "alliance_id": alliance},
+                    )
+                )
 
         threads = [threading.Thread(target=approve, args=(str(world.alliances[a].id),)) for a in ("A", "B")]
         for t in threads:

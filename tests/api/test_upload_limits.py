@@ -24,17 +24,28 @@ def _client(db, tmp_path):
 def test_declared_oversize_is_413_and_nothing_stored(db, tmp_path):
     runtime = _client(db, tmp_path)
     with TestClient(create_app(runtime=runtime)) as c:
-        h = {"Authorization": "Bearer " + c.post("/api/auth/token", data={"username": "kg-out", "password": "pw-test-2026"}).json()["access_token"]}
+        h = {
+            "Authorization": "Bearer "
+            + c.post("/api/auth/token", data={"username": "kg-out", "password": "pw-test-2026"}).json()["access_token"]
+        }
         app = c.post("/api/applications", headers=h, json={}).json()
         big = pdf_bytes() + b"0" * (LIMIT * 3)
-        r = c.post(f"/api/applications/{app['id']}/attachments", headers=h, data={"kind": "licence"},
-                   files={"file": ("big.pdf", big, "application/pdf")})
+        r = c.post(
+            f"/api/applications/{app['id']}/attachments",
+            headers=h,
+            data={"kind": "licence"},
+            files={"file": ("big.pdf", big, "application/pdf")},
+        )
         assert r.status_code == 413
         assert r.json()["code"] == "payload_too_large"
         # Just over the per-file limit but within the multipart slack: refused by the store's limit.
         near = pdf_bytes() + b"0" * LIMIT
-        r = c.post(f"/api/applications/{app['id']}/attachments", headers=h, data={"kind": "licence"},
-                   files={"file": ("near.pdf", near, "application/pdf")})
+        r = c.post(
+            f"/api/applications/{app['id']}/attachments",
+            headers=h,
+            data={"kind": "licence"},
+            files={"file": ("near.pdf", near, "application/pdf")},
+        )
         assert r.status_code == 413
         assert c.get(f"/api/applications/{app['id']}", headers=h).json()["attachments"] == []
     assert list(runtime.objects.list_keys()) == []
@@ -50,12 +61,16 @@ def test_undeclared_chunked_oversize_is_cut_off_while_streaming(db, tmp_path):
         app = httpx.post(f"{base}/api/applications", headers=h, json={}).json()
         port = int(base.rsplit(":", 1)[1])
         boundary = "kfboundary"
-        head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nlicence\r\n"
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.pdf\"\r\n"
-                "Content-Type: application/pdf\r\n\r\n").encode()
-        request = (f"POST /api/applications/{app['id']}/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                   f"Authorization: {h['Authorization']}\r\nTransfer-Encoding: chunked\r\n"
-                   f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nlicence\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        request = (
+            f"POST /api/applications/{app['id']}/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {h['Authorization']}\r\nTransfer-Encoding: chunked\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n"
+        ).encode()
         sent = 0
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             sock.sendall(request)

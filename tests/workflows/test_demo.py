@@ -47,8 +47,12 @@ def test_demo_district_counts_and_idempotence(runtime):
         assert all(teachers[k.id] >= 5 for k in kgs)
 
         users = {u.username: u for u in s.scalars(select(User))}
-        expected = {"admin", "officer", "researcher"} | {f"lead{i}" for i in range(1, 6)} | {
-            f"pillar{i}" for i in range(1, 6)} | {f"kg{i:03d}" for i in range(1, 74)}
+        expected = (
+            {"admin", "officer", "researcher"}
+            | {f"lead{i}" for i in range(1, 6)}
+            | {f"pillar{i}" for i in range(1, 6)}
+            | {f"kg{i:03d}" for i in range(1, 74)}
+        )
         assert set(users) == expected
         assert users["kg001"].role == Role.APPLICANT and users["lead3"].role == Role.LEAD
         assert verify_password(runtime.settings, users["kg073"].password_hash, DEMO_PASSWORD)
