@@ -7,9 +7,6 @@ ended ones as history.
 
 from __future__ import annotations
 
-import io
-import unicodedata
-import zipfile
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -19,10 +16,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from templates.xlsx import display_width, save_workbook_deterministic
 from workflows import audit
 from workflows.registry.arrangement_rules import (
     ACTIVE_LABELS,
@@ -47,9 +44,6 @@ from workflows.registry.models import (
 )
 
 TITLE = "附件1 联盟安排表"
-# Fixed stamps make two exports of one registry byte-identical (1980-01-01 is the zip epoch).
-FIXED_PROPERTIES_TIME = datetime(2000, 1, 1)
-FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ROLE_ORDER = {AllianceRole.LEAD: 0, AllianceRole.PILLAR: 1, AllianceRole.MEMBER: 2}
 # The district's calendar day, whatever zone the server runs in.
 DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
@@ -102,15 +96,11 @@ def _place(kindergarten: Kindergarten) -> tuple[str, AllianceRole] | None:
 # --- export -------------------------------------------------------------------------------------
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _write_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[list[Any]]) -> None:
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    widths = [_display_width(h) for h in headers]
+    widths = [display_width(h) for h in headers]
     for values in rows:
         sheet.append(values)
         for cell, value in zip(sheet[sheet.max_row], values, strict=True):
@@ -121,7 +111,7 @@ def _write_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[list[Any
                 cell.number_format = "@"
         for index, value in enumerate(values):
             text = value.isoformat() if isinstance(value, date) else str(value or "")
-            widths[index] = max(widths[index], _display_width(text))
+            widths[index] = max(widths[index], display_width(text))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 4, 60)
     sheet.freeze_panes = "A2"
@@ -147,18 +137,6 @@ def _arrangement_rows(kindergartens: list[Kindergarten]) -> list[list[Any]]:
     return rows
 
 
-def _stable_zip(data: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for entry in source.infolist():
-            fixed = zipfile.ZipInfo(entry.filename, date_time=FIXED_ZIP_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.create_system = 3
-            fixed.external_attr = 0o644 << 16
-            target.writestr(fixed, source.read(entry))
-    return out.getvalue()
-
-
 def export_arrangement(session: Session) -> bytes:
     """The registry as the arrangement table; the same registry always gives the same bytes."""
     alliances, kindergartens = _load_registry(session)
@@ -173,12 +151,7 @@ def export_arrangement(session: Session) -> bytes:
     _write_sheet(workbook.create_sheet(ALLIANCE_SHEET), ALLIANCE_HEADERS, alliance_rows)
     props = workbook.properties
     props.title, props.subject, props.creator = TITLE, "1+1+N 幼教联盟安排", "Kinderflow"
-    props.created = props.modified = FIXED_PROPERTIES_TIME
-    buffer = io.BytesIO()
-    # ExcelWriter rather than Workbook.save, which would stamp "modified" with the current time.
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).write_data()
-    return _stable_zip(buffer.getvalue())
+    return save_workbook_deterministic(workbook)
 
 
 # --- import -------------------------------------------------------------------------------------
