@@ -54,6 +54,9 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
         else:
             for a in names:
                 print(f"  {role:<10} {a.username:<10} {a.display_name}")
+    from workflows.agreements.demo import DEMO_PIN
+
+    print(f"签署协议的签名密码（officer、lead、pillar、kg 账号）均为 {DEMO_PIN}")
     return 0
 
 
@@ -109,10 +112,90 @@ def cmd_beat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep_orphans(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from storage.runtime import build_runtime
+    from workflows.orphans import sweep_orphans
+
+    settings = get_settings()
+    hours = settings.orphan_grace_hours if args.grace_hours is None else args.grace_hours
+    runtime = build_runtime(settings)
+    try:
+        report = sweep_orphans(
+            db=runtime.db, objects=runtime.objects, grace=timedelta(hours=hours), dry_run=args.dry_run
+        )
+    finally:
+        runtime.close()
+    verb = "将删除" if report.dry_run else "已删除"
+    print(
+        f"扫描 {report.scanned} 个对象：被引用 {report.referenced}，未满 {hours:g} 小时 {report.young}，"
+        f"{verb}孤立对象 {report.deleted} 个（{report.deleted_bytes} 字节）"
+    )
+    for key in report.keys:
+        print(f"  {key}")
+    return 0
+
+
 def cmd_templates_check(args: argparse.Namespace) -> int:
     from templates.check import main as check_main
 
     return check_main([])
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    """Send today's deadline reminders (cron in embedded mode; Celery beat does it in full mode)."""
+    from datetime import date, datetime
+
+    from storage.db import Database
+    from workflows.activities.compliance import send_reminders
+    from workflows.activities.vocabulary import CST
+
+    today = date.fromisoformat(args.date) if args.date else datetime.now(CST).date()
+    db = Database(get_settings().database_url)
+    try:
+        with db.session() as session:
+            sent = send_reminders(session=session, today=today)
+    finally:
+        db.dispose()
+    print(f"{today.isoformat()}：已发送 {sent} 条截止提醒")
+    return 0
+
+
+def cmd_ca_init(args: argparse.Namespace) -> int:
+    """Create the installation's signing CA (idempotent) and print its certificate fingerprint."""
+    from storage.db import Database
+    from workflows.agreements import ca
+
+    settings = get_settings()
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            authority = ca.ensure_authority(session=session, settings=settings)
+    finally:
+        db.dispose()
+    print(f"根证书：{authority.certificate.subject.rfc4514_string()}")
+    print(f"SHA-256 指纹：{ca.fingerprint(authority.certificate)}（公开下载：/api/ca.pem）")
+    return 0
+
+
+def cmd_agreements_expire(args: argparse.Namespace) -> int:
+    """Expire the effective agreements whose term has ended (daily, like ``remind``)."""
+    from datetime import date, datetime
+
+    from storage.db import Database
+    from workflows.agreements.documents import BEIJING
+    from workflows.agreements.events import expire_due
+
+    today = date.fromisoformat(args.date) if args.date else datetime.now(BEIJING).date()
+    db = Database(get_settings().database_url)
+    try:
+        with db.session() as session:
+            expired = [a.number for a in expire_due(session=session, today=today)]
+    finally:
+        db.dispose()
+    print(f"{today.isoformat()}：{len(expired)} 份协议到期" + (f"（{'、'.join(expired)}）" if expired else ""))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,6 +214,21 @@ def build_parser() -> argparse.ArgumentParser:
     templates = sub.add_parser("templates", help="文书模板")
     templates_sub = templates.add_subparsers(dest="templates_command", required=True)
     templates_sub.add_parser("check", help="检查模板变量与被 Word 拆分的标签").set_defaults(func=cmd_templates_check)
+    remind = sub.add_parser("remind", help="发送学期计划、小结和活动资料的截止提醒（每日运行）")
+    remind.add_argument("--date", default="", help="按此日期（YYYY-MM-DD）计算，默认今天")
+    remind.set_defaults(func=cmd_remind)
+    sweep = sub.add_parser("sweep-orphans", help="删除无任何记录引用、且超过宽限期的存储对象")
+    sweep.add_argument("--grace-hours", type=float, default=None, help="宽限期（小时），默认取设置值 24")
+    sweep.add_argument("--dry-run", action="store_true", help="只列出，不删除")
+    sweep.set_defaults(func=cmd_sweep_orphans)
+    ca_parser = sub.add_parser("ca", help="本系统的电子签名根证书")
+    ca_sub = ca_parser.add_subparsers(dest="ca_command", required=True)
+    ca_sub.add_parser("init", help="创建根证书（已存在则只显示）").set_defaults(func=cmd_ca_init)
+    agreements_parser = sub.add_parser("agreements", help="联盟协议书")
+    agreements_sub = agreements_parser.add_subparsers(dest="agreements_command", required=True)
+    expire = agreements_sub.add_parser("expire", help="将期限已满的协议置为到期（每日运行）")
+    expire.add_argument("--date", default="", help="按此日期（YYYY-MM-DD）计算，默认今天")
+    expire.set_defaults(func=cmd_agreements_expire)
     for name, func in (("worker", cmd_worker), ("beat", cmd_beat)):
         p = sub.add_parser(name, help=f"启动 Celery {name}（完整模式）")
         p.add_argument("celery_args", nargs=argparse.REMAINDER)

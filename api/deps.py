@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
@@ -40,20 +41,47 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ObjectsDep = Annotated[ObjectStore, Depends(get_objects)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on any error."""
-    session = runtime.db.sessionmaker()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+# How many requests may hold a database connection at once: one for SQLite (its writers take turns
+# anyway), else well inside the connection pool, since a committing request briefly takes a second
+# connection (the outbox relay). See get_session for why requests wait for a slot here.
+SQLITE_SLOTS = 1
+SERVER_DB_SLOTS = 8
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+def _db_slots(request: Request, runtime: Runtime) -> anyio.Semaphore:
+    slots: anyio.Semaphore | None = getattr(request.app.state, "db_slots", None)
+    if slots is None:
+        sqlite = runtime.db.engine.dialect.name == "sqlite"
+        slots = request.app.state.db_slots = anyio.Semaphore(SQLITE_SLOTS if sqlite else SERVER_DB_SLOTS)
+    return slots
+
+
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on any error.
+
+    A request's transaction spans several worker-thread borrows (dependencies, the route, the commit).
+    Were requests to wait for the database inside those threads (SQLite's write lock, an exhausted
+    connection pool), a burst could occupy every thread with waiters while the request holding the
+    lock waits for a thread to commit in: a deadlock until timeouts turn it into errors. So requests
+    queue for a database slot here, on the event loop, before they take a connection.
+    """
+    async with _db_slots(request, runtime):
+        session = runtime.db.sessionmaker()
+        try:
+            yield session
+            await anyio.to_thread.run_sync(session.commit)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.rollback)
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close)
+
+
+# scope="function": commit before the response is sent, so a 2xx means the change is durable and the
+# caller's next request sees it (the default "request" scope would commit only after sending).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 UNAUTHENTICATED = HTTPException(
     status_code=401,

@@ -8,9 +8,31 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from api import web
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import applications, auth, files, health, notifications, registry
+from api.routes import (
+    activities,
+    agreements,
+    applications,
+    auth,
+    certificates,
+    channels,
+    compliance,
+    dashboards,
+    evaluations,
+    files,
+    health,
+    jobs,
+    library,
+    mentors,
+    news,
+    notifications,
+    registry,
+    semesters,
+    signing,
+    verify,
+)
 from storage.runtime import Runtime, build_runtime
 from storage.settings import Settings, get_settings
 
@@ -43,9 +65,32 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(BodySizeLimit, limit_for=lambda path: upload_limit(runtime.settings, path))
 
     api = APIRouter(prefix="/api")
-    for module in (health, auth, registry, applications, files, notifications):
+    for module in (
+        health,
+        auth,
+        registry,
+        applications,
+        files,
+        notifications,
+        activities,
+        semesters,
+        compliance,
+        channels,
+        evaluations,
+        dashboards,
+        certificates,
+        agreements,
+        signing,
+        verify,
+        jobs,
+        mentors,
+        library,
+        news,
+    ):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(news.public_router)  # /news, /news/feed.atom: public, no sign-in
+    web.install(app)
     return app
 
 

@@ -8,12 +8,13 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, cast
 
 from storage.objects import (
     CHUNK_SIZE,
+    ListedObject,
     ObjectConflict,
     ObjectNotFound,
     ObjectStore,
@@ -84,6 +85,31 @@ class LocalStore(ObjectStore):
                 key = Path(dirpath, name).relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     yield key
+
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        """Yield the objects under ``prefix`` in sorted order, with size and mtime."""
+        # Walk only the folder the prefix names, not the whole store.
+        folder = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        if not folder.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith(".") or name.endswith(_META_SUFFIX):
+                    continue
+                path = Path(dirpath, name)
+                key = path.relative_to(self.root).as_posix()
+                if not key.startswith(prefix):
+                    continue
+                try:
+                    info = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted meanwhile
+                yield ListedObject(key, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
+
+    def _touch(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            os.utime(self._path(key))
 
     def presigned_url(self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
         """None: files on a local folder are served through the API."""

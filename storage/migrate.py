@@ -18,6 +18,14 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate's filter: skip schema objects the models list in ``metadata.info["unmanaged_names"]``
+    (dialect-specific search structures a migration creates by hand, such as SQLite FTS5 tables)."""
+    from workflows.models import metadata
+
+    return name not in metadata.info.get("unmanaged_names", ())
+
+
 def upgrade(database_url: str, revision: str = "heads") -> None:
     """Bring the database schema to ``revision`` (the latest by default)."""
     command.upgrade(alembic_config(database_url), revision)

@@ -2,20 +2,22 @@
 
 Uploads are streamed through a temporary spool file while hashing, so the whole body is never held
 in memory. Keys are content-addressed (``sha256/ab/cd/<hex>``) or caller-chosen via ``put_at``;
-either way an object is written once and never overwritten.
+either way an object is written once and never overwritten. ``open_writer`` is ``put_at`` for a body
+the caller writes as it goes (zip bundles): S3 streams it up in parts, a local folder spools it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote
@@ -36,6 +38,15 @@ class StoredObject:
     size: int
     filename: str
     content_type: str
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """A key as a listing shows it: its size and when it was last written (or deduplicated)."""
+
+    key: str
+    size: int
+    modified: datetime
 
 
 class ObjectStoreError(Exception):
@@ -60,6 +71,98 @@ class ObjectConflict(ObjectStoreError):
 
 class ObjectStoreUnavailable(ObjectStoreError):
     """The backend cannot be reached or written to right now."""
+
+
+class WriteSink(ABC):
+    """Where an ObjectWriter's bytes go; one per open_writer call."""
+
+    @abstractmethod
+    def write(self, data: memoryview) -> None:
+        """Take the next bytes of the body."""
+
+    @abstractmethod
+    def commit(self, obj: StoredObject) -> StoredObject:
+        """Publish the body write-once under ``obj.key``; the existing object if an identical one is there."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Discard whatever was written; safe to call more than once, never raises."""
+
+
+class ObjectWriter(io.RawIOBase):
+    """A write-only, non-seekable stream into the store that hashes as it goes; see ObjectStore.open_writer."""
+
+    def __init__(self, sink: WriteSink, max_size: int | None = None) -> None:
+        super().__init__()
+        self._sink = sink
+        self._max_size = max_size
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self.result: StoredObject | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        return self._size
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.closed:
+            raise ValueError("write to a closed object writer")
+        view = memoryview(data).cast("B")
+        if self._max_size is not None and self._size + len(view) > self._max_size:
+            raise ObjectTooLarge(self._max_size)
+        self._digest.update(view)
+        self._sink.write(view)
+        self._size += len(view)
+        return len(view)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+class SpoolSink(WriteSink):
+    """Spools the body to a temp file, then publishes it with the store's ``_write_once``."""
+
+    def __init__(self, store: ObjectStore, key: str) -> None:
+        self._store = store
+        spool_dir = store._spool_dir()
+        try:
+            if spool_dir is not None:
+                spool_dir.mkdir(parents=True, exist_ok=True)
+            self._file = tempfile.NamedTemporaryFile(dir=spool_dir, prefix="writer-", delete=False)  # noqa: SIM115
+        except OSError as exc:
+            raise ObjectStoreUnavailable(f"cannot create a spool file: {exc}") from exc
+        self._path = Path(self._file.name)
+
+    def write(self, data: memoryview) -> None:
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            raise ObjectStoreUnavailable(f"cannot write the spool file: {exc}") from exc
+
+    def commit(self, obj: StoredObject) -> StoredObject:
+        self._file.close()
+        try:
+            with self._path.open("rb") as file:
+                spool = Spool(path=self._path, file=file, sha256=obj.sha256, size=obj.size)
+                return self._store._write_once(obj.key, spool, obj.filename, obj.content_type)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self._path)
 
 
 @dataclass(frozen=True)
@@ -122,6 +225,34 @@ class ObjectStore(ABC):
         with self._spool(stream, max_size) as spool:
             return self._write_once(key, spool, filename, content_type)
 
+    @contextlib.contextmanager
+    def open_writer(
+        self, key: str, *, filename: str, content_type: str, max_size: int | None = None
+    ) -> Iterator[ObjectWriter]:
+        """A writable stream stored write-once under ``key`` when the block exits cleanly (``writer.result``).
+
+        An exception inside the block discards the upload. A different body already under ``key`` raises
+        ObjectConflict and the new upload is discarded; an identical one is kept and returned.
+        """
+        validate_key(key)
+        sink = self._open_sink(key)
+        writer = ObjectWriter(sink, max_size)
+        try:
+            yield writer
+            obj = StoredObject(
+                key=key, sha256=writer.sha256, size=writer.size, filename=filename, content_type=content_type
+            )
+            writer.result = sink.commit(obj)
+        except BaseException:
+            sink.abort()
+            raise
+        finally:
+            writer.close()
+
+    def _open_sink(self, key: str) -> WriteSink:
+        """Where open_writer's bytes go; by default a spool file published like ``put_at``."""
+        return SpoolSink(self, key)
+
     @abstractmethod
     def stat(self, key: str) -> StoredObject:
         """Metadata of the object under ``key``; raises ObjectNotFound."""
@@ -148,6 +279,13 @@ class ObjectStore(ABC):
     def list_keys(self, prefix: str = "") -> Iterator[str]:
         """Yield the keys that start with ``prefix``."""
 
+    def list_objects(self, prefix: str = "") -> Iterator[ListedObject]:
+        """Yield the objects whose keys start with ``prefix``, with size and modification time."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list modification times")
+
+    def _touch(self, key: str) -> None:  # noqa: B027 - optional hook, a no-op where times cannot be set
+        """Mark an existing object as just written (a new upload deduplicated onto it); see the orphan sweep."""
+
     @abstractmethod
     def presigned_url(self, key: str, *, filename: str, expires: timedelta = timedelta(minutes=10)) -> str | None:
         """A time-limited direct download URL, or None when the backend cannot offer one."""
@@ -173,6 +311,8 @@ class ObjectStore(ABC):
             existing = self.stat(key)
         if existing.sha256 != spool.sha256:
             raise ObjectConflict(f"{key} already holds different content")
+        # Someone is about to point a row at this object: an old orphan must look young to the sweep.
+        self._touch(key)
         return existing
 
     def _stat_or_none(self, key: str) -> StoredObject | None:

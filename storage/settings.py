@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 20
     login_failure_window_minutes: int = 15
     base_url: str = "http://127.0.0.1:8000"
+    # At-least-once delivery (workers/app.py explains how these fit together).
+    task_visibility_timeout_seconds: int = Field(default=30, ge=3)
+    task_redrive_after_seconds: int = Field(default=900, ge=1)
+    # Objects nothing references are deleted once older than this (`kinderflow sweep-orphans`).
+    orphan_grace_hours: float = Field(default=24.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")

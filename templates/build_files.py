@@ -30,6 +30,10 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from templates.build_activity_files import ACTIVITY_TEMPLATES
+from templates.build_agreement import AGREEMENT_TEMPLATES
+from templates.build_evaluation_files import EVALUATION_TEMPLATES
+from templates.build_mentor_files import MENTOR_TEMPLATES
 from templates.docx import TEMPLATE_DIR
 from templates.rendering import rewrite_zip
 
@@ -404,7 +408,7 @@ def application_form() -> DocumentObject:
     return document
 
 
-TEMPLATES: dict[str, Callable[[], DocumentObject]] = {"application_form.docx": application_form}
+TEMPLATES: dict[str, Callable[[], DocumentObject]] = {"application_form.docx": application_form, **ACTIVITY_TEMPLATES, **AGREEMENT_TEMPLATES, **EVALUATION_TEMPLATES, **MENTOR_TEMPLATES}
 
 
 def build(name: str) -> bytes:

@@ -15,6 +15,9 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.s3",
     "tests.fixtures.app",
+    "tests.fixtures.activities",
+    "tests.fixtures.channels",
+    "tests.fixtures.agreements",
 ]
 
 

@@ -21,7 +21,7 @@ from storage.db import utcnow
 from storage.runtime import Runtime
 from workers.app import app
 from workers.inline import InlineRunner
-from workers.registry import TASKS, task
+from workers.registry import OUTBOX_ID_KWARG, TASKS, task
 from workers.runtime import get_runtime
 from workers.tasks import TOPIC_HANDLERS
 from workflows.outbox import OutboxMessage, set_publisher
@@ -72,7 +72,7 @@ def publish_pending(runtime: Runtime, send: Send, limit: int = 100) -> int:
                 # With several handlers a later failure resends the earlier ones next run; tasks are
                 # idempotent, so that duplicate changes nothing.
                 for name in names:
-                    send(name, dict(message.payload))
+                    send(name, {**message.payload, OUTBOX_ID_KWARG: message.id})
             except Exception as exc:
                 message.last_error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
                 logger.warning(
@@ -129,6 +129,11 @@ def install_publisher(runtime: Runtime, target: InlineRunner | Celery) -> None:
         return
     _send = send = celery_send(target)
     set_publisher(partial(_relay_quietly, runtime, send))
+
+
+def current_send() -> Send | None:
+    """Where this process's relay sends tasks (None when no publisher is installed)."""
+    return _send
 
 
 def uninstall_publisher() -> None:

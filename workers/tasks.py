@@ -7,14 +7,42 @@ embedded runner's thread (``workers.inline``).
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
+from workers import (
+    agreement_tasks,  # noqa: F401 - registers the agreements.* tasks
+    channel_tasks,  # noqa: F401 - registers the channels.* tasks
+)
 from workers.registry import task
+from workers.runtime import get_runtime
+from workflows.activities.archive import build_activity_bundle
+from workflows.activities.compliance import send_reminders
+from workflows.activities.vocabulary import CST
 
 # Outbox topic (a domain event such as "application.approved") -> the tasks it starts. A topic that
 # is itself a registered task name needs no entry: it starts that task.
-TOPIC_HANDLERS: dict[str, list[str]] = {}
+TOPIC_HANDLERS: dict[str, list[str]] = {
+    "activity.archive_requested": ["kinderflow.activities.build_bundle"],
+    "application.approved": ["agreements.create_from_application"],
+}
 
 
 @task(name="kinderflow.ping")
 def ping(token: str) -> str:
     """Answer ``pong:<token>``; proves a worker consumes tasks (writes nothing)."""
     return f"pong:{token}"
+
+
+@task(name="kinderflow.activities.build_bundle")
+def build_activity_bundle_task(activity_id: str) -> str:
+    """Build the archive bundle of an archived activity; a redelivery finds it built and changes nothing."""
+    runtime = get_runtime()
+    return build_activity_bundle(db=runtime.db, objects=runtime.objects, activity_id=uuid.UUID(activity_id))
+
+
+@task(name="kinderflow.remind_deadlines")
+def remind_deadlines() -> int:
+    """Today's deadline reminders (plans, summaries, materials); a second run the same day sends none."""
+    with get_runtime().db.session() as session:
+        return send_reminders(session=session, today=datetime.now(CST).date())

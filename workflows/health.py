@@ -15,6 +15,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    latency_ms: float | None = None
 
 
 def check_database(runtime: Runtime) -> Check:

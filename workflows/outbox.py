@@ -33,6 +33,17 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
+class OutboxReceipt(Base):
+    """One task of an outbox row ran to the end. Rows whose tasks left no receipt are re-sent by the
+    reconciler (``workers.reconcile``): whatever the broker lost on the way is done all the same."""
+
+    __tablename__ = "outbox_receipts"
+
+    outbox_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    task: Mapped[str] = mapped_column(String(100), primary_key=True)
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 _PENDING_KEY = "kinderflow_outbox_pending"
 _publisher: Callable[[], None] | None = None
 

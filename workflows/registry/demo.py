@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,6 +14,8 @@ from storage.settings import Settings
 from workflows import audit
 from workflows.accounts.models import Role, User
 from workflows.accounts.passwords import hash_password
+from workflows.activities.semesters import ensure_semester
+from workflows.agreements.demo import load_signing_demo
 from workflows.registry import demo_data
 from workflows.registry.models import Alliance, Kindergarten, Membership, Section, Teacher
 
@@ -37,6 +40,7 @@ class DemoReport:
 
 def load_demo(*, session: Session, settings: Settings) -> DemoReport:
     """Create the demo district once; a second call only reports what is there."""
+    ensure_semester(session=session, code="2026-autumn", starts_on=demo_data.START, ends_on=date(2027, 1, 20))
     if session.scalar(select(func.count()).select_from(Kindergarten)):
         return DemoReport(False, _count(session, Kindergarten), _count(session, Alliance), _existing_accounts(session))
     district = demo_data.district()
@@ -97,6 +101,8 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
             )
         )
     session.flush()
+    # Specimen seals (样章), the signing CA and the demo signers' keys (PIN 135790) for agreements.
+    load_signing_demo(session=session, settings=settings)
     audit.append(
         session,
         entity_type="registry",

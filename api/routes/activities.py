@@ -1,0 +1,173 @@
+"""Teaching-research activities: plan, announce, attendance, sign-in sheet, materials, comments, bundle."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.routes.files import stream_object
+from workflows import audit
+from workflows.activities import archive, documents, events, materials, service
+from workflows.activities.schemas import (
+    ActivityCreate,
+    ActivityOut,
+    ActivityUpdate,
+    AttendanceBody,
+    BundleStatusOut,
+    CommentIn,
+    CommentOut,
+    CompletenessOut,
+    EventBody,
+    MaterialOut,
+)
+from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
+from workflows.activities.vocabulary import CST, MaterialCategory
+from workflows.documents.schemas import DocumentOut, HistoryOut
+from workflows.documents.service import list_for_owner
+
+router = APIRouter(prefix="/activities", tags=["activities"])
+
+
+@router.post("", response_model=ActivityOut, status_code=201)
+def create_activity(body: ActivityCreate, session: SessionDep, viewer: CurrentViewer) -> ActivityOut:
+    return activity_out(viewer, service.create(session=session, viewer=viewer, body=body))
+
+
+@router.get("", response_model=list[ActivityOut])
+def list_activities(
+    session: SessionDep,
+    viewer: CurrentViewer,
+    semester: str | None = None,
+    alliance_id: uuid.UUID | None = None,
+    state: str | None = None,
+) -> list[ActivityOut]:
+    rows = service.list_visible(session=session, viewer=viewer, semester=semester, alliance_id=alliance_id, state=state)
+    return [activity_out(viewer, a) for a in rows]
+
+
+@router.get("/{activity_id}", response_model=ActivityOut)
+def get_activity(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> ActivityOut:
+    return activity_out(viewer, service.get_visible(session=session, viewer=viewer, activity_id=activity_id))
+
+
+@router.put("/{activity_id}", response_model=ActivityOut)
+def update_activity(
+    activity_id: uuid.UUID, body: ActivityUpdate, session: SessionDep, viewer: CurrentViewer
+) -> ActivityOut:
+    activity = service.update(session=session, viewer=viewer, activity_id=activity_id, version=body.version, body=body)
+    return activity_out(viewer, activity)
+
+
+@router.post("/{activity_id}/events/{event}", response_model=ActivityOut)
+def fire_event(
+    activity_id: uuid.UUID, event: str, body: EventBody, session: SessionDep, viewer: CurrentViewer
+) -> ActivityOut:
+    activity = events.fire_event(
+        session=session, viewer=viewer, activity_id=activity_id, event=event, version=body.version, comment=body.comment
+    )
+    return activity_out(viewer, activity)
+
+
+@router.get("/{activity_id}/history", response_model=list[HistoryOut])
+def history(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
+    service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
+    return [HistoryOut.of(e) for e in audit.history(session, entity_type="activity", entity_id=activity_id)]
+
+
+@router.put("/{activity_id}/attendance", response_model=ActivityOut)
+def record_attendance(
+    activity_id: uuid.UUID, body: AttendanceBody, session: SessionDep, viewer: CurrentViewer
+) -> ActivityOut:
+    activity = service.record_attendance(session=session, viewer=viewer, activity_id=activity_id, entries=body.entries)
+    return activity_out(viewer, activity)
+
+
+@router.get("/{activity_id}/sign-in-sheet")
+def sign_in_sheet(
+    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep
+) -> StreamingResponse:
+    activity = service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
+    d = documents.render_sign_in_sheet(session=session, objects=objects, activity=activity, actor=viewer)
+    return stream_object(objects, d.object_key, filename=d.filename, content_type=d.content_type)
+
+
+@router.get("/{activity_id}/documents", response_model=list[DocumentOut])
+def activity_documents(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[DocumentOut]:
+    service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
+    return [DocumentOut.of(d) for d in list_for_owner(session=session, owner_type="activity", owner_id=activity_id)]
+
+
+@router.post("/{activity_id}/materials", response_model=MaterialOut, status_code=201)
+def upload_material(
+    activity_id: uuid.UUID,
+    category: Annotated[MaterialCategory, Form()],
+    file: Annotated[UploadFile, File()],
+    session: SessionDep,
+    viewer: CurrentViewer,
+    objects: ObjectsDep,
+    settings: SettingsDep,
+) -> MaterialOut:
+    m = materials.add_material(
+        session=session, viewer=viewer, objects=objects, settings=settings, activity_id=activity_id,
+        category=category, stream=file.file, filename=file.filename or category.value,
+    )  # fmt: skip
+    return material_out(m)
+
+
+@router.get("/{activity_id}/materials", response_model=list[MaterialOut])
+def list_materials(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[MaterialOut]:
+    return [material_out(m) for m in materials.list_materials(session=session, viewer=viewer, activity_id=activity_id)]
+
+
+@router.get("/{activity_id}/materials/{material_id}/content")
+def material_content(
+    activity_id: uuid.UUID, material_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep
+) -> StreamingResponse:
+    m = materials.get_material(session=session, viewer=viewer, activity_id=activity_id, material_id=material_id)
+    return stream_object(objects, m.object_key, filename=m.filename, content_type=m.content_type)
+
+
+@router.delete("/{activity_id}/materials/{material_id}", status_code=204)
+def withdraw_material(
+    activity_id: uuid.UUID, material_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer
+) -> Response:
+    materials.withdraw_material(session=session, viewer=viewer, activity_id=activity_id, material_id=material_id)
+    return Response(status_code=204)
+
+
+@router.get("/{activity_id}/completeness", response_model=CompletenessOut)
+def material_completeness(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> CompletenessOut:
+    activity = service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
+    return completeness_out(activity, today=datetime.now(CST).date())
+
+
+@router.post("/{activity_id}/comments", response_model=CommentOut, status_code=201)
+def add_comment(activity_id: uuid.UUID, body: CommentIn, session: SessionDep, viewer: CurrentViewer) -> CommentOut:
+    return comment_out(service.add_comment(session=session, viewer=viewer, activity_id=activity_id, body=body.body))
+
+
+@router.get("/{activity_id}/comments", response_model=list[CommentOut])
+def list_comments(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[CommentOut]:
+    return [comment_out(c) for c in service.list_comments(session=session, viewer=viewer, activity_id=activity_id)]
+
+
+@router.get("/{activity_id}/bundle/status", response_model=BundleStatusOut)
+def bundle_status(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> BundleStatusOut:
+    return bundle_out(archive.get_bundle(session=session, viewer=viewer, activity_id=activity_id))
+
+
+@router.get("/{activity_id}/bundle", response_model=None)
+def download_bundle(
+    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep
+) -> StreamingResponse | RedirectResponse:
+    b = archive.ready_bundle(session=session, viewer=viewer, activity_id=activity_id)
+    assert b.object_key is not None
+    url = objects.presigned_url(b.object_key, filename=b.filename)
+    if url is not None:  # S3: the client fetches the zip from the store directly
+        return RedirectResponse(url, status_code=307)
+    return stream_object(objects, b.object_key, filename=b.filename, content_type="application/zip")

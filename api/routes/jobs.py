@@ -1,0 +1,17 @@
+"""Background jobs (bulk actions): progress and per-item errors, for their creator and the bureau."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from api.deps import CurrentViewer, SessionDep
+from workflows import jobs
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+@router.get("/{job_id}", response_model=jobs.JobOut)
+def get_job(job_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> jobs.JobOut:
+    return jobs.JobOut.of(jobs.get_visible(session=session, viewer=viewer, job_id=job_id))

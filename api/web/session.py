@@ -1,0 +1,129 @@
+"""The browser session: one signed, HttpOnly, SameSite=Lax cookie.
+
+The cookie holds a CSRF secret, the same short-lived bearer token the API issues
+(``workflows.accounts.tokens``) and when that token was issued. It is signed with the app secret
+(itsdangerous), so none of it can be forged or swapped. The token expires like an API token
+(``token_ttl_minutes``); while the user keeps working, a token past half its life is replaced
+(sliding renewal), so an idle session ends after one TTL. Logging out replaces the cookie with an
+anonymous one; no server-side table is needed.
+
+Visitors who are not signed in get an anonymous session too: the login and verification forms
+carry its CSRF token like every other form.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.requests import Request
+from starlette.responses import Response
+
+from storage.settings import Settings
+from workflows.accounts.tokens import InvalidToken, issue_token, read_token
+
+COOKIE_NAME = "kf_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SALT = "kinderflow.web.session"
+
+
+@dataclass
+class WebSession:
+    csrf: str
+    token: str | None = None
+    issued_at: int = 0
+    flash: list[tuple[str, str]] = field(default_factory=list)
+    # Set when the cookie must be written back with this response.
+    dirty: bool = False
+
+    def add_flash(self, message: str, level: str = "ok") -> None:
+        """A one-time message shown on the next page rendered for this browser."""
+        self.flash.append((level, message))
+        self.dirty = True
+
+    def pop_flash(self) -> list[tuple[str, str]]:
+        messages, self.flash = self.flash, []
+        if messages:
+            self.dirty = True
+        return messages
+
+    def csrf_matches(self, candidate: str | None) -> bool:
+        return bool(candidate) and hmac.compare_digest(candidate or "", self.csrf)
+
+
+def anonymous() -> WebSession:
+    return WebSession(csrf=secrets.token_urlsafe(32), dirty=True)
+
+
+def signed_in(settings: Settings, *, user_id: uuid.UUID, role: str) -> WebSession:
+    """A fresh session for a user who just proved their password: new CSRF secret, new token."""
+    return WebSession(
+        csrf=secrets.token_urlsafe(32),
+        token=issue_token(settings, user_id=user_id, role=role),
+        issued_at=int(time.time()),
+        dirty=True,
+    )
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(settings.secret_key.get_secret_value(), salt=SALT)
+
+
+def load(settings: Settings, request: Request) -> WebSession:
+    """The session of this request; a missing, forged or malformed cookie starts an anonymous one."""
+    raw = request.cookies.get(COOKIE_NAME)
+    if not raw:
+        return anonymous()
+    try:
+        data: Any = _serializer(settings).loads(raw)
+        return WebSession(
+            csrf=str(data["c"]),
+            token=data.get("t"),
+            issued_at=int(data.get("i", 0)),
+            flash=[(str(level), str(text)) for level, text in data.get("f", [])],
+        )
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return anonymous()
+
+
+def user_id_of(settings: Settings, session: WebSession) -> uuid.UUID | None:
+    """Who is signed in; None when signed out or when the token expired (it is then dropped)."""
+    if not session.token:
+        return None
+    try:
+        return read_token(settings, session.token)
+    except InvalidToken:
+        session.token, session.dirty = None, True
+        return None
+
+
+def renew_if_due(settings: Settings, session: WebSession, *, user_id: uuid.UUID, role: str) -> None:
+    """Sliding renewal: a token past half its life is replaced by a fresh one."""
+    if session.token and time.time() - session.issued_at > settings.token_ttl_minutes * 30:
+        session.token = issue_token(settings, user_id=user_id, role=role)
+        session.issued_at, session.dirty = int(time.time()), True
+
+
+def write(settings: Settings, request: Request, response: Response, session: WebSession) -> None:
+    """Set the cookie on ``response`` when the session changed."""
+    if not session.dirty:
+        return
+    data: dict[str, Any] = {"c": session.csrf}
+    if session.token:
+        data["t"], data["i"] = session.token, session.issued_at
+    if session.flash:
+        data["f"] = session.flash
+    response.set_cookie(
+        COOKIE_NAME,
+        _serializer(settings).dumps(data),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https" or settings.base_url.startswith("https://"),
+        path="/",
+    )

@@ -1,0 +1,101 @@
+"""Schemathesis over the OpenAPI schema: no operation answers 5xx to anything its schema admits,
+and every operation but a few public ones refuses an unauthenticated caller with 401."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+
+from api.main import create_app
+from storage import migrate
+from storage.runtime import Runtime, build_runtime
+from tests.fixtures.app import PASSWORD, build_world, make_settings
+
+pytestmark = pytest.mark.slow
+# Operations anyone may call, each for a reason.
+PUBLIC = {
+    ("GET", "/api/health"): "load balancers and compose health checks",
+    ("POST", "/api/auth/token"): "signing in",
+    ("GET", "/api/ca.pem"): "the certificate that verifies signatures is public",
+    ("GET", "/api/verify/{code}"): "anyone holding a document may verify it (DESIGN §7)",
+    ("POST", "/api/verify"): "anyone holding a document may verify it (DESIGN §7)",
+}
+
+
+# Built at import: schemathesis reads the schema when the module is collected (its fixture loader
+# does not work with this pytest). Nothing touches the database until fuzz_world has migrated it.
+_FOLDER = Path(tempfile.mkdtemp(prefix="kf-fuzz-"))
+_RUNTIME = build_runtime(make_settings(f"sqlite:///{(_FOLDER / 'fuzz.db').as_posix()}", _FOLDER))
+fuzz_app = create_app(runtime=_RUNTIME)
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", fuzz_app)
+
+
+@pytest.fixture(scope="module")
+def fuzz_world() -> Iterator[Runtime]:
+    migrate.upgrade(_RUNTIME.settings.database_url)
+    build_world(_RUNTIME)
+    yield _RUNTIME
+    _RUNTIME.close()
+    shutil.rmtree(_FOLDER, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def officer_headers(fuzz_world: Runtime) -> Iterator[dict[str, str]]:
+    # Held open for the module: the app's lifespan (the in-process task runner) runs meanwhile.
+    with TestClient(fuzz_app) as client:
+        r = client.post("/api/auth/token", data={"username": "officer", "password": PASSWORD})
+        yield {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@schema.parametrize()
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_no_operation_answers_5xx(case, officer_headers):  # type: ignore[no-untyped-def]
+    # Signed in as an officer, who may call nearly everything: the deepest code paths get the data.
+    if case.path == "/api/auth/token":
+        case.headers = {}
+    else:
+        case.headers = {**(case.headers or {}), **officer_headers}
+    response = case.call()
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:300]}"
+    )
+
+
+def test_every_protected_operation_requires_authentication(fuzz_world: Runtime):
+    failures = []
+    with TestClient(fuzz_app) as client:
+        for path, operations in fuzz_app.openapi()["paths"].items():
+            for method, op in operations.items():
+                key = (method.upper(), path)
+                declared = bool(op.get("security"))
+                if key in PUBLIC:
+                    if declared:
+                        failures.append(f"{key} is listed as public but declares security")
+                    continue
+                if not declared:
+                    failures.append(f"{key} declares no security and is not in PUBLIC: require a signed-in caller")
+                url = path.format_map(_AnyId())
+                r = client.request(method.upper(), url, headers={"Authorization": "Bearer not.a.token"})
+                bare = client.request(method.upper(), url)
+                for reply in (r, bare):
+                    if reply.status_code != 401:
+                        failures.append(f"{key} without a valid token: {reply.status_code} {reply.text[:100]}")
+    assert not failures, "\n".join(failures)
+
+
+class _AnyId(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return str(uuid.uuid4()) if key.endswith("_id") else "2026"
+
+
+def test_public_operations_still_exist():
+    paths = {(m.upper(), p) for p, ops in fuzz_app.openapi()["paths"].items() for m in ops}
+    assert set(PUBLIC) <= paths, f"stale PUBLIC entries: {set(PUBLIC) - paths}"

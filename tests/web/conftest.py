@@ -1,0 +1,93 @@
+"""Pages through TestClient: one cookie jar per person, signed in through the login page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.fixtures.app import PASSWORD
+from workflows.registry.credit_code import make_credit_code
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+# A complete application form as the page posts it (every value a string, as browsers send them).
+FORM = {
+    "name": "C-OUT 园外幼儿园",
+    "credit_code": make_credit_code("52360111M00000099"),
+    "licence_no": "教民360111000099",
+    "licence_issued_on": "2019-03-01",
+    "sponsor": "南昌市某教育咨询有限公司",
+    "legal_representative": "张三",
+    "head_name": "李园长",
+    "head_phone": "13800009999",
+    "contact_name": "王老师",
+    "contact_phone": "0791-88886666",
+    "address": "罗家镇民强路 8 号",
+    "town": "湖坊镇",
+    "ownership": "nonprofit",
+    "inclusive": "true",
+    "classes": "6",
+    "children": "180",
+    "staff": "30",
+    "teachers": "14",
+    "certified_teachers": "12",
+    "site_area_m2": "2400.5",
+    "building_area_m2": "1800",
+    "last_inspection_year": "2025",
+    "last_inspection_result": "passed",
+    "penalties_last_3_years": "0",
+    "safety_incidents_last_3_years": "0",
+    "reasons": "希望加入联盟，提升保教质量。",
+    "commitments_accepted": "true",
+}
+
+
+class Browser:
+    """A person at a browser: their own cookies, and the CSRF token of their session."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.csrf = ""
+
+    def get(self, url: str, **kwargs):
+        r = self.client.get(url, **kwargs)
+        found = CSRF.search(r.text) if r.headers.get("content-type", "").startswith("text/html") else None
+        if found:
+            self.csrf = found.group(1)
+        return r
+
+    def post(self, url: str, data: dict | None = None, *, htmx: bool = False, **kwargs):
+        if not self.csrf:
+            self.get("/login")
+        headers = kwargs.pop("headers", {})
+        if htmx:
+            headers = {"HX-Request": "true", "X-CSRF-Token": self.csrf, **headers}
+        body = {"csrf_token": self.csrf, **(data or {})} if not htmx else (data or {})
+        return self.client.post(url, data=body, headers=headers, follow_redirects=False, **kwargs)
+
+    def login(self, username: str, password: str = PASSWORD):
+        self.get("/login")
+        r = self.post("/login", {"username": username, "password": password, "next": "/"})
+        self.get("/")
+        return r
+
+
+@pytest.fixture
+def browser(client: TestClient) -> Callable[..., Browser]:
+    """``browser("kg-out")``: a new cookie jar on the app under test, signed in as that account."""
+
+    def _open(username: str | None = None) -> Browser:
+        b = Browser(TestClient(client.app))
+        if username:
+            r = b.login(username)
+            assert r.status_code == 303, r.text
+        return b
+
+    return _open
+
+
+def app_id_from(location: str) -> str:
+    return location.split("/")[2]

@@ -1,0 +1,139 @@
+"""Signing in and out of the pages: the cookie, its renewal and expiry, the security headers."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+from itsdangerous import URLSafeSerializer
+
+from api.web.session import COOKIE_NAME, SALT
+from tests.fixtures.app import PASSWORD
+from workflows.accounts.tokens import issue_token
+
+
+def replace_cookie(b, value: str) -> None:
+    b.client.cookies.clear()
+    b.client.cookies.set(COOKIE_NAME, value, domain="testserver.local")
+
+
+def set_cookie_header(r) -> str:
+    return next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith(COOKIE_NAME))
+
+
+def test_pages_send_visitors_to_login_and_back(browser, world):
+    b = browser()
+    r = b.get("/applications?state=submitted", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=/applications%3Fstate%3Dsubmitted"
+    page = b.get(r.headers["location"])
+    assert 'name="next" value="/applications?state=submitted"' in page.text
+    signed_in = b.post("/login", {"username": "officer", "password": PASSWORD, "next": "/applications?state=submitted"})
+    assert signed_in.headers["location"] == "/applications?state=submitted"
+
+
+def test_login_cookie_is_httponly_samesite_and_signed(browser, world):
+    b = browser()
+    b.get("/login")
+    r = b.post("/login", {"username": "kg-out", "password": PASSWORD})
+    assert r.status_code == 303
+    header = set_cookie_header(r).lower()
+    assert "httponly" in header
+    assert "samesite=lax" in header
+    assert "path=/" in header
+    assert "secure" not in header  # plain http in the tests; https deployments get Secure
+    home = b.get("/")
+    assert home.status_code == 200 and "kg-out，您好" in home.text
+
+    # A cookie changed by hand is worth nothing: the visitor is signed out.
+    value = b.client.cookies[COOKIE_NAME]
+    replace_cookie(b, value[:-2] + ("AA" if not value.endswith("AA") else "BB"))
+    assert b.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_new_session_on_every_login(browser, world):
+    b = browser()
+    b.get("/login")
+    before = b.csrf
+    b.post("/login", {"username": "kg-out", "password": PASSWORD})
+    b.get("/")
+    assert b.csrf and b.csrf != before
+
+
+def test_wrong_password_says_so_in_chinese_next_to_the_form(browser, world):
+    b = browser()
+    b.get("/login")
+    r = b.post("/login", {"username": "kg-out", "password": "nope"})
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers
+    assert "用户名或密码错误" in r.text
+    assert 'value="kg-out"' in r.text
+    assert b.get("/", follow_redirects=False).status_code == 303
+
+
+def test_login_is_throttled(browser, world, settings):
+    b = browser()
+    b.get("/login")
+    for _ in range(settings.login_max_failures_per_account):
+        b.post("/login", {"username": "kg-a1", "password": "wrong"})
+    r = b.post("/login", {"username": "kg-a1", "password": PASSWORD})
+    assert "登录失败次数过多" in r.text
+
+
+def test_logout_ends_the_session(browser, world):
+    b = browser("kg-out")
+    r = b.post("/logout")
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert "您已退出登录" in b.get("/login").text
+    assert b.get("/", follow_redirects=False).status_code == 303
+
+
+def test_next_never_leaves_the_site(browser, world):
+    b = browser()
+    b.get("/login")
+    r = b.post("/login", {"username": "kg-out", "password": PASSWORD, "next": "//evil.example/x"})
+    assert r.headers["location"] == "/"
+
+
+def _cookie(settings, **payload) -> str:
+    return URLSafeSerializer(settings.secret_key.get_secret_value(), salt=SALT).dumps(payload)
+
+
+def test_expired_token_signs_out_and_a_half_used_one_is_renewed(browser, world, settings):
+    user = world.users["kg-out"]
+    b = browser()
+    past = datetime.now(UTC) - timedelta(minutes=settings.token_ttl_minutes + 1)
+    expired = issue_token(settings, user_id=user.id, role="applicant", now=past)
+    replace_cookie(b, _cookie(settings, c="x" * 43, t=expired, i=int(past.timestamp())))
+    r = b.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+    halfway = datetime.now(UTC) - timedelta(minutes=settings.token_ttl_minutes * 0.6)
+    old = issue_token(settings, user_id=user.id, role="applicant", now=halfway)
+    replace_cookie(b, _cookie(settings, c="y" * 43, t=old, i=int(halfway.timestamp())))
+    r = b.get("/")
+    assert r.status_code == 200
+    renewed = URLSafeSerializer(settings.secret_key.get_secret_value(), salt=SALT).loads(b.client.cookies[COOKIE_NAME])
+    assert renewed["t"] != old and renewed["i"] >= int(time.time()) - 5
+    assert renewed["c"] == "y" * 43  # the CSRF secret stays for the session
+
+
+def test_disabled_account_is_signed_out(browser, world, runtime):
+    from workflows.accounts.models import User
+
+    b = browser("kg-out")
+    with runtime.db.session() as s:
+        s.get(User, world.users["kg-out"].id).is_active = False
+    assert b.get("/", follow_redirects=False).status_code == 303
+
+
+def test_security_headers_on_pages(browser, world):
+    b = browser("kg-out")
+    r = b.get("/")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["referrer-policy"] == "same-origin"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "no-store"
+    assert "<script>" not in r.text and " style=" not in r.text and "onclick" not in r.text
+    assert b.get("/static/htmx.min.js").status_code == 200

@@ -1,0 +1,48 @@
+"""The agreement area's tasks: drafting the agreement of an approved application, bulk sending, expiry.
+
+Registered by importing this module from ``workers.tasks``; each task takes ids and is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date, datetime
+
+from workers.registry import task
+from workers.runtime import get_runtime
+from workflows.agreements import bulk, events, service
+from workflows.agreements.documents import BEIJING
+
+logger = logging.getLogger(__name__)
+
+
+@task(name="agreements.create_from_application")
+def create_from_application(application_id: str, **_: str) -> str | None:
+    """Draft the agreement of an approved application (``application.approved``); at most one each."""
+    runtime = get_runtime()
+    try:
+        with runtime.db.session() as session:
+            agreement = service.create_from_application(
+                session=session, settings=runtime.settings, objects=runtime.objects,
+                application_id=uuid.UUID(application_id),
+            )  # fmt: skip
+            return str(agreement.id)
+    except service.CannotCreate as exc:
+        # Not transient: retrying cannot help; the officer's bulk action reports it per member.
+        logger.warning("no agreement for application %s: %s", application_id, exc)
+        return None
+
+
+@task(name=bulk.TASK)
+def bulk_send(job_id: str) -> None:
+    """Generate and send the agreements of a bulk-send job; resumes after the last finished item."""
+    bulk.run_bulk_send(runtime=get_runtime(), job_id=uuid.UUID(job_id))
+
+
+@task(name="agreements.expire_due")
+def expire_due(today: str | None = None) -> int:
+    """Expire the effective agreements whose term has ended; returns how many."""
+    day = date.fromisoformat(today) if today else datetime.now(BEIJING).date()
+    with get_runtime().db.session() as session:
+        return len(events.expire_due(session=session, today=day))

@@ -1,0 +1,68 @@
+"""Channel deliveries: ``channels.deliver`` (started by the outbox) and ``channels.retry_due`` (the sweep).
+
+Full mode: Celery beat runs the sweep every minute, so a failed delivery is retried once its backoff
+has passed. Embedded mode has no beat: a failed delivery arms a timer that hands it back to the
+in-process runner when it is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import datetime
+
+from storage.db import utcnow
+from workers.app import app
+from workers.registry import task
+from workers.runtime import get_runtime
+from workflows.channels import service
+
+logger = logging.getLogger(__name__)
+
+DELIVER = service.DELIVER_TOPIC
+RETRY_DUE = "channels.retry_due"
+SWEEP_SECONDS = 60.0
+
+
+@task(name=DELIVER)
+def deliver(delivery_id: str) -> str | None:
+    """Send one channel delivery if it is due; idempotent. Returns its state afterwards."""
+    runtime = get_runtime()
+    outcome = service.deliver(db=runtime.db, settings=runtime.settings, delivery_id=uuid.UUID(delivery_id))
+    if outcome is None:
+        return None
+    if outcome.attempted and outcome.next_attempt_at is not None and runtime.settings.embedded:
+        _retry_in_process(delivery_id, outcome.next_attempt_at)
+    return outcome.state.value
+
+
+@task(name=RETRY_DUE)
+def retry_due() -> int:
+    """Send every delivery whose retry is due; returns how many went out."""
+    runtime = get_runtime()
+    return service.retry_due(db=runtime.db, settings=runtime.settings)
+
+
+# Lazy: added to the beat schedule when the app is configured, next to the outbox relay.
+app.add_periodic_task(SWEEP_SECONDS, app.signature(RETRY_DUE), name="channels-retry-due")
+
+
+def _retry_in_process(delivery_id: str, due: datetime) -> None:
+    """Embedded mode: submit the delivery again to this process's runner when it is due."""
+    from workers.wiring import runner_for  # imported late: wiring imports the task modules
+
+    runtime = get_runtime()
+
+    def resubmit() -> None:
+        runner = runner_for(runtime)
+        if runner is None:
+            return  # the app stopped; the delivery stays due for the next start's sweep
+        try:
+            runner.submit(DELIVER, delivery_id=delivery_id)
+        except Exception:
+            logger.warning("channel delivery %s not resubmitted (runner closed)", delivery_id)
+
+    timer = threading.Timer(max((due - utcnow()).total_seconds(), 0.0), resubmit)
+    timer.daemon = True
+    timer.start()

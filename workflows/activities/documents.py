@@ -1,0 +1,220 @@
+"""Documents of an activity and of semester work: the sign-in sheet, the plan and the summary."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import Any
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.objects import ObjectStore
+from templates.build_activity_files import QR_PICTURE
+from templates.docx import render_docx
+from templates.pictures import replace_picture
+from workflows.access import Viewer
+from workflows.activities.models import Activity, Participant, Semester, SemesterWork
+from workflows.activities.schemas import PlanForm, SummaryForm
+from workflows.activities.service import alliance_role_of
+from workflows.activities.vocabulary import (
+    ALLIANCE_ROLE_SHORT,
+    ATTENDANCE_LABELS,
+    CST,
+    WORK_LABELS,
+    Attendance,
+    WorkKind,
+)
+from workflows.documents.models import Document
+from workflows.documents.service import store_generated
+from workflows.registry.models import Alliance, AllianceRole
+
+SIGN_IN_TEMPLATE = "sign_in_sheet.docx"
+WORK_TEMPLATE = "semester_work.docx"
+ROLE_ORDER = {AllianceRole.LEAD: 0, AllianceRole.PILLAR: 1, AllianceRole.MEMBER: 2, None: 3}
+DOCUMENT_KINDS = {WorkKind.PLAN: "alliance_plan", WorkKind.SUMMARY: "research_summary"}
+PLAN_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("guiding_idea", "一、指导思想"),
+    ("goals", "二、工作目标"),
+    ("measures", "三、主要内容与措施"),
+    ("safeguards", "四、保障措施"),
+)
+SUMMARY_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("overview", "一、基本情况"),
+    ("practices", "二、主要做法"),
+    ("outcomes", "三、取得的成效"),
+    ("reflection", "四、经验与反思"),
+    ("improvements", "五、存在问题与改进措施"),
+)
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code of ``text`` as PNG bytes (the same text, the same bytes)."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=2)
+    code.add_data(text)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def when_label(activity: Activity) -> str:
+    start = activity.starts_at.astimezone(CST)
+    text = start.strftime("%Y-%m-%d %H:%M")
+    if activity.ends_at is not None:
+        text += "—" + activity.ends_at.astimezone(CST).strftime("%H:%M")
+    return text
+
+
+def place_label(activity: Activity) -> str:
+    if activity.meeting_no:
+        return (
+            f"{activity.place}（线上会议号 {activity.meeting_no}）"
+            if activity.place
+            else f"线上会议号 {activity.meeting_no}"
+        )
+    return activity.place
+
+
+def sorted_participants(activity: Activity) -> list[Participant]:
+    """Lead first, then pillar, then members; by kindergarten, then as the organiser listed them."""
+    return sorted(
+        activity.participants,
+        key=lambda p: (ROLE_ORDER[alliance_role_of(activity, p.kindergarten_id)], p.kindergarten.code, p.position),
+    )
+
+
+def headcount(activity: Activity) -> dict[str, int]:
+    """应到/实到/迟到/请假/缺席, and how many are not recorded yet."""
+    count = {a: sum(p.attendance == a for p in activity.participants) for a in Attendance}
+    return {
+        "expected": len(activity.participants),
+        "present": count[Attendance.PRESENT] + count[Attendance.LATE],
+        "late": count[Attendance.LATE],
+        "leave": count[Attendance.LEAVE],
+        "absent": count[Attendance.ABSENT],
+        "unrecorded": count[Attendance.EXPECTED],
+    }
+
+
+def activity_header(activity: Activity) -> dict[str, str]:
+    """The header fields the sign-in sheet and the archive cover share."""
+    presenters = [p.teacher.name for p in activity.participants if p.role == "presenter"]
+    return {
+        "number": activity.number,
+        "semester_name": activity.semester.name,
+        "alliance_name": activity.alliance.name,
+        "topic": activity.topic,
+        "domain": activity.domain,
+        "format": activity.format,
+        "when": when_label(activity),
+        "place": place_label(activity),
+        "host_name": activity.host.name,
+        "chair": activity.chair,
+        "presenters": "、".join(presenters),
+    }
+
+
+def sign_in_context(activity: Activity) -> dict[str, Any]:
+    """Every variable of the sign-in sheet; totals stay blank until attendance is recorded."""
+    counts = headcount(activity)
+    recorded = counts["unrecorded"] < counts["expected"]
+    rows = []
+    for n, p in enumerate(sorted_participants(activity), start=1):
+        status = Attendance(p.attendance)
+        note = ATTENDANCE_LABELS[status] if status not in (Attendance.EXPECTED, Attendance.PRESENT) else ""
+        role = alliance_role_of(activity, p.kindergarten_id)
+        rows.append(
+            {
+                "no": str(n),
+                "name": p.teacher.name + ("（主讲）" if p.role == "presenter" else ""),
+                "kindergarten": p.kindergarten.name,
+                "role": ALLIANCE_ROLE_SHORT.get(role.value if role else "", ""),
+                "post": p.teacher.post,
+                "signature": "",
+                "signed_at": p.signed_at.astimezone(CST).strftime("%H:%M") if p.signed_at else "",
+                "note": "；".join(x for x in (note, p.note) if x),
+            }
+        )
+    blank = "____"
+    return {
+        **activity_header(activity),
+        "participants": rows,
+        "expected": str(counts["expected"]),
+        **{k: str(counts[k]) if recorded else blank for k in ("present", "late", "leave", "absent")},
+    }
+
+
+def render_sign_in_sheet(*, session: Session, objects: ObjectStore, activity: Activity, actor: Viewer) -> Document:
+    """The sign-in sheet as it stands; a new document version only when its content changed."""
+    content = replace_picture(
+        render_docx(SIGN_IN_TEMPLATE, sign_in_context(activity)), name=QR_PICTURE, content=qr_png(activity.number)
+    )
+    return _store_if_changed(
+        session=session, objects=objects, owner_type="activity", owner_id=activity.id, kind="sign_in_sheet",
+        title=f"签到表（{activity.number}）", filename=f"{activity.number}_签到表.docx", content=content, actor=actor,
+    )  # fmt: skip
+
+
+def _store_if_changed(
+    *, session: Session, objects: ObjectStore, owner_type: str, owner_id: Any, kind: str, title: str,
+    filename: str, content: bytes, actor: Viewer,
+) -> Document:  # fmt: skip
+    latest = session.scalars(
+        select(Document)
+        .where(Document.owner_type == owner_type, Document.owner_id == owner_id, Document.kind == kind)
+        .order_by(Document.version_no.desc())
+    ).first()
+    if latest is not None and latest.sha256 == hashlib.sha256(content).hexdigest():
+        return latest
+    return store_generated(
+        session=session, objects=objects, owner_type=owner_type, owner_id=owner_id, kind=kind, title=title,
+        filename=filename, content=content, created_by=str(actor.user_id),
+    )  # fmt: skip
+
+
+def semester_work_context(*, work: SemesterWork, semester: Semester, alliance: Alliance, author: str) -> dict[str, Any]:
+    """Every variable of the plan/summary template."""
+    kind = WorkKind(work.kind)
+    if kind == WorkKind.PLAN:
+        plan = PlanForm.model_validate(work.form)
+        sections, schedule = (
+            PLAN_SECTIONS,
+            [
+                {"when": r.when, "topic": r.topic, "format": r.format or "", "domain": r.domain or "", "host": r.host}
+                for r in plan.schedule
+            ],
+        )
+        values = plan.model_dump()
+    else:
+        values, sections, schedule = SummaryForm.model_validate(work.form).model_dump(), SUMMARY_SECTIONS, []
+    lead = alliance.lead
+    submitted = work.submitted_at.astimezone(CST).date().isoformat() if work.submitted_at else ""
+    return {
+        "title": WORK_LABELS[kind],
+        "alliance_name": alliance.name,
+        "semester_name": semester.name,
+        "lead_name": lead.name if lead else "",
+        "author": author,
+        "submitted_on": submitted,
+        "sections": [{"heading": h, "body": values[name] or "（未填写）"} for name, h in sections],
+        "schedule": schedule,
+    }
+
+
+def render_semester_work(
+    *, session: Session, objects: ObjectStore, work: SemesterWork, alliance: Alliance, actor: Viewer
+) -> Document:
+    """Render the plan or summary as it was saved and store it as that work's next version."""
+    kind = WorkKind(work.kind)
+    semester = session.get(Semester, work.semester_id)
+    assert semester is not None
+    context = semester_work_context(work=work, semester=semester, alliance=alliance, author=actor.display_name)
+    return _store_if_changed(
+        session=session, objects=objects, owner_type="semester_work", owner_id=work.id, kind=DOCUMENT_KINDS[kind],
+        title=f"{semester.name}{WORK_LABELS[kind]}（{alliance.name}）",
+        filename=f"{alliance.code}_{semester.code}_{WORK_LABELS[kind]}.docx", content=render_docx(WORK_TEMPLATE, context),
+        actor=actor,
+    )  # fmt: skip

@@ -1,0 +1,359 @@
+"""Semesters, semester work and activities on the wire."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from workflows.activities.vocabulary import CST
+from workflows.documents.schemas import DocumentOut
+
+Domain = Literal["健康", "语言", "社会", "科学", "艺术", "游戏"]
+Format = Literal["集中研讨", "公开课", "讲座", "送教", "观摩", "跟岗", "线上"]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+Topic = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Paragraphs = Annotated[str, StringConstraints(strip_whitespace=True, max_length=8000)]
+SemesterCode = Annotated[str, StringConstraints(pattern=r"^\d{4}-(spring|autumn)$")]
+
+
+def in_china(value: datetime) -> datetime:
+    """A time without a zone was typed in China: give it CST."""
+    return value.replace(tzinfo=CST) if value.tzinfo is None else value
+
+
+ChinaTime = Annotated[datetime, AfterValidator(in_china)]
+
+
+# --- semesters -------------------------------------------------------------------------------------
+
+
+class SemesterCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: SemesterCode
+    name: Name | None = None
+    starts_on: date
+    ends_on: date
+    plan_due_on: date | None = None
+    summary_due_on: date | None = None
+    materials_due_days: Annotated[int, Field(ge=0, le=90)] = 7
+    min_centralised: Annotated[int, Field(ge=0, le=20)] = 2
+
+    @model_validator(mode="after")
+    def _order(self) -> SemesterCreate:
+        if self.ends_on <= self.starts_on:
+            raise ValueError("学期结束日期须晚于开始日期")
+        return self
+
+
+class SemesterUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    plan_due_on: date | None = None
+    summary_due_on: date | None = None
+    materials_due_days: Annotated[int, Field(ge=0, le=90)] | None = None
+    min_centralised: Annotated[int, Field(ge=0, le=20)] | None = None
+
+
+class SemesterOut(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    starts_on: date
+    ends_on: date
+    plan_due_on: date
+    summary_due_on: date
+    materials_due_days: int
+    min_centralised: int
+
+
+# --- plan and summary ------------------------------------------------------------------------------
+
+
+class ScheduleItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    when: Line
+    topic: Line
+    format: Format | None = None
+    domain: Domain | None = None
+    host: Line = ""
+
+
+class PlanForm(BaseModel):
+    """联盟互动计划: what the alliance means to do this semester and when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    guiding_idea: Paragraphs = ""
+    goals: Paragraphs = ""
+    measures: Paragraphs = ""
+    schedule: Annotated[list[ScheduleItem], Field(max_length=40)] = []
+    safeguards: Paragraphs = ""
+
+
+class SummaryForm(BaseModel):
+    """教研经验小结: what was done, what came of it, what was learnt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overview: Paragraphs = ""
+    practices: Paragraphs = ""
+    outcomes: Paragraphs = ""
+    reflection: Paragraphs = ""
+    improvements: Paragraphs = ""
+
+
+class PlanSave(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = None
+    form: PlanForm
+
+
+class SummarySave(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = None
+    form: SummaryForm
+
+
+class WorkOut(BaseModel):
+    alliance_id: uuid.UUID
+    alliance_name: str
+    semester: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    overdue: bool
+    due_on: date
+    source: str | None
+    form: dict[str, Any]
+    document: DocumentOut | None
+    first_submitted_at: datetime | None
+    submitted_at: datetime | None
+    version: int | None
+
+
+# --- activities ------------------------------------------------------------------------------------
+
+
+class ActivityFields(BaseModel):
+    """What the organiser fills in; all optional so the same model serves edits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    topic: Topic | None = None
+    domain: Domain | None = None
+    format: Format | None = None
+    starts_at: ChinaTime | None = None
+    ends_at: ChinaTime | None = None
+    place: Line | None = None
+    meeting_no: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    host_kindergarten_id: uuid.UUID | None = None
+    chair: Name | None = None
+    goal: Paragraphs | None = None
+    credit_hours: Annotated[float, Field(ge=0.5, le=40, multiple_of=0.5)] | None = None
+    presenter_teacher_ids: Annotated[list[uuid.UUID], Field(max_length=20)] | None = None
+    # None on create: the alliance's research group (every kindergarten's 业务园长).
+    participant_teacher_ids: Annotated[list[uuid.UUID], Field(max_length=500)] | None = None
+
+
+class ActivityCreate(ActivityFields):
+    alliance_id: uuid.UUID
+    semester: SemesterCode
+    topic: Topic
+    domain: Domain
+    format: Format
+    starts_at: ChinaTime
+    host_kindergarten_id: uuid.UUID
+
+
+class ActivityUpdate(ActivityFields):
+    version: int
+
+
+class EventBody(BaseModel):
+    """The uniform body of ``POST .../events/<event>``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: int
+    comment: str = Field(default="", max_length=2000)
+
+
+class ParticipantOut(BaseModel):
+    teacher_id: uuid.UUID
+    name: str
+    post: str
+    kindergarten_id: uuid.UUID
+    kindergarten_name: str
+    role: str
+    attendance: str
+    attendance_label: str
+    signed_at: datetime | None
+    note: str
+
+
+class AttendanceCounts(BaseModel):
+    expected: int
+    present: int
+    late: int
+    leave: int
+    absent: int
+    unrecorded: int
+
+
+class ActivityOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    seq: int
+    alliance_id: uuid.UUID
+    alliance_name: str
+    semester: str
+    topic: str
+    domain: str
+    format: str
+    centralised: bool
+    starts_at: datetime
+    ends_at: datetime | None
+    place: str
+    meeting_no: str
+    host_kindergarten_id: uuid.UUID
+    host_name: str
+    chair: str
+    goal: str
+    credit_hours: float
+    state: str
+    state_label: str
+    version: int
+    cancel_reason: str
+    announced_at: datetime | None
+    announced_in_advance: bool | None
+    held_at: datetime | None
+    archived_at: datetime | None
+    cancelled_at: datetime | None
+    participants: list[ParticipantOut]
+    attendance: AttendanceCounts
+    materials: int
+    allowed_events: list[str]
+
+
+class AttendanceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    teacher_id: uuid.UUID
+    attendance: Literal["present", "late", "leave", "absent"]
+    signed_at: ChinaTime | None = None
+    note: Line = ""
+
+
+class AttendanceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entries: Annotated[list[AttendanceEntry], Field(min_length=1, max_length=500)]
+
+
+class MaterialOut(BaseModel):
+    id: uuid.UUID
+    category: str
+    category_label: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploader_name: str
+    uploaded_at: datetime
+
+
+class CategoryStatus(BaseModel):
+    category: str
+    label: str
+    files: int
+
+
+class CompletenessOut(BaseModel):
+    activity_id: uuid.UUID
+    due_on: date
+    overdue: bool
+    complete: bool
+    missing: list[str]
+    categories: list[CategoryStatus]
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class CommentOut(BaseModel):
+    id: uuid.UUID
+    author_name: str
+    author_role: str
+    body: str
+    created_at: datetime
+
+
+class BundleStatusOut(BaseModel):
+    activity_id: uuid.UUID
+    state: str
+    state_label: str
+    phase: str
+    done: int
+    total: int
+    percent: int
+    filename: str
+    size: int | None
+    sha256: str | None
+    manifest_sha256: str | None
+    error: str
+    requested_at: datetime
+    finished_at: datetime | None
+
+
+# --- compliance and ledger -------------------------------------------------------------------------
+
+
+class WorkStatusOut(BaseModel):
+    status: str
+    status_label: str
+    overdue: bool
+    due_on: date
+    submitted_at: datetime | None
+
+
+class ComplianceOut(BaseModel):
+    alliance_id: uuid.UUID
+    alliance_code: str
+    alliance_name: str
+    semester: str
+    centralised_held: int
+    minimum: int
+    meets_minimum: bool
+    activities_by_state: dict[str, int]
+    plan: WorkStatusOut
+    summary: WorkStatusOut
+    materials_overdue: list[str]
+
+
+class LedgerRow(BaseModel):
+    teacher_id: uuid.UUID
+    teacher_code: str
+    teacher_name: str
+    kindergarten_id: uuid.UUID
+    kindergarten_name: str
+    activities_attended: int
+    presented: int
+    participated: int
+    leave: int
+    absent: int
+    hours: float

@@ -1,0 +1,89 @@
+"""The fixed vocabulary of semester work and activities: domains, formats, material categories.
+
+Centralised research activities (集中研讨活动): the policy asks each alliance for at least two per
+semester. We read "centralised" as "teachers of several kindergartens gathered at one place for one
+session", so 集中研讨, 公开课, 观摩 and 讲座 count; 送教 (one kindergarten visited), 跟岗 (shadowing
+in a host class) and 线上 (online) support the alliance but are not centralised sessions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+from enum import StrEnum
+
+# Dates and times people read are China Standard Time; a fixed offset keeps documents deterministic.
+CST = timezone(timedelta(hours=8), "CST")
+
+# 《3-6岁儿童学习与发展指南》 domains plus 游戏, the local mentor-team category.
+DOMAINS = ("健康", "语言", "社会", "科学", "艺术", "游戏")
+FORMATS = ("集中研讨", "公开课", "讲座", "送教", "观摩", "跟岗", "线上")
+CENTRALISED_FORMATS = frozenset({"集中研讨", "公开课", "观摩", "讲座"})
+
+
+class MaterialCategory(StrEnum):
+    SIGN_IN = "sign_in"
+    LESSON_PLAN = "lesson_plan"
+    REFLECTION = "reflection"
+    LESSON_CASE = "lesson_case"
+    DISCUSSION = "discussion"
+    MEDIA = "media"
+    REPORT = "report"
+
+
+CATEGORY_LABELS = {
+    MaterialCategory.SIGN_IN: "签到表",
+    MaterialCategory.LESSON_PLAN: "教案",
+    MaterialCategory.REFLECTION: "反思",
+    MaterialCategory.LESSON_CASE: "课例",
+    MaterialCategory.DISCUSSION: "研讨记录",
+    MaterialCategory.MEDIA: "影像资料",
+    MaterialCategory.REPORT: "活动报道",
+}
+# The bundle's folders, in this order: 01_签到表 … 07_活动报道.
+CATEGORY_FOLDERS = {c: f"{n:02d}_{CATEGORY_LABELS[c]}" for n, c in enumerate(MaterialCategory, start=1)}
+
+
+class Attendance(StrEnum):
+    EXPECTED = "expected"
+    PRESENT = "present"
+    LATE = "late"
+    LEAVE = "leave"
+    ABSENT = "absent"
+
+
+ATTENDANCE_LABELS = {
+    Attendance.EXPECTED: "",
+    Attendance.PRESENT: "出席",
+    Attendance.LATE: "迟到",
+    Attendance.LEAVE: "请假",
+    Attendance.ABSENT: "缺席",
+}
+# Attending (present or late) earns the activity's hours; leave and absence earn none.
+ATTENDED = frozenset({Attendance.PRESENT, Attendance.LATE})
+
+
+class ParticipantRole(StrEnum):
+    PRESENTER = "presenter"
+    PARTICIPANT = "participant"
+
+
+PARTICIPANT_ROLE_LABELS = {ParticipantRole.PRESENTER: "主讲/执教", ParticipantRole.PARTICIPANT: "参加"}
+# A kindergarten's place in its alliance, as the sign-in sheet prints it.
+ALLIANCE_ROLE_SHORT = {"lead": "龙头", "pillar": "支柱", "member": "成员"}
+
+
+class WorkKind(StrEnum):
+    PLAN = "plan"
+    SUMMARY = "summary"
+
+
+WORK_LABELS = {WorkKind.PLAN: "联盟互动计划", WorkKind.SUMMARY: "教研经验小结"}
+
+
+class WorkStatus(StrEnum):
+    MISSING = "missing"
+    ON_TIME = "on_time"
+    LATE = "late"
+
+
+WORK_STATUS_LABELS = {WorkStatus.MISSING: "未提交", WorkStatus.ON_TIME: "按时提交", WorkStatus.LATE: "逾期提交"}

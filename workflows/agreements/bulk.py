@@ -1,0 +1,123 @@
+"""Generating and sending the agreements of every newly approved member of an alliance, as one job.
+
+The request creates the job (its items fixed: the approved applications whose agreement is missing
+or still a draft) and an outbox row; a worker then handles each item in a transaction of its own,
+recording progress and per-item errors on the job, so one member's missing seal does not stop the
+others, and a redelivered task goes on where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from storage.runtime import Runtime
+from workflows import jobs, outbox
+from workflows.access import Viewer, viewer_for
+from workflows.accounts.models import Role, User
+from workflows.agreements import events, service
+from workflows.agreements.models import Agreement
+from workflows.applications.models import Application
+from workflows.errors import DomainError, NotFound, ValidationFailed
+from workflows.registry.models import Alliance, Kindergarten, Membership
+
+logger = logging.getLogger(__name__)
+
+JOB_KIND = "agreements.bulk_send"
+TASK = "agreements.bulk_send"
+
+
+def candidates(session: Any, alliance_id: uuid.UUID) -> list[Application]:
+    """Approved applications into the alliance, still members, whose agreement is missing or a draft."""
+    stmt = (
+        select(Application)
+        .join(
+            Membership,
+            (Membership.kindergarten_id == Application.kindergarten_id)
+            & (Membership.alliance_id == alliance_id)
+            & Membership.ended_on.is_(None),
+        )
+        .outerjoin(Agreement, Agreement.application_id == Application.id)
+        .where(
+            Application.state == "approved",
+            Application.approved_alliance_id == alliance_id,
+            (Agreement.id.is_(None)) | (Agreement.state == "draft"),
+        )
+        .order_by(Application.number)
+    )
+    return list(session.scalars(stmt))
+
+
+def start_bulk_send(*, session: Any, viewer: Viewer, alliance_id: uuid.UUID) -> jobs.Job:
+    """Queue the job that generates and sends the agreements of the alliance's newly approved members."""
+    viewer.require_role(Role.OFFICER)
+    alliance = session.get(Alliance, alliance_id)
+    if alliance is None:
+        raise NotFound("联盟不存在")
+    items = []
+    for application in candidates(session, alliance_id):
+        kindergarten = session.get(Kindergarten, application.kindergarten_id)
+        items.append({"id": str(application.id), "label": f"{application.number} {kindergarten.name}"})
+    job = jobs.create_job(
+        session=session, kind=JOB_KIND, items=items, created_by=viewer.user_id, params={"alliance_id": str(alliance_id)}
+    )
+    outbox.record(session, TASK, job_id=str(job.id))
+    return job
+
+
+def _describe(exc: DomainError) -> tuple[str, str]:
+    if isinstance(exc, ValidationFailed):
+        return exc.code, "；".join(e.message for e in exc.errors) or exc.message
+    return exc.code, exc.message
+
+
+def _send_one(runtime: Runtime, creator: uuid.UUID, application_id: uuid.UUID) -> None:
+    with runtime.db.session() as session:
+        user = session.get(User, creator)
+        if user is None or not user.is_active:
+            raise NotFound("发起任务的账号已停用")
+        viewer = viewer_for(session, user)
+        agreement = service.create_from_application(
+            session=session, settings=runtime.settings, objects=runtime.objects, application_id=application_id
+        )
+        if agreement.state == "draft":
+            events.fire_event(
+                session=session, viewer=viewer, settings=runtime.settings, objects=runtime.objects,
+                agreement_id=agreement.id, event="send", version=agreement.version,
+            )  # fmt: skip
+
+
+def run_bulk_send(*, runtime: Runtime, job_id: uuid.UUID) -> None:
+    """Work through the job's remaining items, one transaction each; a finished job is left alone."""
+    with runtime.db.session() as session:
+        job = session.get(jobs.Job, job_id)
+        if job is None or job.state in (jobs.DONE, jobs.FAILED):
+            return
+        jobs.start(job)
+        pending, creator = jobs.pending_items(job), job.created_by
+    assert creator is not None
+    for item in pending:
+        error: tuple[str, str] | None = None
+        try:
+            _send_one(runtime, creator, uuid.UUID(item["id"]))
+        except DomainError as exc:
+            error = _describe(exc)
+        except service.CannotCreate as exc:
+            error = ("cannot_create", str(exc))
+        except (OperationalError, ConnectionError, TimeoutError):
+            raise  # transient: the task is retried and goes on from this item
+        except Exception as exc:  # a bug must not hide the other members' results
+            logger.exception("bulk send: item %s failed", item["id"])
+            error = ("internal_error", f"处理失败（{type(exc).__name__}），请联系管理员")
+        with runtime.db.session() as session:
+            job = session.get(jobs.Job, job_id, with_for_update=True)
+            assert job is not None
+            jobs.item_finished(job, item, error=error)
+    with runtime.db.session() as session:
+        job = session.get(jobs.Job, job_id, with_for_update=True)
+        assert job is not None
+        jobs.finish(job)

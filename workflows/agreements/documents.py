@@ -1,0 +1,187 @@
+"""The agreement as documents: drafts re-rendered on every edit, and the frozen final .docx and PDF.
+
+Sending freezes the agreement: the final .docx is rendered once (seal images and the signature
+block filled, the verification code and its QR code printed) and converted to PDF/A. Signatures
+then accumulate on exactly those bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import qrcode
+from sqlalchemy.orm import Session
+
+from storage.objects import ObjectStore
+from storage.settings import Settings
+from templates.build_agreement import PARTY_ORDER, QR_PICTURE, SEAL_PICTURES
+from templates.docx import render_docx
+from templates.pictures import replace_pictures
+from workflows.agreements.conversion import docx_to_pdf
+from workflows.agreements.models import Agreement
+from workflows.agreements.parties import BUREAU_PARTY_NAME, party_label
+from workflows.agreements.seals import read_object, seal_key
+from workflows.applications.models import Application
+from workflows.documents.models import Document
+from workflows.documents.service import next_version_no, store_generated
+from workflows.errors import FieldError
+from workflows.registry.models import Kindergarten
+
+TEMPLATE = "agreement.docx"
+PDF = "application/pdf"
+CMS = "application/pkcs7-signature"
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+KIND_LABELS = {
+    "agreement_draft": "协议书草稿",
+    "agreement_final": "协议书定稿（.docx）",
+    "agreement_pdf": "协议书定稿（PDF）",
+    "agreement_signed_pdf": "签署后的 PDF",
+    "agreement_signature": "CMS 签名",
+    "completion_certificate": "签署完成证明（.docx）",
+    "completion_certificate_pdf": "签署完成证明（PDF）",
+    "completion_certificate_signature": "签署完成证明的系统签名",
+}
+
+
+def chinese_date(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def beijing_time(value: datetime | None) -> str:
+    """A timestamp as the office reads it: Beijing time, to the second."""
+    return "" if value is None else value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S（北京时间）")
+
+
+def verify_url(settings: Settings, code: str) -> str:
+    # The public verification page (api/web/pages/verify.py); /api/verify/{code} answers the same in JSON.
+    return f"{settings.base_url.rstrip('/')}/verify?code={code}"
+
+
+def title_of(agreement: Agreement) -> str:
+    member = agreement.parties.get("member", {}).get("name", "")
+    return f"青山湖区1+1+N幼教联盟协议书（{member}）"
+
+
+def refresh_parties(session: Session, agreement: Agreement) -> None:
+    """Copy the parties' current names, heads and addresses onto the agreement (as printed)."""
+    parties: dict[str, Any] = {}
+    for party in PARTY_ORDER:
+        kindergarten_id = agreement.kindergarten_of(party)
+        k = session.get(Kindergarten, kindergarten_id) if kindergarten_id else None
+        parties[party] = {
+            "label": party_label(party),
+            "name": k.name if k else BUREAU_PARTY_NAME,
+            "head": (k.head_name if k else "") or "",
+            "address": (k.address if k else "") or "",
+            "kindergarten_id": str(kindergarten_id) if kindergarten_id else None,
+        }
+    agreement.parties = parties
+
+
+def agreement_context(session: Session, settings: Settings, agreement: Agreement, *, final: bool) -> dict[str, Any]:
+    """Every template variable of the agreement, as plain text values."""
+    application = session.get(Application, agreement.application_id) if agreement.application_id else None
+    draft_no = next_version_no(session, owner_type="agreement", owner_id=agreement.id, kind="agreement_draft")
+    context: dict[str, Any] = {
+        "number": agreement.number,
+        "status_line": "定稿（签署版）" if final else f"草稿 第 {draft_no} 版（仅供审阅，不作签署）",
+        "alliance_name": agreement.alliance.name,
+        "application_no": application.number if application else "—",
+        "term_start": chinese_date(agreement.term_start),
+        "term_end": chinese_date(agreement.term_end),
+        "special_clauses": agreement.special_clauses.strip() or "无。",
+        "verification_code": agreement.verification_code if final else "（发出签署时启用）",
+        "verify_url": verify_url(settings, agreement.verification_code) if final else "",
+        "verify_note": "扫描二维码或访问上述网址，可核验本协议是否为签署原件。" if final else "草稿不可核验。",
+    }
+    for party in PARTY_ORDER:
+        info = agreement.parties[party]
+        for field in ("label", "name", "head", "address"):
+            context[f"{party}_{field}"] = info[field] or "—"
+    return context
+
+
+def seal_problems(session: Session, agreement: Agreement) -> list[FieldError]:
+    """Every party whose seal image is missing (the final document prints all four)."""
+    return [
+        FieldError(f"seals.{party}", "required", f"{agreement.parties[party]['name']}尚未上传印章图片")
+        for party in PARTY_ORDER
+        if not seal_key(session, agreement, party)
+    ]
+
+
+def qr_png(text: str) -> bytes:
+    image = qrcode.make(text, box_size=8, border=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def render_draft(
+    *, session: Session, settings: Settings, objects: ObjectStore, agreement: Agreement, actor_id: str | None
+) -> Document:
+    """Render the agreement as it stands as its next draft version (no seals, not verifiable)."""
+    refresh_parties(session, agreement)
+    context = agreement_context(session, settings, agreement, final=False)
+    version_no = next_version_no(session, owner_type="agreement", owner_id=agreement.id, kind="agreement_draft")
+    return store_generated(
+        session=session,
+        objects=objects,
+        owner_type="agreement",
+        owner_id=agreement.id,
+        kind="agreement_draft",
+        title=f"联盟协议书（草稿 第 {version_no} 版）",
+        filename=f"{agreement.number}_协议书_草稿v{version_no}.docx",
+        content=render_docx(TEMPLATE, context),
+        created_by=actor_id,
+    )
+
+
+def freeze(
+    *, session: Session, settings: Settings, objects: ObjectStore, agreement: Agreement, actor_id: str | None
+) -> tuple[Document, Document | None]:
+    """Render the final .docx once (seals, signature block, code, QR) and its PDF; store both."""
+    refresh_parties(session, agreement)
+    context = agreement_context(session, settings, agreement, final=True)
+    pictures = {SEAL_PICTURES[p]: read_object(objects, seal_key(session, agreement, p) or "") for p in PARTY_ORDER}
+    pictures[QR_PICTURE] = qr_png(verify_url(settings, agreement.verification_code))
+    content = replace_pictures(render_docx(TEMPLATE, context), pictures)
+    stem = f"{agreement.number}_联盟协议书_第{agreement.round}轮"
+    docx = store_generated(
+        session=session,
+        objects=objects,
+        owner_type="agreement",
+        owner_id=agreement.id,
+        kind="agreement_final",
+        title=f"联盟协议书定稿（第 {agreement.round} 轮签署）",
+        filename=f"{stem}.docx",
+        content=content,
+        created_by=actor_id,
+    )
+    pdf_bytes = docx_to_pdf(content)
+    pdf = None
+    if pdf_bytes is not None:
+        pdf = store_generated(
+            session=session,
+            objects=objects,
+            owner_type="agreement",
+            owner_id=agreement.id,
+            kind="agreement_pdf",
+            title=f"联盟协议书定稿 PDF（第 {agreement.round} 轮签署）",
+            filename=f"{stem}.pdf",
+            content=pdf_bytes,
+            content_type=PDF,
+            created_by=actor_id,
+        )
+    return docx, pdf
+
+
+def read_document(objects: ObjectStore, document: Document) -> bytes:
+    """A stored document's bytes, checked against the hash recorded when it was stored."""
+    content = read_object(objects, document.object_key)
+    if hashlib.sha256(content).hexdigest() != document.sha256:
+        raise RuntimeError(f"stored document {document.id} does not match its recorded SHA-256")
+    return content

@@ -1,0 +1,179 @@
+"""Moving an agreement through its workflow (send, decline, void, terminate, revise, expire) and the
+consequences of each move. Signing has its own module, ``signing``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.db import utcnow
+from storage.objects import ObjectStore
+from storage.settings import Settings
+from workflows import audit
+from workflows.access import Viewer
+from workflows.accounts.models import Role
+from workflows.agreements import documents, notices, signing
+from workflows.agreements.machine import AGREEMENT_WORKFLOW, SYSTEM_EVENTS
+from workflows.agreements.models import Agreement
+from workflows.agreements.parties import PARTIES, party_of, route_problems, signers_of
+from workflows.agreements.service import get_visible
+from workflows.errors import FieldError, TransitionNotAllowed
+from workflows.machine import fire
+from workflows.notifications import notify_users, users_with_role
+from workflows.registry.models import Membership
+
+
+def fire_event(
+    *,
+    session: Session,
+    viewer: Viewer,
+    settings: Settings,
+    objects: ObjectStore,
+    agreement_id: uuid.UUID,
+    event: str,
+    version: int,
+    comment: str = "",
+    fields: dict[str, Any] | None = None,
+    address: str = "",
+    today: date | None = None,
+) -> Agreement:
+    """Fire one workflow event on an agreement the viewer can see."""
+    fields = fields or {}
+    if event in SYSTEM_EVENTS:
+        raise TransitionNotAllowed(f"「{AGREEMENT_WORKFLOW.rules[event].label}」由系统执行", code="unknown_event")
+    if event == "sign":
+        return signing.sign(
+            session=session, viewer=viewer, settings=settings, objects=objects, agreement_id=agreement_id,
+            version=version, pin=fields.get("pin"), party=fields.get("party"), address=address,
+        )  # fmt: skip
+    agreement = get_visible(session=session, viewer=viewer, agreement_id=agreement_id, lock=True)
+    if event == "decline":
+        signing.check_may_decline(session, viewer, agreement, version)
+
+    def validate() -> list[FieldError]:
+        if event != "send":
+            return []
+        problems = route_problems(agreement.route) + documents.seal_problems(session, agreement)
+        problems += [
+            FieldError(f"signers.{party}", "no_signer", f"{agreement.parties[party]['name']}没有可签署的账号")
+            for party in PARTIES
+            if not signers_of(session, agreement, party)
+        ]
+        if agreement.term_end <= agreement.term_start:
+            problems.append(FieldError("term_end", "before_start", "协议期满日期须晚于起始日期"))
+        return problems
+
+    fire(
+        session=session,
+        workflow=AGREEMENT_WORKFLOW,
+        record=agreement,
+        event=event,
+        actor=viewer.actor,
+        role=viewer.role,
+        version=version,
+        comment=comment,
+        data={"party": party_of(viewer, agreement)} if event == "decline" else None,
+        validate=validate,
+    )
+    if comment.strip():
+        agreement.last_comment = comment.strip()
+    consequence = _CONSEQUENCES.get(event)
+    if consequence is not None:
+        consequence(session=session, viewer=viewer, settings=settings, objects=objects, agreement=agreement,
+                    today=today or date.today())  # fmt: skip
+    session.flush()
+    return agreement
+
+
+def _on_send(
+    *, session: Session, viewer: Viewer, settings: Settings, objects: ObjectStore, agreement: Agreement, **_: Any
+) -> None:
+    agreement.round += 1
+    agreement.sent_at = utcnow()
+    docx, pdf = documents.freeze(
+        session=session, settings=settings, objects=objects, agreement=agreement, actor_id=str(viewer.user_id)
+    )
+    agreement.frozen_docx_id = docx.id
+    agreement.frozen_pdf_id = agreement.signed_pdf_id = pdf.id if pdf else None
+    audit.append(
+        session,
+        entity_type="agreement",
+        entity_id=agreement.id,
+        event="freeze",
+        actor=viewer.actor,
+        from_state=agreement.state,
+        to_state=agreement.state,
+        data={"round": agreement.round, "docx_sha256": docx.sha256, "pdf_sha256": pdf.sha256 if pdf else None},
+    )
+    notices.notify_awaiting(session, agreement)
+
+
+def _on_decline(*, session: Session, agreement: Agreement, **_: Any) -> None:
+    # The round is dead: every signature on it is void; the next send starts the route again.
+    now = utcnow()
+    for signature in agreement.current_signatures:
+        signature.voided_at = now
+    users = users_with_role(session, Role.OFFICER)
+    notify_users(
+        session, users, kind="agreement.returned", title=f"联盟协议书 {agreement.number} 被拒签退回",
+        body=agreement.last_comment, link=f"/agreements/{agreement.id}",
+    )  # fmt: skip
+
+
+def _on_void(*, session: Session, agreement: Agreement, **_: Any) -> None:
+    agreement.ended_at = utcnow()
+    for signature in agreement.current_signatures:
+        signature.voided_at = agreement.ended_at
+    notices.notify_parties(session, agreement, list(PARTIES[:3]), "agreement.voided", f"联盟协议书 {agreement.number} 已作废",
+            agreement.last_comment)  # fmt: skip
+
+
+def _on_terminate(*, session: Session, agreement: Agreement, today: date, **_: Any) -> None:
+    agreement.ended_at = utcnow()
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.kindergarten_id == agreement.member_kindergarten_id,
+            Membership.alliance_id == agreement.alliance_id,
+            Membership.ended_on.is_(None),
+        )
+    )
+    if membership is not None:
+        membership.ended_on = today
+    notices.notify_parties(session, agreement, list(PARTIES[:3]), "agreement.terminated", f"联盟协议书 {agreement.number} 已终止",
+            agreement.last_comment)  # fmt: skip
+
+
+_CONSEQUENCES: dict[str, Any] = {
+    "send": _on_send,
+    "decline": _on_decline,
+    "void": _on_void,
+    "terminate": _on_terminate,
+}
+
+
+def expire_due(*, session: Session, today: date) -> list[Agreement]:
+    """Move every effective agreement whose term ended before ``today`` to expired (the system acts)."""
+    due = list(
+        session.scalars(
+            select(Agreement)
+            .where(Agreement.state == "effective", Agreement.term_end < today)
+            .order_by(Agreement.number)
+            .with_for_update()
+        )
+    )
+    for agreement in due:
+        # The system acts with the bureau's authority; the audit row names the system as the actor.
+        fire(
+            session=session, workflow=AGREEMENT_WORKFLOW, record=agreement, event="expire",
+            actor=audit.SYSTEM_ACTOR, role=Role.OFFICER, version=agreement.version,
+            comment=f"协议期限已于 {agreement.term_end.isoformat()} 届满",
+        )  # fmt: skip
+        agreement.ended_at = utcnow()
+        notices.notify_parties(session, agreement, list(PARTIES[:3]), "agreement.expired", f"联盟协议书 {agreement.number} 已到期",
+                "如需继续合作，请联系成幼科续签")  # fmt: skip
+    session.flush()
+    return due

@@ -1,0 +1,245 @@
+"""Signing an agreement: one party, in route order, with its own key opened by its own PIN.
+
+Each signature is (a) a detached CMS signature over the frozen .docx and (b) where a PDF exists, an
+incremental PAdES signature with the party's seal as the visible stamp. A refused attempt (out of
+turn, twice, for another party, wrong PIN) changes nothing: only an audit entry of the refusal is
+kept, committed on its own so the request's rollback does not lose it. Wrong PINs are throttled per
+account.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.db import utcnow
+from storage.objects import ObjectStore
+from storage.settings import Settings
+from templates.build_agreement import signature_box
+from workflows import audit
+from workflows.access import Viewer
+from workflows.agreements import ca, cms, completion, keys, notices, pades, seals
+from workflows.agreements.documents import BEIJING, CMS, PDF, read_document
+from workflows.agreements.machine import AGREEMENT_WORKFLOW
+from workflows.agreements.models import Agreement, Signature
+from workflows.agreements.parties import PARTY_LABELS, party_of
+from workflows.agreements.service import get_visible
+from workflows.documents.models import Document
+from workflows.documents.service import store_generated
+from workflows.errors import (
+    FieldError,
+    Forbidden,
+    StaleVersion,
+    TooManyAttempts,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
+from workflows.machine import fire
+
+PIN_FAILURE_LIMIT = 5
+PIN_FAILURE_WINDOW = timedelta(minutes=15)
+STAMP_DPI = 300
+LOCATION = "江西省南昌市青山湖区"
+
+
+def _refuse(
+    session: Session, viewer: Viewer, agreement: Agreement, *, event: str, code: str, message: str, **data: Any
+) -> None:
+    """Record a refused attempt in the audit chain and commit it alone (nothing else is pending)."""
+    audit.append(
+        session,
+        entity_type="agreement",
+        entity_id=agreement.id,
+        event=event,
+        actor=viewer.actor,
+        from_state=agreement.state,
+        to_state=agreement.state,
+        comment=message,
+        data={"reason": code, **data},
+    )
+    session.commit()
+
+
+def _turn_refusal(agreement: Agreement, mine: str | None, claimed: str | None) -> tuple[str, str] | None:
+    """Why this signer may not sign now (code, message), or None."""
+    if claimed is not None and claimed != mine:
+        return "not_your_party", f"您不能代表{PARTY_LABELS.get(claimed, claimed)}签署"
+    if mine is None:
+        return "not_a_party", "您不是本协议的签署方"
+    if mine in agreement.signed_parties:
+        return "already_signed", f"{PARTY_LABELS[mine]}已签署，不能重复签署"
+    if mine not in agreement.awaiting:
+        waiting = "、".join(PARTY_LABELS[p] for p in agreement.awaiting)
+        return "out_of_turn", f"尚未轮到{PARTY_LABELS[mine]}签署（当前等待：{waiting}）"
+    return None
+
+
+def check_may_decline(session: Session, viewer: Viewer, agreement: Agreement, version: int) -> None:
+    """A party that has not signed this round may decline; refusals are recorded like signing's."""
+    rule = AGREEMENT_WORKFLOW.rules["decline"]
+    if viewer.role not in rule.roles or version != agreement.version or agreement.state != "signing":
+        return  # fire() answers these (403, 409) in its own words
+    mine = party_of(viewer, agreement)
+    refusal = (
+        ("not_a_party", "您不是本协议的签署方")
+        if mine is None
+        else ("already_signed", f"{PARTY_LABELS[mine]}已签署，不能再拒签")
+        if mine in agreement.signed_parties
+        else None
+    )
+    if refusal is not None:
+        _refuse(session, viewer, agreement, event="decline_refused", code=refusal[0], message=refusal[1], party=mine)
+        raise TransitionNotAllowed(refusal[1], code=refusal[0])
+
+
+def _throttle(session: Session, viewer: Viewer) -> None:
+    since = utcnow() - PIN_FAILURE_WINDOW
+    failures = session.scalar(
+        select(func.count()).where(
+            audit.AuditEntry.entity_type == "agreement",
+            audit.AuditEntry.event == "pin_refused",
+            audit.AuditEntry.actor_id == str(viewer.user_id),
+            audit.AuditEntry.created_at >= since,
+        )
+    )
+    if (failures or 0) >= PIN_FAILURE_LIMIT:
+        minutes = int(PIN_FAILURE_WINDOW.total_seconds() // 60)
+        raise TooManyAttempts(f"签名密码错误次数过多，请 {minutes} 分钟后再试", code="too_many_pin_failures")
+
+
+def _stamp(
+    session: Session, objects: ObjectStore, agreement: Agreement, party: str, viewer: Viewer, when: str
+) -> tuple[pades.Box, Image.Image]:
+    box = signature_box(party)
+    width = round((box[2] - box[0]) / 72 * STAMP_DPI)
+    height = round((box[3] - box[1]) / 72 * STAMP_DPI)
+    key = seals.seal_key(session, agreement, party)
+    seal_png = seals.read_object(objects, key) if key else seals.draw_specimen_seal(agreement.parties[party]["name"])
+    lines = [f"{PARTY_LABELS[party]}　{viewer.display_name[:14]}", when]
+    return box, seals.stamp_image(seal_png, lines=lines, width=width, height=height)
+
+
+def sign(
+    *,
+    session: Session,
+    viewer: Viewer,
+    settings: Settings,
+    objects: ObjectStore,
+    agreement_id: uuid.UUID,
+    version: int,
+    pin: str | None,
+    party: str | None = None,
+    address: str = "",
+) -> Agreement:
+    """Sign for the viewer's party, if it is that party's turn and the PIN opens the viewer's key."""
+    agreement = get_visible(session=session, viewer=viewer, agreement_id=agreement_id, lock=True)
+    rule = AGREEMENT_WORKFLOW.rules["sign"]
+    if viewer.role not in rule.roles:
+        raise Forbidden(f"您的角色不能执行「{rule.label}」")
+    if version != agreement.version:
+        raise StaleVersion()
+    if agreement.state != "signing":
+        raise TransitionNotAllowed(f"当前状态为「{AGREEMENT_WORKFLOW.label(agreement.state)}」，不能签署")
+    mine = party_of(viewer, agreement)
+    refusal = _turn_refusal(agreement, mine, party)
+    if refusal is not None:
+        _refuse(session, viewer, agreement, event="sign_refused", code=refusal[0], message=refusal[1], party=mine)
+        raise TransitionNotAllowed(refusal[1], code=refusal[0])
+    assert mine is not None
+    if not pin:
+        raise ValidationFailed([FieldError("pin", "required", "请输入签名密码")])
+    _throttle(session, viewer)
+    try:
+        unlocked = keys.unlock(session=session, settings=settings, user_id=viewer.user_id, pin=pin)
+    except keys.WrongPin:
+        _refuse(session, viewer, agreement, event="pin_refused", code="wrong_pin", message="签名密码错误", party=mine)
+        raise Forbidden("签名密码错误，未签署", code="wrong_pin") from None
+
+    step = agreement.current_step
+    assert step is not None and agreement.frozen_docx_id is not None
+    signed_at = utcnow()
+    frozen = session.get(Document, agreement.frozen_docx_id)
+    assert frozen is not None
+    content = read_document(objects, frozen)
+    label = PARTY_LABELS[mine]
+    stem = f"{agreement.number}_第{agreement.round}轮_{label}"
+    # Documents first: store_generated flushes, and the agreement row must not change before fire().
+    cms_document = store_generated(
+        session=session, objects=objects, owner_type="agreement", owner_id=agreement.id,
+        kind="agreement_signature", title=f"{label} CMS 签名（第 {agreement.round} 轮）",
+        filename=f"{stem}_签名.p7s", content=cms.sign_detached(content, key=unlocked.key, certificate=unlocked.certificate),
+        content_type=CMS, created_by=str(viewer.user_id),
+    )  # fmt: skip
+    pdf_document = None
+    if agreement.signed_pdf_id is not None:
+        previous = session.get(Document, agreement.signed_pdf_id)
+        assert previous is not None
+        box, stamp = _stamp(
+            session, objects, agreement, mine, viewer, signed_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        )
+        signed_pdf = pades.sign_pdf(
+            read_document(objects, previous),
+            key=unlocked.key,
+            certificate=unlocked.certificate,
+            ca_certificate=ca.authority_certificate(session=session, settings=settings),
+            field_name=f"{mine}-round{agreement.round}",
+            box=box,
+            stamp=stamp,
+            reason=f"签署联盟协议书 {agreement.number}（验证码 {agreement.verification_code}）",
+            location=LOCATION,
+        )
+        pdf_document = store_generated(
+            session=session, objects=objects, owner_type="agreement", owner_id=agreement.id,
+            kind="agreement_signed_pdf", title=f"联盟协议书 PDF（{label}签署后）", filename=f"{stem}签署后.pdf",
+            content=signed_pdf, content_type=PDF, created_by=str(viewer.user_id),
+        )  # fmt: skip
+    signature = Signature(
+        round=agreement.round,
+        step=step,
+        party=mine,
+        signer_id=viewer.user_id,
+        signer_name=viewer.display_name,
+        signing_key_id=unlocked.record.id,
+        certificate_serial=unlocked.record.certificate_serial,
+        certificate_sha256=unlocked.record.certificate_sha256,
+        signed_at=signed_at,
+        address=address[:64],
+        content_sha256=frozen.sha256,
+        cms_document_id=cms_document.id,
+        pdf_document_id=pdf_document.id if pdf_document else None,
+        pdf_field=f"{mine}-round{agreement.round}" if pdf_document else "",
+    )
+    agreement.signatures.append(signature)
+    if pdf_document is not None:
+        agreement.signed_pdf_id = pdf_document.id
+    was_awaiting = list(agreement.awaiting)
+    fire(
+        session=session,
+        workflow=AGREEMENT_WORKFLOW,
+        record=agreement,
+        event="sign",
+        actor=viewer.actor,
+        role=viewer.role,
+        version=version,
+        data={
+            "party": mine,
+            "step": step,
+            "round": agreement.round,
+            "content_sha256": frozen.sha256,
+            "cms_sha256": cms_document.sha256,
+            "pdf_sha256": pdf_document.sha256 if pdf_document else None,
+            "certificate_serial": unlocked.record.certificate_serial,
+            "address": address[:64],
+        },
+    )
+    if agreement.state == "effective":
+        completion.complete(session=session, settings=settings, objects=objects, agreement=agreement)
+    elif agreement.awaiting and agreement.awaiting != [p for p in was_awaiting if p != mine]:
+        notices.notify_awaiting(session, agreement)  # the route moved on to the next step
+    session.flush()
+    return agreement

@@ -1,0 +1,72 @@
+"""Certificates and verification results on the wire."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflows.certificates.documents import KIND_LABELS, grouped
+from workflows.certificates.models import Certificate
+
+
+class BatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    activity_id: uuid.UUID | None = None
+    pdf: bool = True  # also a PDF of each certificate, where LibreOffice is installed
+
+
+class CertificateOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    year: int
+    kind: str
+    kind_label: str
+    activity_id: uuid.UUID
+    activity_number: str
+    topic: str
+    held_on: date
+    teacher_id: uuid.UUID
+    teacher_name: str
+    kindergarten_id: uuid.UUID
+    kindergarten_name: str
+    alliance_name: str
+    verification_code: str
+    docx_document_id: uuid.UUID | None
+    pdf_document_id: uuid.UUID | None
+    issued_by: str
+    issued_at: datetime
+
+    @classmethod
+    def of(cls, c: Certificate) -> CertificateOut:
+        return cls(
+            id=c.id,
+            number=c.number,
+            year=c.year,
+            kind=c.kind,
+            kind_label=KIND_LABELS[c.kind],
+            activity_id=c.activity_id,
+            activity_number=c.activity_number,
+            topic=c.topic,
+            held_on=c.held_on,
+            teacher_id=c.teacher_id,
+            teacher_name=c.teacher_name,
+            kindergarten_id=c.kindergarten_id,
+            kindergarten_name=c.kindergarten_name,
+            alliance_name=c.alliance_name,
+            verification_code=grouped(c.verification_code),
+            docx_document_id=c.docx_document_id,
+            pdf_document_id=c.pdf_document_id,
+            issued_by=c.issued_by,
+            issued_at=c.issued_at,
+        )
+
+
+class BatchOut(BaseModel):
+    issued: list[CertificateOut]
+    already_issued: int
+    pdf: bool

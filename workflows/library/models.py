@@ -1,0 +1,115 @@
+"""The research resource library (课题研究资源库): promoted materials and publication recommendations.
+
+Full-text search is dialect-specific and lives outside these models (migration 0009):
+- SQLite: the FTS5 table ``library_fts(item_id UNINDEXED, tokens)``, kept in step with
+  ``library_items.search_tokens`` by triggers;
+- PostgreSQL: the GIN index ``ix_library_items_search`` on ``to_tsvector('simple', search_tokens)``.
+Both are named in ``UNMANAGED_SCHEMA_NAMES`` so that autogenerate leaves them alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.db import Base, UUIDPrimaryKey, utcnow
+from workflows.activities.models import Activity, Material
+from workflows.objects_index import register_object_column
+from workflows.registry.models import Alliance
+
+FTS_TABLE = "library_fts"
+PG_SEARCH_INDEX = "ix_library_items_search"
+UNMANAGED_SCHEMA_NAMES = frozenset(
+    {
+        FTS_TABLE,
+        *(f"{FTS_TABLE}_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config")),
+        PG_SEARCH_INDEX,
+    }
+)
+Base.metadata.info.setdefault("unmanaged_names", set()).update(UNMANAGED_SCHEMA_NAMES)
+
+
+class LibraryItem(UUIDPrimaryKey, Base):
+    """A material of an archived activity, promoted into the library with tags; the file is not copied."""
+
+    __tablename__ = "library_items"
+    __table_args__ = (
+        Index("ix_library_items_filters", "domain", "year"),
+        Index("ix_library_items_alliance", "alliance_id"),
+    )
+
+    material_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("activity_materials.id", ondelete="RESTRICT"), unique=True
+    )
+    activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"), index=True)
+    alliance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(16))
+    domain: Mapped[str] = mapped_column(String(8))
+    age_group: Mapped[str | None] = mapped_column(String(4))
+    format: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int]
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The archived material's object, referenced as it is (archived objects are never overwritten).
+    object_key: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    # False when the file's text could not be read (PDF): the item is found by title and tags only.
+    text_indexed: Mapped[bool] = mapped_column(default=False)
+    # jieba's search-mode words of title, tags and text, space-joined: what both databases index.
+    search_tokens: Mapped[str] = mapped_column(Text, default="")
+    promoted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    promoter_name: Mapped[str] = mapped_column(String(100), default="")
+    promoted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    removed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    activity: Mapped[Activity] = relationship()
+    material: Mapped[Material] = relationship()
+    alliance: Mapped[Alliance] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+register_object_column("library_items", "object_key")
+
+
+class Recommendation(UUIDPrimaryKey, Base):
+    """A library item recommended for publication (推荐发表) in a journal."""
+
+    __tablename__ = "library_recommendations"
+    __table_args__ = (
+        # One recommendation of an item at a time; a declined one may be followed by another.
+        Index(
+            "uq_library_recommendations_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text("state != 'declined'"),
+            postgresql_where=text("state != 'declined'"),
+        ),
+        Index("ix_library_recommendations_state", "state"),
+    )
+
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("library_items.id", ondelete="RESTRICT"))
+    journal: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="recommended")
+    version: Mapped[int] = mapped_column(default=1)
+    last_comment: Mapped[str] = mapped_column(Text, default="")
+    recommended_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    recommender_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shortlisted_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+
+    item: Mapped[LibraryItem] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

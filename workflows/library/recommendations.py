@@ -1,0 +1,172 @@
+"""Recommending library items for publication (推荐发表): recommended → shortlisted → submitted."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from storage.db import utcnow
+from storage.objects import ObjectStore
+from templates.docx import render_docx
+from workflows import audit
+from workflows.access import Viewer
+from workflows.activities.vocabulary import CATEGORY_LABELS, CST, MaterialCategory
+from workflows.documents import service as documents
+from workflows.documents.models import Document
+from workflows.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflows.library.machine import DEFAULT_JOURNALS, RECOMMENDATION_WORKFLOW, RECOMMENDERS
+from workflows.library.models import LibraryItem, Recommendation
+from workflows.library.schemas import RecommendationCreate, RecommendationEventBody
+from workflows.library.service import get_visible as get_item
+from workflows.library.service import may_curate, require_reader
+from workflows.machine import fire
+from workflows.numbering import next_value
+
+LETTER_TEMPLATE = "publication_recommendation.docx"
+ISSUER = "青山湖区教育科学体育局教研室"
+
+
+def _may_see(viewer: Viewer, recommendation: Recommendation) -> bool:
+    return viewer.is_bureau or viewer.alliance_id == recommendation.item.alliance_id
+
+
+def get_visible(
+    *, session: Session, viewer: Viewer, recommendation_id: uuid.UUID, lock: bool = False
+) -> Recommendation:
+    """A recommendation the bureau or the item's alliance may see; NotFound otherwise."""
+    require_reader(viewer)
+    stmt = select(Recommendation).where(Recommendation.id == recommendation_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    recommendation = session.scalar(stmt)
+    if recommendation is None or not _may_see(viewer, recommendation):
+        raise NotFound("推荐记录不存在")
+    return recommendation
+
+
+def _owner_check(session: Session, viewer: Viewer, owner_id: uuid.UUID) -> None:
+    get_visible(session=session, viewer=viewer, recommendation_id=owner_id)
+
+
+documents.register_owner("library_recommendation", _owner_check)
+
+
+def list_visible(*, session: Session, viewer: Viewer, state: str | None = None) -> list[Recommendation]:
+    """The recommendations the viewer may see, newest first."""
+    require_reader(viewer)
+    stmt = select(Recommendation).join(LibraryItem).options(selectinload(Recommendation.item))
+    if not viewer.is_bureau:
+        stmt = stmt.where(LibraryItem.alliance_id == viewer.alliance_id)
+    if state:
+        stmt = stmt.where(Recommendation.state == state)
+    return list(session.scalars(stmt.order_by(Recommendation.created_at.desc())))
+
+
+def recommend(*, session: Session, viewer: Viewer, item_id: uuid.UUID, body: RecommendationCreate) -> Recommendation:
+    """Recommend an item for publication: its alliance's lead, the teaching-research office or the section."""
+    item = get_item(session=session, viewer=viewer, item_id=item_id)
+    if viewer.role not in RECOMMENDERS or not may_curate(viewer, item.alliance_id):
+        raise Forbidden("只有本联盟龙头园、教研室和成幼科可以推荐发表")
+    journal = body.journal or DEFAULT_JOURNALS.get(item.category)
+    if not journal:
+        raise ValidationFailed.single("journal", "required", "请填写推荐发表的刊物")
+    year = datetime.now(CST).year
+    recommendation = Recommendation(
+        number=f"TJ{year}-{next_value(session, f'recommendation:{year}'):03d}",
+        item_id=item.id,
+        journal=journal,
+        reason=body.reason,
+        recommended_by=viewer.user_id,
+        recommender_name=viewer.display_name,
+    )
+    try:
+        with session.begin_nested():
+            session.add(recommendation)
+    except IntegrityError:
+        raise Conflict("这份资源已在推荐中", code="already_recommended") from None
+    audit.append(
+        session,
+        entity_type="library_recommendation",
+        entity_id=recommendation.id,
+        event="create",
+        actor=viewer.actor,
+        to_state=recommendation.state,
+        data={"item_id": str(item.id), "journal": journal},
+    )
+    return recommendation
+
+
+def fire_event(
+    *,
+    session: Session,
+    viewer: Viewer,
+    objects: ObjectStore,
+    recommendation_id: uuid.UUID,
+    event: str,
+    body: RecommendationEventBody,
+) -> Recommendation:
+    """Shortlist, submit (rendering the recommendation letter) or decline a recommendation."""
+    recommendation = get_visible(session=session, viewer=viewer, recommendation_id=recommendation_id, lock=True)
+    fire(
+        session=session,
+        workflow=RECOMMENDATION_WORKFLOW,
+        record=recommendation,
+        event=event,
+        actor=viewer.actor,
+        role=viewer.role,
+        version=body.version,
+        comment=body.comment,
+    )
+    recommendation.last_comment = body.comment.strip()
+    if event == "shortlist":
+        recommendation.shortlisted_at = utcnow()
+    elif event == "submit":
+        recommendation.submitted_at = utcnow()
+        render_letter(session=session, objects=objects, recommendation=recommendation, actor=viewer)
+    session.flush()
+    return recommendation
+
+
+def letter_context(recommendation: Recommendation) -> dict[str, Any]:
+    """Every variable of the recommendation letter, as plain text."""
+    item = recommendation.item
+    activity = item.activity
+    issued = (recommendation.submitted_at or utcnow()).astimezone(CST).date()
+    return {
+        "letter_no": recommendation.number,
+        "journal": recommendation.journal,
+        "title": item.title,
+        "category_label": CATEGORY_LABELS[MaterialCategory(item.category)],
+        "domain": item.domain,
+        "age_group": item.age_group or "不限",
+        "alliance_name": item.alliance.name,
+        "kindergarten_name": activity.host.name,
+        "activity_topic": activity.topic,
+        "activity_date": activity.starts_at.astimezone(CST).date().isoformat(),
+        "reason": recommendation.reason,
+        "sha256_short": item.sha256[:16],
+        "recommender_name": recommendation.recommender_name,
+        "issuer": ISSUER,
+        "issued_on": f"{issued.year}年{issued.month}月{issued.day}日",
+    }
+
+
+def render_letter(*, session: Session, objects: ObjectStore, recommendation: Recommendation, actor: Viewer) -> Document:
+    """Render the recommendation letter (推荐函) and store it with the recommendation."""
+    content = render_docx(LETTER_TEMPLATE, letter_context(recommendation))
+    return documents.store_generated(
+        session=session,
+        objects=objects,
+        owner_type="library_recommendation",
+        owner_id=recommendation.id,
+        kind="recommendation_letter",
+        title=f"推荐发表函（{recommendation.item.title}）",
+        filename=f"{recommendation.number}_推荐发表函.docx",
+        content=content,
+        created_by=str(actor.user_id),
+    )

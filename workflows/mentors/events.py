@@ -1,0 +1,224 @@
+"""Moving nominations (appoint, decline) and mentors (yearly review) through their workflows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.db import utcnow
+from storage.objects import ObjectStore
+from workflows.access import Viewer
+from workflows.errors import FieldError
+from workflows.machine import fire
+from workflows.mentors.documents import render_appointment_letter
+from workflows.mentors.machine import MENTOR_WORKFLOW, NOMINATION_WORKFLOW
+from workflows.mentors.models import Mentor, MentorNomination, MentorReview
+from workflows.mentors.schemas import NominationEventBody, ReviewEventBody
+from workflows.mentors.service import get_mentor, get_nomination, start_assignment, today_cst
+from workflows.mentors.vocabulary import TEAM_LABELS, ReviewDecision
+from workflows.notifications import notify_users, users_of_kindergarten
+from workflows.numbering import next_value
+from workflows.registry.models import Alliance, Teacher
+
+
+def _alliances(
+    session: Session, ids: list[uuid.UUID], field: str = "alliance_ids"
+) -> tuple[list[Alliance], list[FieldError]]:
+    found, problems = [], []
+    for n, alliance_id in enumerate(dict.fromkeys(ids)):
+        alliance = session.get(Alliance, alliance_id)
+        if alliance is None or not alliance.active:
+            problems.append(FieldError(f"{field}.{n}", "not_found", "所选联盟不存在或已停用"))
+        else:
+            found.append(alliance)
+    return found, problems
+
+
+def fire_nomination_event(
+    *,
+    session: Session,
+    viewer: Viewer,
+    objects: ObjectStore,
+    nomination_id: uuid.UUID,
+    event: str,
+    body: NominationEventBody,
+) -> MentorNomination:
+    """Appoint (with the term and first alliances) or decline a nomination."""
+    nomination = get_nomination(session=session, viewer=viewer, nomination_id=nomination_id, lock=True)
+    chosen: list[Alliance] = []
+    data: dict[str, Any] = {}
+
+    def validate() -> list[FieldError]:
+        if event != "appoint":
+            return []
+        problems = []
+        if body.term_start is None:
+            problems.append(FieldError("term_start", "required", "聘任时请填写聘期开始日期"))
+        if body.term_end is None:
+            problems.append(FieldError("term_end", "required", "聘任时请填写聘期结束日期"))
+        if body.term_start and body.term_end and body.term_end <= body.term_start:
+            problems.append(FieldError("term_end", "before_start", "聘期结束日期须晚于开始日期"))
+        if session.scalar(
+            select(Mentor.id).where(Mentor.teacher_id == nomination.teacher_id, Mentor.state == "active")
+        ):
+            problems.append(FieldError("teacher_id", "already_mentor", "该教师已是在任导师"))
+        alliances, wrong = _alliances(session, body.alliance_ids)
+        chosen.extend(alliances)
+        data.update(
+            term_start=str(body.term_start), term_end=str(body.term_end), alliance_ids=[str(a.id) for a in alliances]
+        )
+        return problems + wrong
+
+    fire(
+        session=session,
+        workflow=NOMINATION_WORKFLOW,
+        record=nomination,
+        event=event,
+        actor=viewer.actor,
+        role=viewer.role,
+        version=body.version,
+        comment=body.comment,
+        data=data,
+        validate=validate,
+    )
+    nomination.last_comment = body.comment.strip()
+    nomination.decided_at = utcnow()
+    teacher = session.get(Teacher, nomination.teacher_id)
+    assert teacher is not None
+    if event == "appoint":
+        assert body.term_start and body.term_end
+        _appoint(session, viewer, objects, nomination, teacher, body.term_start, body.term_end, chosen)
+        title = f"{teacher.name}已聘任为{TEAM_LABELS[nomination.team]}导师"
+    else:
+        title = f"{teacher.name}的导师推荐未获聘任"
+    notify_users(
+        session,
+        users_of_kindergarten(session, nomination.kindergarten_id),
+        kind=f"mentor.{nomination.state}",
+        title=title,
+        body=nomination.last_comment,
+        link=f"/mentors/nominations/{nomination.id}",
+    )
+    session.flush()
+    return nomination
+
+
+def _appoint(
+    session: Session,
+    viewer: Viewer,
+    objects: ObjectStore,
+    nomination: MentorNomination,
+    teacher: Teacher,
+    term_start: date,
+    term_end: date,
+    alliances: list[Alliance],
+) -> Mentor:
+    year = term_start.year
+    mentor = Mentor(
+        number=f"{year}-{next_value(session, f'mentor:{year}'):03d}",
+        nomination_id=nomination.id,
+        teacher_id=teacher.id,
+        kindergarten_id=teacher.kindergarten_id,
+        team=nomination.team,
+        term_start=term_start,
+        term_end=term_end,
+        appointed_at=utcnow(),
+    )
+    session.add(mentor)
+    session.flush()
+    teacher.mentor_team = nomination.team
+    for alliance in alliances:
+        start_assignment(session, viewer, mentor, alliance.id, max(term_start, today_cst()))
+    render_appointment_letter(session=session, objects=objects, mentor=mentor, actor=viewer)
+    return mentor
+
+
+def mentor_of(session: Session, nomination: MentorNomination) -> Mentor | None:
+    return session.scalar(select(Mentor).where(Mentor.nomination_id == nomination.id))
+
+
+def fire_review_event(
+    *, session: Session, viewer: Viewer, mentor_id: uuid.UUID, event: str, body: ReviewEventBody
+) -> Mentor:
+    """Record the yearly review decision (keep, rotate, retire) and apply what it changes."""
+    mentor = get_mentor(session=session, viewer=viewer, mentor_id=mentor_id, lock=True)
+    year = body.year or today_cst().year
+    chosen: list[Alliance] = []
+
+    def validate() -> list[FieldError]:
+        problems = []
+        if any(r.year == year for r in mentor.reviews):
+            problems.append(FieldError("year", "duplicate", f"该导师 {year} 年度已评议"))
+        if body.term_end is not None and body.term_end <= mentor.term_start:
+            problems.append(FieldError("term_end", "before_start", "聘期结束日期须晚于开始日期"))
+        if event == "rotate":
+            if body.alliance_ids is None and body.team is None:
+                problems.append(FieldError("alliance_ids", "required", "轮换时请选择新的指导联盟或导师团"))
+            alliances, wrong = _alliances(session, body.alliance_ids or [])
+            chosen.extend(alliances)
+            problems += wrong
+        return problems
+
+    before_team = mentor.team
+    before = sorted(str(a.alliance_id) for a in mentor.current_assignments)
+    moved = fire(
+        session=session,
+        workflow=MENTOR_WORKFLOW,
+        record=mentor,
+        event=event,
+        actor=viewer.actor,
+        role=viewer.role,
+        version=body.version,
+        comment=body.comment,
+        data={
+            "year": year,
+            "team": body.team,
+            "alliance_ids": [str(a) for a in body.alliance_ids] if body.alliance_ids is not None else None,
+            "term_end": str(body.term_end) if body.term_end else None,
+        },
+        validate=validate,
+    )
+    today = today_cst()
+    teacher = session.get(Teacher, mentor.teacher_id)
+    assert teacher is not None
+    if body.term_end is not None and event != ReviewDecision.RETIRE:
+        mentor.term_end = body.term_end
+    if event == ReviewDecision.ROTATE:
+        if body.team is not None:
+            mentor.team = teacher.mentor_team = body.team
+        if body.alliance_ids is not None:
+            wanted = {a.id for a in chosen}
+            for current in mentor.current_assignments:
+                if current.alliance_id not in wanted:
+                    current.ended_on = today
+            kept = {a.alliance_id for a in mentor.current_assignments}
+            for alliance in chosen:
+                if alliance.id not in kept:
+                    start_assignment(session, viewer, mentor, alliance.id, today)
+    elif event == ReviewDecision.RETIRE:
+        for current in mentor.current_assignments:
+            current.ended_on = today
+        mentor.retired_at = utcnow()
+        teacher.mentor_team = None
+    mentor.last_review_year = year
+    review = MentorReview(
+        mentor_id=mentor.id,
+        year=year,
+        decision=event,
+        comment=body.comment.strip(),
+        team_before=before_team,
+        team_after=None if event == ReviewDecision.RETIRE else mentor.team,
+        alliances_before=before,
+        alliances_after=sorted(str(a.alliance_id) for a in mentor.current_assignments),
+        audit_seq=moved.entry.seq,
+        decided_by=viewer.user_id,
+        decider_name=viewer.display_name,
+    )
+    session.add(review)
+    mentor.reviews.append(review)
+    session.flush()
+    return mentor

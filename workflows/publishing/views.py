@@ -1,0 +1,70 @@
+"""Turning news reports and photo consents into what the API returns."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from workflows.access import Viewer
+from workflows.activities.models import Material
+from workflows.publishing.machine import NEWS_WORKFLOW
+from workflows.publishing.models import MediaConsent, NewsReport
+from workflows.publishing.schemas import ConsentOut, ReportMediaOut, ReportOut
+from workflows.publishing.service import consents_for, photos
+
+
+def report_out(session: Session, viewer: Viewer, report: NewsReport, *, base_url: str) -> ReportOut:
+    """A report with its chosen photos and whether each goes out (or went out) with it."""
+    by_id = {m.id: m for m in photos(report.activity)}
+    chosen = [by_id[uuid.UUID(i)] for i in report.media_ids if uuid.UUID(i) in by_id]
+    consents = consents_for(session, [m.id for m in chosen])
+    published = set(report.published_media)
+
+    def publishable(m: Material) -> bool:
+        consent = consents.get(m.id)
+        consented = consent is not None and consent.consent
+        return consented and (report.state != "published" or str(m.id) in published)
+
+    return ReportOut(
+        id=report.id,
+        activity_id=report.activity_id,
+        activity_topic=report.activity.topic,
+        alliance_name=report.activity.alliance.name,
+        material_id=report.material_id,
+        title=report.title,
+        summary=report.summary,
+        state=report.state,
+        state_label=NEWS_WORKFLOW.label(report.state),
+        version=report.version,
+        last_comment=report.last_comment,
+        author_name=report.author_name,
+        approver_name=report.approver_name,
+        created_at=report.created_at,
+        approved_at=report.approved_at,
+        published_at=report.published_at,
+        withdrawn_at=report.withdrawn_at,
+        public_url=f"{base_url.rstrip('/')}/news/{report.id}" if report.state == "published" else None,
+        media=[
+            ReportMediaOut(
+                material_id=m.id,
+                filename=m.filename,
+                consent=None if (c := consents.get(m.id)) is None else c.consent,
+                publishable=publishable(m),
+            )
+            for m in chosen
+        ],
+        allowed_events=NEWS_WORKFLOW.allowed_events(report, viewer.role),
+    )
+
+
+def consent_out(material: Material, consent: MediaConsent | None) -> ConsentOut:
+    return ConsentOut(
+        material_id=material.id,
+        filename=material.filename,
+        content_type=material.content_type,
+        consent=None if consent is None else consent.consent,
+        note="" if consent is None else consent.note,
+        recorder_name="" if consent is None else consent.recorder_name,
+        recorded_at=None if consent is None else consent.recorded_at,
+    )
