@@ -12,7 +12,18 @@ from types import ModuleType
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web.pages import application_form, applications, auth, documents, home, notifications, registry, verify
+from api.web.pages import (
+    activities,
+    agreements,
+    application_form,
+    applications,
+    auth,
+    documents,
+    home,
+    notifications,
+    registry,
+    verify,
+)
 from api.web.rendering import STATIC_DIR
 
 # Order matters where paths overlap: /applications/new before /applications/{id}.
@@ -21,6 +32,8 @@ PAGE_MODULES: list[ModuleType] = [
     home,
     application_form,
     applications,
+    agreements,
+    activities,
     registry,
     notifications,
     documents,

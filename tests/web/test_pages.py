@@ -209,12 +209,12 @@ def test_registry_pages_hide_contacts_from_strangers(browser, world):
     assert "测试联盟A" in alliances and "A-LEAD业务" in alliances
 
 
-def test_verification_page_is_public_and_says_the_service_is_coming(browser, world):
+def test_verification_page_is_public_and_answers(browser, world):
     b = browser()
     r = b.get("/verify")
     assert r.status_code == 200
-    assert "核验服务即将上线" in r.text
-    assert "核验服务即将上线" in b.post("/verify", {"code": "ABC"}).text
+    assert "核验服务即将上线" not in r.text  # the agreements area connected the service
+    assert "核验未通过" in b.post("/verify", {"code": "ABC"}).text
 
 
 @pytest.mark.parametrize("username", ["officer", "researcher", "admin", "lead-a", "pillar-a", "kg-a1", "kg-out"])

@@ -1,8 +1,8 @@
 """The public verification page: is this document the archived, signed original?
 
-The page is a shell until the verification service exists. The agreements area plugs it in with
-``set_backend(...)`` from its page module (TODO(agreements): wire it to the service behind
-``/api/verify``); until then the forms are shown and the page says the service is coming.
+The agreements area plugs the service in with ``set_backend(...)`` (``pages/verification.py``, the
+same checks as ``/api/verify``); without a backend the forms are shown and the page says the
+service is coming.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import File, Form, UploadFile
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.web.deps import Page, PublicPage
@@ -29,12 +28,16 @@ class VerificationResult:
     genuine: bool
     summary: str
     details: list[tuple[str, str]] = field(default_factory=list)
+    # Each check the service made: (passed, what it found), so a failure says which check failed.
+    checks: list[tuple[bool, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class VerificationBackend:
-    by_code: Callable[[Session, str], VerificationResult]
-    by_file: Callable[[Session, BinaryIO, str], VerificationResult]
+    """The checks behind the page; each gets the page (its transaction, settings and object store)."""
+
+    by_code: Callable[[Page, str], VerificationResult]
+    by_file: Callable[[Page, BinaryIO, str], VerificationResult]
 
 
 _backend: VerificationBackend | None = None
@@ -54,7 +57,7 @@ def _page(page: Page, **context: Any) -> Response:
 @router.get("/verify")
 def verify_form(page: PublicPage, code: str = "") -> Response:
     if code and _backend is not None:
-        return _check(page, lambda b: b.by_code(page.db, code.strip()), code=code)
+        return _check(page, lambda b: b.by_code(page, code.strip()), code=code)
     return _page(page, code=code)
 
 
@@ -67,9 +70,9 @@ def verify(
     if _backend is None:
         return _page(page, code=code)
     if file is not None and file.filename:
-        return _check(page, lambda b: b.by_file(page.db, file.file, file.filename or ""), code=code)
+        return _check(page, lambda b: b.by_file(page, file.file, file.filename or ""), code=code)
     if code.strip():
-        return _check(page, lambda b: b.by_code(page.db, code.strip()), code=code)
+        return _check(page, lambda b: b.by_code(page, code.strip()), code=code)
     return _page(page, code=code, error="请输入核验码，或选择要核验的文件")
 
 
