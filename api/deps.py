@@ -48,7 +48,8 @@ SQLITE_SLOTS = 1
 SERVER_DB_SLOTS = 8
 
 
-def _db_slots(request: Request, runtime: Runtime) -> anyio.Semaphore:
+def db_slots(request: Request, runtime: Runtime) -> anyio.Semaphore:
+    """The app's semaphore of database slots: one for SQLite, a pool's worth otherwise."""
     slots: anyio.Semaphore | None = getattr(request.app.state, "db_slots", None)
     if slots is None:
         sqlite = runtime.db.engine.dialect.name == "sqlite"
@@ -65,7 +66,7 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
     lock waits for a thread to commit in: a deadlock until timeouts turn it into errors. So requests
     queue for a database slot here, on the event loop, before they take a connection.
     """
-    async with _db_slots(request, runtime):
+    async with db_slots(request, runtime):
         session = runtime.db.sessionmaker()
         try:
             yield session

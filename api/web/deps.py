@@ -7,17 +7,18 @@ page functions stay thin: parse, call one service, render.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from api.deps import RuntimeDep
+from api.deps import RuntimeDep, db_slots
 from api.web import nav
 from api.web import session as web_session
 from api.web.rendering import render
@@ -43,15 +44,20 @@ class CsrfRefused(Exception):
     """An unsafe request without this browser session's CSRF token."""
 
 
-def get_page_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+async def get_page_db(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
     """The page's transaction. ``routing.WebRoute`` commits it once the page is built, or rolls it
-    back on any error, before the response leaves, so a redirect never races its own commit."""
-    session = runtime.db.sessionmaker()
-    request.state.page_db = session
-    try:
-        yield session
-    finally:
-        session.close()
+    back on any error, before the response leaves, so a redirect never races its own commit.
+
+    Like the API's sessions, pages queue for a database slot on the event loop (see
+    ``api.deps.get_session``), so a burst cannot fill every worker thread with lock waiters."""
+    async with db_slots(request, runtime):
+        session = runtime.db.sessionmaker()
+        request.state.page_db = session
+        try:
+            yield session
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(session.close)
 
 
 PageDb = Annotated[Session, Depends(get_page_db, scope="function")]

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -47,11 +48,12 @@ class WebRoute(APIRoute):
                 response = await original(request)
                 db = getattr(request.state, "page_db", None)
                 if db is not None:
-                    db.commit()
+                    await anyio.to_thread.run_sync(db.commit)
             except Exception as exc:
                 db = getattr(request.state, "page_db", None)
                 if db is not None:
-                    db.rollback()
+                    with anyio.CancelScope(shield=True):
+                        await anyio.to_thread.run_sync(db.rollback)
                 response = error_response(request, exc)
             finish(request, response)
             return response

@@ -202,5 +202,5 @@ def test_registry_pages_and_arrangement_round_trip(person, live_server: LiveServ
 
     visitor = person()
     visitor.open("/verify")
-    expect(visitor.page.locator(".notice")).to_contain_text("核验服务即将上线")
+    expect(visitor.page.locator("#verify-code")).to_be_visible()
     visitor.screenshot("23-verify")

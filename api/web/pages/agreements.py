@@ -43,9 +43,13 @@ nav.register(
     )
 )
 
-HISTORY_LABELS = {"create": "生成协议", "edit": "修改协议", "freeze": "定稿"} | {
-    name: rule.label for name, rule in AGREEMENT_WORKFLOW.rules.items()
-}
+HISTORY_LABELS = {
+    "create": "生成协议",
+    "edit": "修改协议",
+    "freeze": "定稿",
+    "pin_refused": "签名密码错误",
+    "archive": "归档签署文件",
+} | {name: rule.label for name, rule in AGREEMENT_WORKFLOW.rules.items()}
 CONFIRM = {
     "void": "确定作废本协议？作废后不可恢复。",
     "terminate": "确定终止本协议？成员园将退出联盟。",

@@ -1,0 +1,171 @@
+"""The annual evaluation: the list by year, one alliance's evaluation with its items and computed
+evidence, the lead's self-assessment, the officer's and researcher's scoring, publication."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Form
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from api.web import nav
+from api.web.deps import FormDep, SignedInPage, UserPage
+from api.web.routing import web_router
+from workflows.accounts.models import Role
+from workflows.activities.vocabulary import CST
+from workflows.errors import DomainError, NotFound, ValidationFailed
+from workflows.evaluations import events, service
+from workflows.evaluations.machine import EVALUATION_WORKFLOW
+from workflows.evaluations.models import Evaluation
+from workflows.evaluations.schemas import FinalScore, SelfScore
+from workflows.evaluations.views import evaluation_out
+
+router = web_router()
+
+nav.register(
+    nav.NavItem(
+        "evaluations",
+        "年度考核",
+        "/evaluations",
+        roles=frozenset({Role.OFFICER, Role.RESEARCHER, Role.ADMIN, Role.LEAD, Role.PILLAR}),
+        order=40,
+    )
+)
+
+
+def _today() -> date:
+    return datetime.now(CST).date()
+
+
+@router.get("/evaluations")
+def evaluation_list(page: UserPage, year: str = "") -> Response:
+    chosen = int(year) if year.isdigit() else None
+    rows = service.list_visible(session=page.db, viewer=page.viewer, year=chosen)
+    return page.render(
+        "evaluations/list.html",
+        rows=[evaluation_out(page.viewer, e) for e in rows],
+        year=year,
+        open_year=_today().year,
+        may_open=page.viewer.role == Role.OFFICER,
+        error="",
+    )
+
+
+@router.post("/evaluations/open")
+def open_year(page: UserPage, year: Annotated[str, Form()] = "") -> Response:
+    try:
+        if not year.isdigit() or not 2000 <= int(year) <= 2100:
+            raise ValidationFailed.single("year", "invalid", "请输入年度，如 2026")
+        opened = service.open_year(session=page.db, viewer=page.viewer, year=int(year), today=_today())
+    except DomainError as exc:
+        page.db.rollback()
+        rows = service.list_visible(session=page.db, viewer=page.viewer)
+        return page.render(
+            "evaluations/list.html", rows=[evaluation_out(page.viewer, e) for e in rows], year="",
+            open_year=year, may_open=page.viewer.role == Role.OFFICER, error=exc.message,
+        )  # fmt: skip
+    return page.redirect(f"/evaluations?year={year}", f"已发起 {year} 年度考核（{len(opened)} 个联盟）")
+
+
+@router.get("/evaluations/{evaluation_id}")
+def evaluation_detail(evaluation_id: uuid.UUID, page: UserPage) -> Response:
+    return _detail(page, service.get_visible(session=page.db, viewer=page.viewer, evaluation_id=evaluation_id))
+
+
+def _number(value: Any) -> float | None:
+    text = str(value or "").strip()
+    return float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else None
+
+
+def _entries(form: FormData, evaluation: Evaluation, event: str) -> tuple[list[Any], dict[str, str]]:
+    """The per-item inputs as the service's entries; what is not a number is an error at its input."""
+    entries: list[Any] = []
+    errors: dict[str, str] = {}
+    prefix = "self" if event == "self_assess" else "score"
+    for item in evaluation.items:
+        raw = form.get(f"{prefix}-{item.key}", "")
+        if not str(raw).strip():
+            continue
+        value = _number(raw)
+        if value is None or value > 100:
+            errors[item.key] = "须为 0 到满分之间的数字"
+            continue
+        if event == "self_assess":
+            entries.append(SelfScore(key=item.key, score=value, remark=str(form.get(f"remark-{item.key}", ""))[:2000]))
+        else:
+            comment = str(form.get(f"comment-{item.key}", ""))[:2000]
+            entries.append(
+                FinalScore(key=item.key, score=value, comment=comment, veto=bool(form.get(f"veto-{item.key}")))
+            )
+    return entries, errors
+
+
+def _item_errors(exc: ValidationFailed, entries: list[Any]) -> dict[str, str]:
+    """``items.3.score`` / ``scores.0.comment`` / ``items.<key>`` → the item key the input belongs to."""
+    found: dict[str, str] = {}
+    for e in exc.errors:
+        parts = e.field.split(".")
+        key = ""
+        if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(entries):
+            key = entries[int(parts[1])].key
+        elif len(parts) == 2:
+            key = parts[1]
+        found.setdefault(key or "form", e.message)
+    return found
+
+
+@router.post("/evaluations/{evaluation_id}/events/{event}")
+def fire(evaluation_id: uuid.UUID, event: str, page: UserPage, form: FormDep) -> Response:
+    evaluation = service.get_visible(session=page.db, viewer=page.viewer, evaluation_id=evaluation_id)
+    entries, errors = _entries(form, evaluation, event)
+    version = str(form.get("version", ""))
+    comment = str(form.get("comment", ""))[:2000]
+    try:
+        if errors:
+            raise ValidationFailed.single("form", "invalid", "有分数填写不正确，请检查标出的项目")
+        if not version.isdigit():
+            raise NotFound()
+        evaluation = events.fire_event(
+            session=page.db, viewer=page.viewer, objects=page.objects, evaluation_id=evaluation_id, event=event,
+            version=int(version), comment=comment,
+            items=entries if event == "self_assess" else None, scores=entries if event == "score" else None,
+        )  # fmt: skip
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        page.db.rollback()
+        evaluation = service.get_visible(session=page.db, viewer=page.viewer, evaluation_id=evaluation_id)
+        if isinstance(exc, ValidationFailed) and not errors:
+            errors = _item_errors(exc, entries)
+        return _detail(page, evaluation, errors=errors, error=exc.message, entered=dict(form.items()))
+    label = EVALUATION_WORKFLOW.rules[event].label
+    return page.redirect(
+        f"/evaluations/{evaluation.id}", f"已{label}：考核现为「{EVALUATION_WORKFLOW.label(evaluation.state)}」"
+    )
+
+
+def _detail(
+    page: SignedInPage,
+    evaluation: Evaluation,
+    *,
+    errors: dict[str, str] | None = None,
+    error: str = "",
+    entered: dict[str, Any] | None = None,
+) -> Response:
+    out = evaluation_out(page.viewer, evaluation)
+    mine = page.viewer.alliance_id == evaluation.alliance_id
+    return page.render(
+        "evaluations/detail.html",
+        e=out,
+        self_form="self_assess" in out.allowed_events and mine,
+        score_form="score" in out.allowed_events and any(i.may_score for i in out.items),
+        buttons=[ev for ev in out.allowed_events if ev in ("recompute", "publish")],
+        rules=EVALUATION_WORKFLOW.rules,
+        errors=errors or {},
+        error=error,
+        entered=entered or {},
+    )
