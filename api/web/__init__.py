@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web.pages import (
     activities,
+    admin,
     agreements,
     application_form,
     applications,
@@ -42,6 +43,7 @@ PAGE_MODULES: list[ModuleType] = [
     notifications,
     documents,
     verify,
+    admin,
 ]
 
 

@@ -118,3 +118,50 @@ def list_kindergarten_users(
     ensure_visible(viewer.may_see_kindergarten_private(kindergarten_id, alliance_id))
     stmt = select(User).where(User.kindergarten_id == kindergarten_id).order_by(User.username)
     return list(session.scalars(stmt))
+
+
+def list_users(*, session: Session, viewer: Viewer) -> list[User]:
+    """Every account, by username, for the administrator."""
+    viewer.require_role(Role.ADMIN)
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def set_active(*, session: Session, viewer: Viewer, user_id: uuid.UUID, active: bool) -> User:
+    """Enable or disable an account (an administrator cannot disable their own)."""
+    viewer.require_role(Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("账号不存在")
+    if user.id == viewer.user_id:
+        raise ValidationFailed([FieldError("active", "own_account", "不能停用或启用自己的账号")])
+    if user.is_active != active:
+        user.is_active = active
+        audit.append(
+            session,
+            entity_type="user",
+            entity_id=user.id,
+            event="activated" if active else "deactivated",
+            actor=viewer.actor,
+            data={"username": user.username},
+        )
+    return user
+
+
+def reset_password(*, session: Session, settings: Settings, viewer: Viewer, user_id: uuid.UUID, password: str) -> User:
+    """Set a new password for an account, as the administrator."""
+    viewer.require_role(Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("账号不存在")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed.single("password", "password_too_short", f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    user.password_hash = hash_password(settings, password)
+    audit.append(
+        session,
+        entity_type="user",
+        entity_id=user.id,
+        event="password_reset",
+        actor=viewer.actor,
+        data={"username": user.username},
+    )
+    return user

@@ -18,16 +18,17 @@ from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors
 from api.web.pages import verification as _verification  # noqa: F401  (connects /verify)
 from api.web.routing import web_router
-from workflows import audit
+from workflows import audit, jobs
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.agreements import events, service
+from workflows.agreements import bulk, events, service
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement
 from workflows.agreements.parties import PARTY_LABELS, party_of
 from workflows.agreements.views import agreement_out
 from workflows.documents.service import list_for_owner
 from workflows.errors import DomainError, Forbidden, NotFound, TooManyAttempts, TransitionNotAllowed, ValidationFailed
+from workflows.registry import service as registry
 
 router = web_router()
 
@@ -41,6 +42,9 @@ nav.register(
         order=20,
         labels=((Role.RESEARCHER, "联盟协议"), (Role.ADMIN, "联盟协议")),
     )
+)
+nav.register(
+    nav.NavItem("agreements-bulk", "批量发送协议", "/agreements/bulk", roles=frozenset({Role.OFFICER}), order=21)
 )
 
 HISTORY_LABELS = {
@@ -85,6 +89,41 @@ def agreement_list(page: UserPage, state: str = "") -> Response:
         state=state,
         states=list(AGREEMENT_WORKFLOW.state_labels.items()),
     )
+
+
+@router.get("/agreements/bulk")
+def bulk_page(page: UserPage) -> Response:
+    """Per alliance, the newly approved members whose agreement is still to generate or send."""
+    page.viewer.require_role(Role.OFFICER)
+    rows = [(a, len(bulk.candidates(page.db, a.id))) for a in registry.list_alliances(session=page.db)]
+    return page.render("agreements/bulk.html", rows=rows)
+
+
+@router.post("/agreements/bulk/{alliance_id}")
+def bulk_start(alliance_id: uuid.UUID, page: UserPage) -> Response:
+    """Start the job; its page then follows the progress."""
+    job = bulk.start_bulk_send(session=page.db, viewer=page.viewer, alliance_id=alliance_id)
+    return page.redirect(f"/agreements/bulk/jobs/{job.id}", f"已开始批量生成并发送协议（共 {job.total} 份）")
+
+
+@router.get("/agreements/bulk/jobs/{job_id}")
+def bulk_job(job_id: uuid.UUID, page: UserPage) -> Response:
+    page.viewer.require_role(Role.OFFICER)
+    job = jobs.get_visible(session=page.db, viewer=page.viewer, job_id=job_id)
+    return page.render("agreements/bulk_job.html", job=jobs.JobOut.of(job), alliance=_alliance_name(page, job))
+
+
+@router.get("/agreements/bulk/jobs/{job_id}/progress")
+def bulk_progress(job_id: uuid.UUID, page: UserPage) -> Response:
+    """The polled fragment: still awaiting while the job runs, the result once it is finished."""
+    page.viewer.require_role(Role.OFFICER)
+    job = jobs.get_visible(session=page.db, viewer=page.viewer, job_id=job_id)
+    return page.fragment("agreements/_bulk_progress.html", job=jobs.JobOut.of(job))
+
+
+def _alliance_name(page: SignedInPage, job: jobs.Job) -> str:
+    wanted = str(job.params.get("alliance_id", ""))
+    return next((a.name for a in registry.list_alliances(session=page.db) if str(a.id) == wanted), "")
 
 
 @router.get("/agreements/{agreement_id}")
