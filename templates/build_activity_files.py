@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable
-from types import ModuleType
 
 from docx.document import Document as DocumentObject
 from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
+
+from templates import docx_kit as b
 
 QR_PICTURE = "activity-qr"
 # A 1×1 white PNG; the rendered sheet gets the activity's QR code in its place (templates.pictures).
@@ -25,31 +26,8 @@ _PLACEHOLDER_PNG = base64.b64decode(
 INFO_WIDTHS = (2.6, 5.3, 2.6, 5.3)
 
 
-def _kit() -> ModuleType:
-    from templates import build_files
-
-    return build_files
-
-
-def _start(title: str) -> DocumentObject:
-    b = _kit()
-    document = b.Document()
-    b._drop_unused_parts(document)
-    b._setup_styles(document)
-    b._setup_font_table(document)
-    b._setup_page(document)
-    b._properties(document, title)
-    return document
-
-
-def _title(document: DocumentObject, text: str, size: float = 18) -> None:
-    b = _kit()
-    b._paragraph(document, text, size=Pt(size), east_asia=b.HEADING_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(6))
-
-
 def _info(document: DocumentObject, rows: list[tuple[tuple[str, str], ...]]) -> None:
     """Label/value rows: one pair spans the width, two pairs share it."""
-    b = _kit()
     table = b._table(document, INFO_WIDTHS)
     for pairs in rows:
         if len(pairs) == 1:
@@ -64,7 +42,6 @@ def _info(document: DocumentObject, rows: list[tuple[tuple[str, str], ...]]) -> 
 
 
 def _footer(document: DocumentObject, text: str) -> None:
-    b = _kit()
     footer = document.sections[0].footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     b._run(footer, text + "　第 ", size=Pt(9))
@@ -75,7 +52,7 @@ def _footer(document: DocumentObject, text: str) -> None:
 
 
 def _finish(document: DocumentObject) -> DocumentObject:
-    _kit()._drop_unused_styles(document)
+    b._drop_unused_styles(document)
     return document
 
 
@@ -92,9 +69,8 @@ ACTIVITY_ROWS: list[tuple[tuple[str, str], ...]] = [
 
 def sign_in_sheet() -> DocumentObject:
     """签到表: the activity's header, one row per expected participant, totals and signatures, a QR code."""
-    b = _kit()
-    document = _start("青山湖区1+1+N幼教联盟教研活动签到表")
-    _title(document, "青山湖区1+1+N幼教联盟 教研活动签到表")
+    document = b.start("青山湖区1+1+N幼教联盟教研活动签到表")
+    b.title(document, "青山湖区1+1+N幼教联盟 教研活动签到表")
     qr = document.add_paragraph()
     qr.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     shape = qr.add_run().add_picture(io.BytesIO(_PLACEHOLDER_PNG), width=Cm(2.4), height=Cm(2.4))
@@ -129,10 +105,9 @@ def sign_in_sheet() -> DocumentObject:
 
 def activity_cover() -> DocumentObject:
     """活动档案封面: what the bundle holds, for the archive room's shelf."""
-    b = _kit()
-    document = _start("教研活动档案封面")
-    _title(document, "青山湖区1+1+N幼教联盟", size=16)
-    _title(document, "教研活动档案", size=26)
+    document = b.start("教研活动档案封面")
+    b.title(document, "青山湖区1+1+N幼教联盟", size=16)
+    b.title(document, "教研活动档案", size=26)
     b._paragraph(document, "档号：{{ archive_code }}", align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(6))
     _info(
         document,
@@ -155,9 +130,8 @@ def activity_cover() -> DocumentObject:
 
 def archive_check_report() -> DocumentObject:
     """四性检测报告: authenticity, integrity, usability and security of every archived file."""
-    b = _kit()
-    document = _start("电子档案四性检测报告")
-    _title(document, "电子档案四性检测报告")
+    document = b.start("电子档案四性检测报告")
+    b.title(document, "电子档案四性检测报告")
     _info(
         document,
         [
@@ -187,10 +161,9 @@ def archive_check_report() -> DocumentObject:
 
 def semester_work() -> DocumentObject:
     """联盟互动计划 / 教研经验小结: the sections of the form, and the schedule when there is one."""
-    b = _kit()
-    document = _start("青山湖区1+1+N幼教联盟学期工作")
-    _title(document, "{{ alliance_name }}", size=16)
-    _title(document, "{{ semester_name }}{{ title }}", size=20)
+    document = b.start("青山湖区1+1+N幼教联盟学期工作")
+    b.title(document, "{{ alliance_name }}", size=16)
+    b.title(document, "{{ semester_name }}{{ title }}", size=20)
     b._paragraph(
         document, "龙头园：{{ lead_name }}　　填报人：{{ author }}　　日期：{{ submitted_on }}",
         align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(9),

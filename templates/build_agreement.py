@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Callable, Sequence
-from types import ModuleType
 
 from docx.document import Document as DocumentObject
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
@@ -21,6 +20,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Row
 
+from templates import docx_kit as b
 from templates.agreement_text import ARTICLES, CLOSING, PREAMBLE
 
 # Placeholder pictures (templates.pictures): transparent 1×1 PNGs, each different so each gets a part.
@@ -38,7 +38,7 @@ PARTY_ORDER = ("lead", "pillar", "member", "bureau")  # rows of the parties tabl
 SEAL_PICTURES = {party: f"seal-{party}" for party in PARTY_ORDER}
 QR_PICTURE = "agreement-qr"
 
-# Signature page geometry (cm). Page and margins are build_files._setup_page's: A4, top 2.5, left 2.6.
+# Signature page geometry (cm). Page and margins are docx_kit._setup_page's: A4, top 2.5, left 2.6.
 PAGE_HEIGHT, TOP_MARGIN, LEFT_MARGIN = 29.7, 2.5, 2.6
 TITLE_LINE = 1.2
 HEADER_ROW = 0.8
@@ -60,28 +60,6 @@ def signature_box(party: str, inset_cm: float = 0.15) -> tuple[float, float, flo
     return (cm[0] * _POINTS_PER_CM, cm[1] * _POINTS_PER_CM, cm[2] * _POINTS_PER_CM, cm[3] * _POINTS_PER_CM)
 
 
-def _kit() -> ModuleType:
-    from templates import build_files
-
-    return build_files
-
-
-def _start(title: str) -> DocumentObject:
-    b = _kit()
-    document = b.Document()
-    b._drop_unused_parts(document)
-    b._setup_styles(document)
-    b._setup_font_table(document)
-    b._setup_page(document)
-    b._properties(document, title)
-    return document
-
-
-def _title(document: DocumentObject, text: str, size: float = 18) -> None:
-    b = _kit()
-    b._paragraph(document, text, size=Pt(size), east_asia=b.HEADING_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(6))
-
-
 def _body(document: DocumentObject, text: str, *, indent: bool = True) -> None:
     """A justified body paragraph (first line indented two characters); may carry line breaks."""
     paragraph = document.add_paragraph()
@@ -89,11 +67,10 @@ def _body(document: DocumentObject, text: str, *, indent: bool = True) -> None:
     paragraph.paragraph_format.space_after = Pt(3)
     if indent:
         paragraph.paragraph_format.first_line_indent = Pt(21)
-    _kit()._run(paragraph, text)
+    b._run(paragraph, text)
 
 
 def _footer(document: DocumentObject, text: str) -> None:
-    b = _kit()
     footer = document.sections[0].footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     b._run(footer, text + "　第 ", size=Pt(9))
@@ -114,12 +91,11 @@ def _picture(cell_or_paragraph: object, index: int, name: str, size_cm: float, d
 def _exact_row(table: Table, height_cm: float) -> _Row:
     row = table.add_row()
     row.height, row.height_rule = Cm(height_cm), WD_ROW_HEIGHT_RULE.EXACTLY
-    _kit()._row_property(row._tr, "w:cantSplit")
+    b._row_property(row._tr, "w:cantSplit")
     return row
 
 
 def _signature_page(document: DocumentObject) -> None:
-    b = _kit()
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     fmt = title.paragraph_format
@@ -168,9 +144,8 @@ def _signature_page(document: DocumentObject) -> None:
 
 def agreement() -> DocumentObject:
     """联盟协议书: parties, fourteen articles, and the signature page with seals, signatures and a QR code."""
-    b = _kit()
-    document = _start("青山湖区1+1+N幼教联盟协议书")
-    _title(document, "青山湖区1+1+N幼教联盟协议书", size=20)
+    document = b.start("青山湖区1+1+N幼教联盟协议书")
+    b.title(document, "青山湖区1+1+N幼教联盟协议书", size=20)
     b._paragraph(document, "{{ alliance_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(2))
     b._paragraph(document, "协议编号：{{ number }}　　{{ status_line }}", align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(6))
     widths = (2.8, 5.6, 2.2, 5.2)
@@ -199,8 +174,7 @@ def agreement() -> DocumentObject:
 def _small_loop_table(
     document: DocumentObject, headers: Sequence[str], widths_cm: Sequence[float], loop: str, fields: Sequence[str]
 ) -> None:
-    """build_files._loop_table, in 8 pt: hashes and certificate fingerprints are long."""
-    b = _kit()
+    """docx_kit._loop_table, in 8 pt: hashes and certificate fingerprints are long."""
     table = b._table(document, widths_cm)
     header = table.add_row()
     b._row_property(header._tr, "w:tblHeader")
@@ -222,9 +196,8 @@ def _small_loop_table(
 
 def completion_certificate() -> DocumentObject:
     """签署完成证明: who signed what, when, from where, with which certificate; every hash; the history."""
-    b = _kit()
-    document = _start("联盟协议书签署完成证明")
-    _title(document, "签署完成证明", size=20)
+    document = b.start("联盟协议书签署完成证明")
+    b.title(document, "签署完成证明", size=20)
     b._paragraph(document, "（联盟协议书电子签署）", align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(6))
     widths = (3.2, 12.6)
     table = b._table(document, widths)

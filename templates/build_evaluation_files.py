@@ -8,13 +8,14 @@ first.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import ModuleType
 
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
+
+from templates import docx_kit as b
 
 INFO_WIDTHS = (2.6, 5.3, 2.6, 5.3)
 ITEM_WIDTHS = (1.0, 2.3, 1.1, 4.6, 1.4, 1.4, 1.1, 2.9)
@@ -23,25 +24,7 @@ ITEM_FIELDS = ("no", "label", "max_points", "evidence", "computed", "self_score"
 SMALL = Pt(9)
 
 
-def _kit() -> ModuleType:
-    from templates import build_files
-
-    return build_files
-
-
-def _start(title: str) -> DocumentObject:
-    b = _kit()
-    document = b.Document()
-    b._drop_unused_parts(document)
-    b._setup_styles(document)
-    b._setup_font_table(document)
-    b._setup_page(document)
-    b._properties(document, title)
-    return document
-
-
 def _info(document: DocumentObject, rows: Sequence[tuple[tuple[str, str], ...]]) -> None:
-    b = _kit()
     table = b._table(document, INFO_WIDTHS)
     for pairs in rows:
         if len(pairs) == 1:
@@ -54,7 +37,6 @@ def _info(document: DocumentObject, rows: Sequence[tuple[tuple[str, str], ...]])
 
 def _items_table(document: DocumentObject) -> None:
     """One row per item in small type (the evidence runs to several lines), header repeated per page."""
-    b = _kit()
     table = b._table(document, ITEM_WIDTHS)
     header = table.add_row()
     header.height, header.height_rule = Cm(0.9), WD_ROW_HEIGHT_RULE.AT_LEAST
@@ -76,7 +58,6 @@ def _items_table(document: DocumentObject) -> None:
 
 
 def _footer(document: DocumentObject, text: str) -> None:
-    b = _kit()
     footer = document.sections[0].footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     b._run(footer, text + "　第 ", size=SMALL)
@@ -88,8 +69,7 @@ def _footer(document: DocumentObject, text: str) -> None:
 
 def evaluation_form() -> DocumentObject:
     """年度考核评价表 (附件4): items, maximum, evidence, self and final scores, grade, remarks, signatures."""
-    b = _kit()
-    document = _start("青山湖区1+1+N幼教联盟年度考核评价表")
+    document = b.start("青山湖区1+1+N幼教联盟年度考核评价表")
     b._paragraph(document, "青山湖区1+1+N幼教联盟 年度考核评价表", size=Pt(18), east_asia=b.HEADING_FONT,
                  align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(2))  # fmt: skip
     b._paragraph(document, "{{ status_note }}", align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(2))
@@ -136,8 +116,7 @@ def evaluation_form() -> DocumentObject:
 
 def certificate() -> DocumentObject:
     """公开课证书 / 讲座证书: one presenter, one activity; numbered, with its verification code."""
-    b = _kit()
-    document = _start("青山湖区1+1+N幼教联盟证书")
+    document = b.start("青山湖区1+1+N幼教联盟证书")
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Cm(29.7), Cm(21)

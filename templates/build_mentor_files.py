@@ -8,37 +8,25 @@ this module imports ``build_files`` inside each builder, so either module may be
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import ModuleType
 
 from docx.document import Document as DocumentObject
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
+from templates import docx_kit as b
+
 WIDTHS = (3.2, 4.7, 3.2, 4.7)
 INDENT = Pt(21)  # two characters of 五号
 
 
-def _kit() -> ModuleType:
-    from templates import build_files
-
-    return build_files
-
-
 def _start(title: str, heading: str) -> DocumentObject:
-    b = _kit()
-    document = b.Document()
-    b._drop_unused_parts(document)
-    b._setup_styles(document)
-    b._setup_font_table(document)
-    b._setup_page(document)
-    b._properties(document, title)
-    b._paragraph(document, heading, size=Pt(18), east_asia=b.HEADING_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(6))
+    document = b.start(title)
+    b.title(document, heading)
     return document
 
 
 def _finish(document: DocumentObject, footer_text: str) -> DocumentObject:
-    b = _kit()
     footer = document.sections[0].footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     b._run(footer, footer_text, size=Pt(9))
@@ -48,7 +36,6 @@ def _finish(document: DocumentObject, footer_text: str) -> DocumentObject:
 
 def _pairs(table: object, rows: Sequence[tuple[tuple[str, str], ...]]) -> None:
     """Label/value rows: one pair spans the width, two pairs share it."""
-    b = _kit()
     for pairs in rows:
         if len(pairs) == 1:
             ((label, value),) = pairs
@@ -62,7 +49,6 @@ def _pairs(table: object, rows: Sequence[tuple[tuple[str, str], ...]]) -> None:
 
 
 def _opinions(document: DocumentObject, labels: Sequence[str]) -> None:
-    b = _kit()
     table = b._table(document, (3.2, 12.6))
     for label_text in labels:
         row = table.add_row()
@@ -81,7 +67,6 @@ def _opinions(document: DocumentObject, labels: Sequence[str]) -> None:
 
 def mentor_nomination() -> DocumentObject:
     """幼教导师团推荐表: a kindergarten nominates one of its teachers for a team."""
-    b = _kit()
     document = _start("青山湖区幼教导师团推荐表", "青山湖区幼教导师团推荐表")
     b._paragraph(document, "推荐编号：{{ number }}", align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(4))
     b._heading(document, "一、被推荐人基本情况")
@@ -110,7 +95,6 @@ def mentor_nomination() -> DocumentObject:
 
 
 def _body(document: DocumentObject, lines: Sequence[str], *, indent: bool = True) -> None:
-    b = _kit()
     for line in lines:
         paragraph = b._paragraph(document, line, size=Pt(14), after=Pt(6))
         paragraph.paragraph_format.keep_with_next = False
@@ -120,14 +104,12 @@ def _body(document: DocumentObject, lines: Sequence[str], *, indent: bool = True
 
 
 def _signature(document: DocumentObject) -> None:
-    b = _kit()
     for line, before in (("{{ issuer }}", Pt(36)), ("{{ issued_on }}", Pt(4))):
         b._paragraph(document, line, size=Pt(14), align=WD_ALIGN_PARAGRAPH.RIGHT, before=before)
 
 
 def mentor_appointment() -> DocumentObject:
     """导师聘书: the appointment of a mentor for a term."""
-    b = _kit()
     document = _start("青山湖区幼教导师聘书", "聘　书")
     b._paragraph(document, "{{ letter_no }}", align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(18))
     _body(document, ["{{ kindergarten_name }}　{{ teacher_name }}　老师："], indent=False)
@@ -147,7 +129,6 @@ def mentor_appointment() -> DocumentObject:
 
 def publication_recommendation() -> DocumentObject:
     """推荐发表函: the teaching-research office recommends a library item to a journal."""
-    b = _kit()
     document = _start("推荐发表函", "推荐发表函")
     b._paragraph(document, "编号：{{ letter_no }}", align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(12))
     _body(document, ["{{ journal }}编辑部："], indent=False)
