@@ -16,7 +16,7 @@ from storage.bundles import FIXED_DATE_TIME, BundleEntry, build_bundle
 from storage.localstore import LocalStore
 from storage.objects import ObjectConflict, ObjectStore, StoredObject, build_object_store
 from storage.settings import Settings
-from tests.storage.test_objects_contract import leftovers
+from tests.storage.objects_support import leftovers
 
 MIB = 1 << 20
 
