@@ -25,6 +25,7 @@ from api.web.pages import (
     home,
     notifications,
     registry,
+    semester_work,
     verify,
 )
 from api.web.rendering import STATIC_DIR
@@ -37,6 +38,7 @@ PAGE_MODULES: list[ModuleType] = [
     applications,
     agreements,
     activities,
+    semester_work,
     dashboards,
     evaluations,
     registry,
