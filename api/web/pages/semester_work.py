@@ -107,6 +107,9 @@ def _semester_code(page: SignedInPage, chosen: str) -> str:
 def semester_work_home(page: UserPage, semester: str = "") -> Response:
     """Kindergartens go to their alliance; the bureau picks one."""
     viewer = page.viewer
+    if not list_semesters(session=page.db):
+        # Nothing to plan yet: say so on the page the menu links to, rather than a 404.
+        return page.render("semester_work/none.html")
     if viewer.role in (Role.LEAD, Role.PILLAR) and viewer.alliance_id is not None:
         suffix = f"?semester={semester}" if semester else ""
         return page.redirect(f"/semester-work/{viewer.alliance_id}{suffix}")
@@ -177,6 +180,8 @@ def _page(page: SignedInPage, alliance_id: uuid.UUID, code: str, **by_kind: dict
 
 @router.get("/semester-work/{alliance_id}")
 def alliance_page(alliance_id: uuid.UUID, page: UserPage, semester: str = "") -> Response:
+    if not list_semesters(session=page.db):
+        return page.render("semester_work/none.html")
     return _page(page, alliance_id, _semester_code(page, semester))
 
 
