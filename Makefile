@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install clean
+.PHONY: run test bench lint install deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,15 +16,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The Debian packages the running service needs (CJK fonts, LibreOffice), installed where missing.
+deps:
+	bash scripts/ensure-system-deps.sh run
+
 run: export KINDERFLOW_DEMO ?= true
-run: $(STAMP)
+run: $(STAMP) deps
 	$(BIN)/kinderflow migrate
 	$(BIN)/kinderflow load-demo
 	@echo "Kinderflow 运行于 http://127.0.0.1:8000 （API 文档 http://127.0.0.1:8000/api/docs）"
 	$(BIN)/kinderflow serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
-	bash scripts/ensure-system-deps.sh
+	bash scripts/ensure-system-deps.sh test
 	bash scripts/ensure-services.sh
 	$(BIN)/ruff check api workflows templates workers storage tests
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -57,6 +57,8 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
     from workflows.agreements.demo import DEMO_PIN
 
     print(f"签署协议的签名密码（officer、lead、pillar、kg 账号）均为 {DEMO_PIN}")
+    for warning in report.warnings:
+        print(f"注意：{warning}；演示印章暂未生成，安装后再次运行 make run 即可补齐", file=sys.stderr)
     return 0
 
 

@@ -8,6 +8,7 @@ demo PIN 135790. A real install creates none of this: signers set their own PIN
 from __future__ import annotations
 
 import io
+import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from workflows.accounts.models import ROLE_LABELS, Role, User
 from workflows.agreements import ca, keys
 from workflows.agreements.models import BureauSeal, SigningKey
 from workflows.agreements.parties import BUREAU_NAME, BUREAU_PARTY_NAME, BUREAU_SEAL_CODE, BUREAU_SECTION
-from workflows.agreements.seals import draw_specimen_seal
+from workflows.agreements.seals import NoChineseFont, chinese_font, draw_specimen_seal
 from workflows.registry.models import Kindergarten
 from workflows.uploads import PNG
 
@@ -32,11 +33,14 @@ DEMO_PIN = "135790"
 SIGNING_ROLES = (Role.APPLICANT, Role.LEAD, Role.PILLAR, Role.OFFICER)
 SEAL_PIXELS = 400
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SigningDemoReport:
     seals: int
     keys: int
+    missing: str = ""  # why specimen seals were not drawn (a system package is absent), for the CLI to print
 
 
 def _store_seal(objects: ObjectStore, name: str, png: bytes) -> str:
@@ -49,11 +53,19 @@ def load_signing_demo(*, session: Session, settings: Settings, objects: ObjectSt
     unsealed = list(session.scalars(select(Kindergarten).where(Kindergarten.seal_key.is_(None))))
     bureau = session.get(BureauSeal, BUREAU_SEAL_CODE)
     names = [k.name for k in unsealed] + ([] if bureau else [f"{BUREAU_NAME}{BUREAU_SECTION}"])
+    missing = ""
+    try:
+        chinese_font()
+    except NoChineseFont as exc:
+        # The demo still loads: seals can be drawn on a later run once the font is there, and
+        # signing answers the same message until then.
+        logger.warning("%s", exc.message)
+        missing, names = exc.message, []
     with ThreadPoolExecutor(max_workers=4) as pool:
         drawn = list(pool.map(lambda name: draw_specimen_seal(name, size=SEAL_PIXELS), names))
     for kindergarten, png in zip(unsealed, drawn, strict=False):
         kindergarten.seal_key = _store_seal(objects, kindergarten.name, png)
-    if bureau is None:
+    if bureau is None and drawn:
         session.add(
             BureauSeal(
                 code=BUREAU_SEAL_CODE, name=BUREAU_PARTY_NAME, seal_key=_store_seal(objects, "成幼科", drawn[-1])
@@ -98,15 +110,17 @@ def load_signing_demo(*, session: Session, settings: Settings, objects: ObjectSt
             )
         )
     session.flush()
+    if not drawn and not pending:
+        return SigningDemoReport(seals=0, keys=0, missing=missing)
     audit.append(
         session,
         entity_type="registry",
         entity_id="demo",
         event="demo_signing_loaded",
         actor=audit.SYSTEM_ACTOR,
-        data={"seals": len(names), "signing_keys": len(pending)},
+        data={"seals": len(drawn), "signing_keys": len(pending)},
     )
-    return SigningDemoReport(seals=len(names), keys=len(pending))
+    return SigningDemoReport(seals=len(drawn), keys=len(pending), missing=missing)
 
 
 def _unit(user: User) -> str:

@@ -25,7 +25,7 @@ from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.agreements.models import Agreement, BureauSeal
 from workflows.agreements.parties import BUREAU_PARTY_NAME, BUREAU_SEAL_CODE
-from workflows.errors import FieldError, NotFound, ValidationFailed
+from workflows.errors import FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from workflows.registry.models import Kindergarten
 from workflows.uploads import PNG, sniff
 
@@ -38,8 +38,11 @@ FONT_FALLBACKS = (
 MAX_SEAL_PIXELS = 4000
 
 
-class NoChineseFont(RuntimeError):
-    """No font with Chinese glyphs is installed (fonts-noto-cjk)."""
+class NoChineseFont(ServiceUnavailable):
+    """No font with Chinese glyphs is installed (Debian package fonts-noto-cjk): a 503 naming the package."""
+
+    code = "chinese_font_missing"
+    message = "未找到中文字体，无法绘制印章或签章（请安装 fonts-noto-cjk）"
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +62,7 @@ def chinese_font() -> tuple[str, int]:
     for path, index in candidates:
         if Path(path).is_file():
             return path, index
-    raise NoChineseFont("未找到中文字体，无法绘制印章或签章（请安装 fonts-noto-cjk）")
+    raise NoChineseFont()
 
 
 def font(size: int) -> ImageFont.FreeTypeFont:

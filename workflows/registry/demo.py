@@ -36,13 +36,22 @@ class DemoReport:
     kindergartens: int
     alliances: int
     accounts: list[DemoAccount]
+    warnings: tuple[str, ...] = ()
 
 
 def load_demo(*, session: Session, settings: Settings) -> DemoReport:
     """Create the demo district once; a second call only reports what is there."""
     ensure_semester(session=session, code="2026-autumn", starts_on=demo_data.START, ends_on=date(2027, 1, 20))
     if session.scalar(select(func.count()).select_from(Kindergarten)):
-        return DemoReport(False, _count(session, Kindergarten), _count(session, Alliance), _existing_accounts(session))
+        # Seals a missing font kept from being drawn last time are drawn now, if the font is there.
+        signing = load_signing_demo(session=session, settings=settings)
+        return DemoReport(
+            False,
+            _count(session, Kindergarten),
+            _count(session, Alliance),
+            _existing_accounts(session),
+            warnings=(signing.missing,) if signing.missing else (),
+        )
     district = demo_data.district()
     rng = random.Random(20260901)
     sections = {code: Section(code=code, name=name) for code, name in SECTIONS}
@@ -102,7 +111,7 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
         )
     session.flush()
     # Specimen seals (样章), the signing CA and the demo signers' keys (PIN 135790) for agreements.
-    load_signing_demo(session=session, settings=settings)
+    signing = load_signing_demo(session=session, settings=settings)
     audit.append(
         session,
         entity_type="registry",
@@ -111,7 +120,13 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
         actor=audit.SYSTEM_ACTOR,
         data={"kindergartens": len(kindergartens), "alliances": len(alliances), "accounts": len(specs)},
     )
-    return DemoReport(True, len(kindergartens), len(alliances), [s[0] for s in specs])
+    return DemoReport(
+        True,
+        len(kindergartens),
+        len(alliances),
+        [s[0] for s in specs],
+        warnings=(signing.missing,) if signing.missing else (),
+    )
 
 
 def _account_specs(
