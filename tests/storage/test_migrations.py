@@ -30,3 +30,8 @@ def test_upgrade_matches_models_and_downgrade_empties(backend, tmp_path):
         engine.dispose()
     finally:
         discard_database_url(url)
+
+
+def test_the_history_has_one_head():
+    """Every area's migrations join one line, so ``alembic upgrade head`` means what it says."""
+    assert len(migrate.current_heads()) == 1, migrate.current_heads()

@@ -8,7 +8,7 @@ these objects in ``UNMANAGED_SCHEMA_NAMES`` so autogenerate leaves them alone):
 - PostgreSQL: a GIN index on ``to_tsvector('simple', search_tokens)``.
 
 Revision ID: 0009_mentors_library
-Revises: 0002
+Revises: 0004_activities
 Create Date: 2026-11-29 02:12:24.605297
 """
 from __future__ import annotations
@@ -19,9 +19,11 @@ import storage.db
 
 
 revision = '0009_mentors_library'
-down_revision = '0002'
+# It was "revises 0002, depends on 0004": the same order, but alembic then lists 0004 as a head
+# while keeping it out of the version table, and no merge can name it.
+down_revision = '0004_activities'
 branch_labels = None
-depends_on = '0004_activities'
+depends_on = None
 
 
 def upgrade() -> None:
