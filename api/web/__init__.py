@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web.pages import (
     activities,
+    activity_form,
+    activity_records,
     admin,
     agreements,
     application_form,
@@ -26,6 +28,7 @@ from api.web.pages import (
     notifications,
     registry,
     semester_work,
+    semesters,
     verify,
 )
 from api.web.rendering import STATIC_DIR
@@ -37,8 +40,11 @@ PAGE_MODULES: list[ModuleType] = [
     application_form,
     applications,
     agreements,
+    activity_form,  # /activities/new before /activities/{id}
     activities,
+    activity_records,
     semester_work,
+    semesters,
     dashboards,
     evaluations,
     registry,
