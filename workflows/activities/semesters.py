@@ -78,11 +78,27 @@ def _activities_outside(session: Session, semester: Semester) -> list[FieldError
     return problems
 
 
-def check(session: Session, semester: Semester) -> None:
-    """Every problem with a semester as it would be saved, each at its field; ValidationFailed if any."""
+def _deadline_problems(semester: Semester) -> list[FieldError]:
+    problems = []
+    if not semester.starts_on <= semester.plan_due_on <= semester.ends_on:
+        problems.append(FieldError("plan_due_on", "outside_semester", "计划截止日期须在学期开始与结束日期之间"))
+    if not semester.starts_on <= semester.summary_due_on <= semester.ends_on + SUMMARY_GRACE:
+        problems.append(
+            FieldError("summary_due_on", "outside_semester", "小结截止日期须在学期开始之后、学期结束后 60 天之内")
+        )
+    elif semester.summary_due_on < semester.plan_due_on:
+        problems.append(FieldError("summary_due_on", "before_plan", "小结截止日期不能早于计划截止日期"))
+    return problems
+
+
+def check(session: Session, semester: Semester, *, new_start: bool = True) -> None:
+    """Every problem with a semester as it would be saved, each at its field; ValidationFailed if any.
+    The start is held to the season only when it is set (``new_start``), so an older semester's
+    deadline can still be extended."""
     problems: list[FieldError] = []
     year, season = semester.code.split("-")
-    if semester.starts_on.year != int(year) or semester.starts_on.month not in START_MONTHS[season]:
+    in_season = semester.starts_on.year == int(year) and semester.starts_on.month in START_MONTHS[season]
+    if new_start and not in_season:
         months = START_MONTHS[season]
         problems.append(
             FieldError(
@@ -92,17 +108,12 @@ def check(session: Session, semester: Semester) -> None:
             )
         )
     if semester.ends_on <= semester.starts_on:
+        # The deadlines are judged against the dates: with the dates wrong that would only add noise.
         problems.append(FieldError("ends_on", "before_start", "学期结束日期须晚于开始日期"))
     elif semester.ends_on - semester.starts_on > LONGEST:
         problems.append(FieldError("ends_on", "too_long", "学期不能长于 7 个月，请检查结束日期"))
-    if not semester.starts_on <= semester.plan_due_on <= semester.ends_on:
-        problems.append(FieldError("plan_due_on", "outside_semester", "计划截止日期须在学期开始与结束日期之间"))
-    if not semester.starts_on <= semester.summary_due_on <= semester.ends_on + SUMMARY_GRACE:
-        problems.append(
-            FieldError("summary_due_on", "outside_semester", "小结截止日期须在学期开始之后、学期结束后 60 天之内")
-        )
-    elif semester.summary_due_on < semester.plan_due_on:
-        problems.append(FieldError("summary_due_on", "before_plan", "小结截止日期不能早于计划截止日期"))
+    else:
+        problems += _deadline_problems(semester)
     if semester.min_centralised < MIN_CENTRALISED:
         problems.append(
             FieldError(
@@ -151,12 +162,13 @@ def update_semester(*, session: Session, viewer: Viewer, code: str, body: Semest
         raise Forbidden("只有成幼科可以设置学期")
     semester = get_semester(session=session, code=code)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    started = semester.starts_on
     # Nothing reaches the database until the whole semester is checked: a refused edit changes nothing.
     with session.no_autoflush:
         for name, value in changes.items():
             setattr(semester, name, value)
         try:
-            check(session, semester)
+            check(session, semester, new_start=semester.starts_on != started)
         except ValidationFailed:
             session.expire(semester)
             raise
