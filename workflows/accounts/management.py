@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, selectinload
 from storage.settings import Settings
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import BUREAU_ROLES, KINDERGARTEN_ROLES, Role, User
+from workflows.accounts.models import KINDERGARTEN_ROLES, Role, User
 from workflows.accounts.passwords import hash_password
-from workflows.accounts.service import create_user, password_problem
+from workflows.accounts.service import create_user, credential_problems, password_problem
 from workflows.errors import FieldError, NotFound, ValidationFailed
 from workflows.registry.models import AllianceRole, Category, Kindergarten, Section
 
@@ -166,10 +166,12 @@ def create_account(
     section: str | None = None,
     password: str | None = None,
     phone: str = "",
+    for_kindergarten: bool = False,
 ) -> NewAccount:
     """An account for a kindergarten (role suggested from the kindergarten) or for a bureau post.
 
-    The password is temporary (typed or generated): the account must change it at first sign-in."""
+    The password is temporary (typed or generated): the account must change it at first sign-in.
+    ``for_kindergarten`` says a kindergarten account was meant even when none was picked."""
     viewer.require_role(Role.ADMIN)
     problems: list[FieldError] = []
     display_name = display_name.strip()
@@ -180,7 +182,9 @@ def create_account(
     if len(phone) > 32:
         problems.append(FieldError("phone", "too_long", "电话不超过 32 位"))
     section_row: Section | None = None
-    if kindergarten_id is not None:
+    if kindergarten_id is None and (for_kindergarten or role in KINDERGARTEN_ROLES):
+        problems.append(FieldError("kindergarten_id", "required", "请选择幼儿园"))
+    elif kindergarten_id is not None:
         kindergarten = session.get(Kindergarten, kindergarten_id)
         if kindergarten is None:
             problems.append(FieldError("kindergarten_id", "not_found", "幼儿园不存在"))
@@ -193,8 +197,6 @@ def create_account(
     else:
         if role is None:
             problems.append(FieldError("role", "required", "请选择岗位"))
-        elif role not in BUREAU_ROLES:
-            problems.append(FieldError("kindergarten_id", "required", "园所账号必须关联一所幼儿园"))
         else:
             code = section or next(s.code for s in BUREAU_SECTIONS if s.role == role)
             if code not in SECTION_BY_CODE:
@@ -204,6 +206,7 @@ def create_account(
     generated = None
     if not password:
         password = generated = temporary_password(username)
+    problems += credential_problems(username, password)
     if problems:
         raise ValidationFailed(problems)
     assert role is not None

@@ -132,6 +132,19 @@ def get_active_user(*, session: Session, user_id: uuid.UUID) -> User:
     return user
 
 
+def credential_problems(username: str, password: str, *, is_demo: bool = False) -> list[FieldError]:
+    """What is wrong with a new account's username and password (demo passwords are exempt)."""
+    problems = []
+    if not USERNAME_PATTERN.match(username):
+        problems.append(
+            FieldError("username", "invalid_username", "用户名须以小写字母开头，由 3–64 位小写字母、数字或 _ . - 组成")
+        )
+    problem = None if is_demo else password_problem(password, username=username)
+    if problem:
+        problems.append(FieldError("password", "weak_password", problem))
+    return problems
+
+
 def create_user(
     *,
     session: Session,
@@ -147,14 +160,7 @@ def create_user(
     actor: audit.Actor = audit.SYSTEM_ACTOR,
 ) -> User:
     """Create an account bound to a kindergarten (applicant, lead, pillar) or to the bureau."""
-    problems = []
-    if not USERNAME_PATTERN.match(username):
-        problems.append(
-            ("username", "invalid_username", "用户名须以小写字母开头，由 3–64 位小写字母、数字或 _ . - 组成")
-        )
-    problem = None if is_demo else password_problem(password, username=username)
-    if problem:
-        problems.append(("password", "weak_password", problem))
+    problems = [(e.field, e.code, e.message) for e in credential_problems(username, password, is_demo=is_demo)]
     if role in KINDERGARTEN_ROLES and kindergarten_id is None:
         problems.append(("kindergarten_id", "required", "园所账号必须关联一所幼儿园"))
     if role not in KINDERGARTEN_ROLES and kindergarten_id is not None:
