@@ -161,7 +161,8 @@ def set_pin(page: UserPage, form: FormDep, address: ClientAddress) -> Response:
         else:
             return _done(page, "/account", "签名密码已更换" if has_key else "签名密码已设置，可以在线签署协议了")
     if page.htmx:
-        return _errors_only(page, "pin", PIN_FIELDS, errors, form_error)
+        shown = tuple(name for name in PIN_FIELDS if has_key or name != "current_pin")
+        return _errors_only(page, "pin", shown, errors, form_error)
     return _account_page(page, errors=errors, pin_form_error=form_error)
 
 
