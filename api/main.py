@@ -31,6 +31,7 @@ from api.routes import (
     registry,
     semesters,
     signing,
+    users,
     verify,
 )
 from storage.runtime import Runtime, build_runtime
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         certificates,
         agreements,
         signing,
+        users,
         verify,
         jobs,
         mentors,

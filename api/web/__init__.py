@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.web.pages import (
+    account,
     activities,
     admin,
     agreements,
@@ -26,6 +27,8 @@ from api.web.pages import (
     notifications,
     registry,
     semester_work,
+    signing_keys,
+    users,
     verify,
 )
 from api.web.rendering import STATIC_DIR
@@ -45,7 +48,10 @@ PAGE_MODULES: list[ModuleType] = [
     notifications,
     documents,
     verify,
+    account,
     admin,
+    users,
+    signing_keys,
 ]
 
 

@@ -48,6 +48,8 @@ AGREEMENT_OUT = Row(
     "agreement-out", may=("kg-out", "lead-b", "officer"), may_not=("kg-a1", "kg-a2", "lead-a", "pillar-a")
 )
 NO_FIXTURE = "no fixture object yet: probed with ids that name nothing"
+NOT_ADMIN = tuple(u for u in EVERYONE if u != "admin")
+KEY_KEEPERS = ("officer", "admin")
 
 # Longest matching prefix wins. Path parameters are filled from the subject's ids by name.
 TABLE: dict[str, Row] = {
@@ -76,6 +78,10 @@ TABLE: dict[str, Row] = {
     "/api/library/": Row(None, note=NO_FIXTURE),
     "/api/news/reports/": Row(None, note=NO_FIXTURE),
     "/api/alliances/{alliance_id}/agreements": Row("alliance-a", may_not=(), note="bureau action on a public alliance"),
+    "/api/users/{user_id}": Row("user-kg-out", may=("admin",), may_not=NOT_ADMIN, note="account management"),
+    "/api/users/{user_id}/signing-key/revoke": Row(
+        "user-kg-out", may=KEY_KEEPERS, may_not=tuple(u for u in EVERYONE if u not in KEY_KEEPERS)
+    ),
 }  # fmt: skip
 # Path parameters that are vocabulary, not object ids.
 VOCABULARY = {"event": "submit", "kind": "plan", "code": "2026-autumn", "year": "2026"}
@@ -117,6 +123,7 @@ def build_objects(client: TestClient, login: Any, runtime: Any, world: Any) -> F
     fx.ids["kg-a1"] = {"kindergarten_id": world.kid("A-M1")}
     fx.ids["alliance-a"] = {"alliance_id": str(world.alliances["A"].id)}
     fx.ids["semester"] = {}
+    fx.ids["user-kg-out"] = {"user_id": str(world.users["kg-out"].id)}
     notes = client.get("/api/notifications", headers=login("officer")).json()
     fx.ids["notification"] = {"notification_id": notes[0]["id"]}
 
