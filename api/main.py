@@ -31,6 +31,7 @@ from api.routes import (
     registry,
     semesters,
     signing,
+    teachers,
     verify,
 )
 from storage.runtime import Runtime, build_runtime
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health,
         auth,
         registry,
+        teachers,
         applications,
         files,
         notifications,
