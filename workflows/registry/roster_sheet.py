@@ -237,8 +237,8 @@ def _check_phones(plan: _Plan, rows: dict[int, SheetRow], teachers: list[Teacher
             message = f"「联系电话」{phone} 已由{owner}使用；如该教师已离职，请在表中将其「状态」改为「离职」"
             errors.extend(rows[r.row].problem("联系电话", "duplicate", message) for r in in_sheet)
         else:
-            first = in_sheet[0].row
-            message = f"「联系电话」{phone} 与第{first}行重复（在职教师的电话不能重复）"
+            first = in_sheet[0]
+            message = f"「联系电话」{phone} 与第{first.row}行（{first.name}）重复，在职教师的电话不能重复"
             errors.extend(rows[r.row].problem("联系电话", "duplicate", message) for r in in_sheet[1:])
 
 
