@@ -25,7 +25,10 @@ from api.web.pages import (
     home,
     notifications,
     registry,
+    research_groups,
+    roster_import,
     semester_work,
+    teachers,
     verify,
 )
 from api.web.rendering import STATIC_DIR
@@ -42,6 +45,10 @@ PAGE_MODULES: list[ModuleType] = [
     dashboards,
     evaluations,
     registry,
+    research_groups,
+    # /teachers/import and the workbooks before /teachers/{teacher_id}.
+    roster_import,
+    teachers,
     notifications,
     documents,
     verify,

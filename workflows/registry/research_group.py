@@ -39,6 +39,10 @@ class Seat:
     named: bool
 
     @property
+    def is_leader(self) -> bool:
+        return self.role is AllianceRole.LEAD
+
+    @property
     def role_label(self) -> str:
         return "组长（龙头园）" if self.role is AllianceRole.LEAD else ROLE_LABELS[self.role]
 
