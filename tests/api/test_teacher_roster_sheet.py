@@ -263,3 +263,26 @@ def test_missing_columns_and_files_that_are_no_workbook(client, world, login):
     )
     junk = upload(client, login, b"PK\x03\x04 not really a zip")
     assert junk.status_code == 422 and junk.json()["errors"][0]["field"] == "file"
+
+
+def test_a_zip_bomb_is_refused_before_it_is_read(client, world, login, runtime):
+    """The roster import reads through the arrangement import's guarded reader."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/sharedStrings.xml", bytes(5 * 1024 * 1024))
+    total = count(runtime)
+    r = upload(client, login, out.getvalue())
+    assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {"field": "file", "code": "zip_bomb", "message": "文件解压后过大或压缩比异常，已拒绝读取"}
+    ]
+    assert count(runtime) == total
+
+
+def test_an_oversized_upload_is_413_before_it_is_read(client, world, login, runtime, monkeypatch):
+    monkeypatch.setattr(runtime.settings, "max_upload_bytes", 1000)
+    r = upload(client, login, b"x" * 200_000)  # past the limit and its multipart slack
+    assert r.status_code == 413
