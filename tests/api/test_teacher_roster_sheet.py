@@ -286,3 +286,27 @@ def test_an_oversized_upload_is_413_before_it_is_read(client, world, login, runt
     monkeypatch.setattr(runtime.settings, "max_upload_bytes", 1000)
     r = upload(client, login, b"x" * 200_000)  # past the limit and its multipart slack
     assert r.status_code == 413
+
+
+def test_a_number_taken_after_the_check_refuses_the_import_whole(client, world, login, runtime, monkeypatch):
+    """Should a principal save a number between the sheet's check and its writing, the unique index
+    refuses the import (409) and nothing of it is kept."""
+    from workflows.registry import roster_sheet
+
+    client.post(
+        "/api/teachers", headers=login("kg-a1"), json={"name": "先到", "level": "young", "phone": "13500135000"}
+    )
+    template = client.get("/api/teachers/template.xlsx", headers=login("officer")).content
+    data = edited(
+        template,
+        appended(
+            [None, "B-M1", None, None, "无冲突", "教师", "新教师", None, "13500135001", None],
+            [None, "B-M2", None, None, "后到", "教师", "新教师", None, "13500135000", None],
+        ),
+    )
+    monkeypatch.setattr(roster_sheet, "_check_phones", lambda *args: None)  # as if the first were not yet saved
+    total = count(runtime)
+    r = upload(client, login, data)
+    assert r.status_code == 409
+    assert r.json() == {"code": "roster_changed", "message": "导入期间教师名册被他人修改，请重新导入"}
+    assert count(runtime) == total

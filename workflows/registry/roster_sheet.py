@@ -17,11 +17,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from templates.xlsx import save_workbook_deterministic
 from workflows import audit
-from workflows.errors import FieldError
+from workflows.errors import Conflict, FieldError
 from workflows.numbering import next_value
 from workflows.registry import roster_rules
 from workflows.registry.models import LEVEL_LABELS, Kindergarten, Teacher, TeacherLevel
@@ -177,6 +178,10 @@ def _read_row(row: SheetRow, by_code: dict[str, Kindergarten], by_name: dict[str
     return RosterRow(row.number, kindergarten.id, code, name, post, level, birth_year, phone, active is not False)
 
 
+# A row, the teacher it updates, and the fields whose value changes.
+Change = tuple["RosterRow", Teacher, dict[str, Any]]
+
+
 @dataclass
 class _Plan:
     """What the import would do: rows matched to existing teachers, and rows that add one."""
@@ -282,11 +287,7 @@ def _codes(session: Session, kindergarten: Kindergarten, reserved: set[str], cou
     return codes
 
 
-def import_roster(session: Session, data: BinaryIO | bytes, *, actor: audit.Actor) -> RosterImportReport:
-    """Check the whole roster workbook, then apply it in the caller's transaction."""
-    kindergartens = list(session.scalars(select(Kindergarten)))
-    teachers = _teachers(session)
-    plan = parse_roster(read_upload(data), kindergartens=kindergartens, teachers=teachers)
+def _apply(session: Session, plan: _Plan, kindergartens: list[Kindergarten]) -> list[Change]:
     today = roster_rules.district_today()
     changes = [(r, t, {n: v for n, v in r.values().items() if getattr(t, n) != v}) for r, t in plan.updates]
     with session.no_autoflush:
@@ -311,15 +312,23 @@ def import_roster(session: Session, data: BinaryIO | bytes, *, actor: audit.Acto
             reserved = {r.code for r in new_rows if r.code}
             fresh = iter(_codes(session, kindergarten, reserved, sum(1 for r in new_rows if not r.code)))
             for r in new_rows:
-                session.add(
-                    Teacher(
-                        kindergarten=kindergarten,
-                        code=r.code or next(fresh),
-                        left_on=None if r.active else today,
-                        **r.values(),
-                    )
-                )
+                code = r.code or next(fresh)
+                left_on = None if r.active else today
+                session.add(Teacher(kindergarten=kindergarten, code=code, left_on=left_on, **r.values()))
         session.flush()
+    return changes
+
+
+def import_roster(session: Session, data: BinaryIO | bytes, *, actor: audit.Actor) -> RosterImportReport:
+    """Check the whole roster workbook, then apply it in the caller's transaction."""
+    kindergartens = list(session.scalars(select(Kindergarten)))
+    teachers = _teachers(session)
+    plan = parse_roster(read_upload(data), kindergartens=kindergartens, teachers=teachers)
+    try:
+        changes = _apply(session, plan, kindergartens)
+    except IntegrityError:
+        # Someone saved a teacher with one of these numbers or codes after the sheet was checked.
+        raise Conflict("导入期间教师名册被他人修改，请重新导入", code="roster_changed") from None
     updated = sum(1 for _, _, changed in changes if changed)
     report = RosterImportReport(
         created=len(plan.creates),

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from api.routes.teachers import ROSTER_FILENAME, ROSTER_IMPORTERS, ROSTER_READERS, TEMPLATE_FILENAME, xlsx
 from api.web.deps import UserPage
 from api.web.routing import web_router
-from workflows.errors import ValidationFailed
+from workflows.errors import Conflict, ValidationFailed
 from workflows.registry.roster_sheet import export_roster, import_roster, roster_template
 
 router = web_router()
@@ -43,9 +43,10 @@ def roster_upload(page: UserPage, file: Annotated[UploadFile, File()]) -> Respon
     context: dict[str, Any]
     try:
         report = import_roster(page.db, file.file, actor=page.viewer.actor)
-    except ValidationFailed as exc:
+    except (ValidationFailed, Conflict) as exc:
         page.db.rollback()
-        context = {"report": None, "problems": exc.errors, "message": exc.message}
+        problems = exc.errors if isinstance(exc, ValidationFailed) else []
+        context = {"report": None, "problems": problems, "message": exc.message}
     else:
         context = {"report": dataclasses.asdict(report), "problems": [], "message": ""}
     template = "teachers/_import_result.html"
