@@ -31,6 +31,7 @@ from api.routes import (
     registry,
     semesters,
     signing,
+    teachers,
     users,
     verify,
 )
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health,
         auth,
         registry,
+        teachers,
         applications,
         files,
         notifications,

@@ -26,8 +26,11 @@ from api.web.pages import (
     home,
     notifications,
     registry,
+    research_groups,
+    roster_import,
     semester_work,
     signing_keys,
+    teachers,
     users,
     verify,
 )
@@ -45,6 +48,10 @@ PAGE_MODULES: list[ModuleType] = [
     dashboards,
     evaluations,
     registry,
+    research_groups,
+    # /teachers/import and the workbooks before /teachers/{teacher_id}.
+    roster_import,
+    teachers,
     notifications,
     documents,
     verify,

@@ -1,7 +1,7 @@
 """accounts: a password chosen by someone else must be changed at the next sign-in
 
 Revision ID: 0012_accounts
-Revises: 0010_merge_heads
+Revises: 0011_teacher_roster
 Create Date: 2026-12-06 09:00:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0012_accounts'
-down_revision = '0010_merge_heads'
+down_revision = '0011_teacher_roster'
 branch_labels = None
 depends_on = None
 
