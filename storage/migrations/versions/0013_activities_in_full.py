@@ -2,7 +2,7 @@
 activity numbers that name the semester as people read it (2026年秋季学期, not 2026-autumn)
 
 Revision ID: 0013_activities_in_full
-Revises: 0010_merge_heads
+Revises: 0012_accounts
 Create Date: 2026-12-10 09:00:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_activities_in_full'
-down_revision = '0010_merge_heads'
+down_revision = '0012_accounts'
 branch_labels = None
 depends_on = None
 
