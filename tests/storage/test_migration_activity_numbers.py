@@ -17,7 +17,7 @@ from workflows.accounts.models import User
 from workflows.activities.models import Activity
 from workflows.activities.semesters import ensure_semester
 
-BEFORE = "0010_merge_heads"
+BEFORE = "0012_accounts"  # the revision 0013 follows
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -30,7 +30,7 @@ def test_existing_activity_numbers_name_the_semester_after_0013(backend, tmp_pat
         with runtime.db.session() as s:
             semester = ensure_semester(session=s, code="2026-autumn", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20))
             lead = s.scalars(select(User).where(User.username == "lead-a")).one()
-            # The activities table is as 0010 left it, so the model can write the row.
+            # The activities table is as 0012 left it, so the model can write the row.
             s.add(Activity(number="TA-2026-autumn-03", seq=3, alliance_id=world.alliances["A"].id,
                            semester_id=semester.id, topic="主题", domain="游戏", format="集中研讨",
                            starts_at=datetime(2026, 10, 9, 1, tzinfo=UTC), place="园内",
