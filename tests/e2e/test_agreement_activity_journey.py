@@ -141,7 +141,7 @@ def test_sign_verify_then_run_an_activity(person, live_server: LiveServer, tmp_p
         path.write_bytes(content)
         page.select_option("#in-category", category)
         page.locator("#in-material").set_input_files(path)
-        page.locator("#materials button[type=submit]").click()
+        page.locator("#materials form.upload button[type=submit]").click()
         expect(page.locator("#materials .documents")).to_contain_text(name)
     expect(page.locator(".completeness")).to_contain_text("✓ 签到表")
     lead.screenshot("42-activity-materials")
