@@ -106,6 +106,11 @@ def test_semesters_then_an_activity_in_full(person, live_server: LiveServer, tmp
     expect(page.locator(".flash")).to_have_text(f"已设置{semester_name(following['code'])}")
     officer.screenshot("63-semesters")
     assert current["code"] not in page.locator("main").inner_text()
+    page = officer.open("/semester-work")  # the bureau's overview switches semesters the same way
+    page.select_option("#in-semester", following["code"])
+    page.wait_for_url(re.compile(rf"semester={following['code']}"))
+    expect(page.locator("table.list")).to_contain_text("测试联盟A")
+    officer.screenshot("63-semester-work-district")
 
     # --- the lead: the plan page's semester selector, then the plan --------------------------------
     lead = person()
@@ -126,6 +131,7 @@ def test_semesters_then_an_activity_in_full(person, live_server: LiveServer, tmp
 
     # --- the lead plans an activity with every field ------------------------------------------------
     page = lead.open("/activities")
+    lead.screenshot("65-activities-empty")
     page.get_by_role("link", name="新建活动").click()
     page.fill("#in-topic", "绘本阅读中的提问策略")
     page.select_option("#in-domain", "语言")
