@@ -268,7 +268,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
     settle = config.get("settle_s", 0.5)
     warm = await warm_up(flows["warmup"], target)
     await asyncio.sleep(settle)
-    idle = await probe.idle_rates(config.get("idle_s", 2.0))
+    idle = await probe.idle_rates(config.get("idle_s", 5.0))
     calibration, calibration_tally = await calibrate(flows["calibrate"], target, probe, settle, idle)
     result = await load(flows["load"], target, probe, settle, idle)
     result["calibration"] = calibration

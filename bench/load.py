@@ -73,7 +73,7 @@ PHASES = ("warmup", "calibrate", "load")
 
 
 def plan(
-    count: int, calibration: int, *, warmup: int = WARMUP_APPLICANTS, settle_s: float = 0.5, idle_s: float = 2.0
+    count: int, calibration: int, *, warmup: int = WARMUP_APPLICANTS, settle_s: float = 0.5, idle_s: float = 5.0
 ) -> dict[str, Any]:
     """What the client does: the applicants of each phase, numbered apart so that no two share a
     kindergarten, and how long it waits for work after responses (settle) and measures idling."""

@@ -12,10 +12,10 @@ store; one row per transition in a hash-chained audit table.
 
 What makes it lean is the shape of the work, not less of it (STYLE.md rule 11):
 
-- SQLAlchemy Core, a few statements per request: the caller and its kindergarten in one SELECT,
-  one counter UPDATE ... RETURNING for the number, a partial unique index instead of a query for
-  "one open application per kindergarten", an optimistic ``UPDATE ... WHERE version = :seen``
-  instead of ``SELECT ... FOR UPDATE``;
+- SQLAlchemy Core with statements built once, a few per request: the caller, its kindergarten and
+  its alliance in one SELECT, one counter UPDATE ... RETURNING for the number, a partial unique
+  index instead of a query for "one open application per kindergarten", an optimistic
+  ``UPDATE ... WHERE version = :seen`` instead of ``SELECT ... FOR UPDATE``;
 - slow work outside transactions: scans are sniffed and stored, and the form rendered and stored,
   before the short write transaction that references them (content-addressed objects; a failed
   commit leaves an unreferenced object for the orphan sweep, as in the project);
@@ -23,9 +23,10 @@ What makes it lean is the shape of the work, not less of it (STYLE.md rule 11):
 - reads take no lock; on SQLite, write transactions take turns on a lock in the process instead of
   every request holding SQLite's write lock from its first statement.
 
-It serves only what the benchmark asks (applicants' own applications; the ``submit`` event) and keeps
-its tables apart (``ref_*``), created by ``seed``. Start it with ``uvicorn --factory
-bench.instrumented:reference`` and the ``KINDERFLOW_*`` settings of the run.
+It serves only the seven requests (of the workflow's events, ``submit``) and keeps its tables apart
+(``ref_*``, created by ``seed``); it has no alliance registry, so a preferred alliance on the form is
+refused, though the caller's alliance is looked up for visibility as the project does. Start it with
+``uvicorn --factory bench.instrumented:reference`` and the ``KINDERFLOW_*`` settings of the run.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -56,6 +58,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    and_,
     bindparam,
     create_engine,
     delete,
@@ -120,6 +123,12 @@ users = Table(
     Column("role", String(20), nullable=False), Column("kindergarten_id", ForeignKey("ref_kindergartens.id")),
     Column("is_active", Boolean, nullable=False, default=True),
 )  # fmt: skip
+# The alliance a kindergarten is in today: visibility for a lead or pillar depends on it.
+memberships = Table(
+    "ref_memberships", metadata,
+    Column("id", Integer, primary_key=True), Column("kindergarten_id", ForeignKey("ref_kindergartens.id"), nullable=False),
+    Column("alliance_id", Uuid, nullable=False), Column("ended_on", Date),
+)  # fmt: skip
 login_failures = Table(
     "ref_login_failures", metadata,
     Column("id", Integer, primary_key=True), Column("username", String(64), nullable=False, index=True),
@@ -136,6 +145,7 @@ applications = Table(
     Column("kindergarten_id", ForeignKey("ref_kindergartens.id"), nullable=False),
     Column("state", String(20), nullable=False), Column("version", Integer, nullable=False),
     Column("form", JSON, nullable=False), Column("town", String(50), nullable=False),
+    Column("preferred_alliance_id", Uuid), Column("approved_alliance_id", Uuid),
     Column("eligibility", JSON, nullable=False), Column("last_comment", Text, nullable=False),
     Column("created_by", ForeignKey("ref_users.id"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False), Column("updated_at", UTCDateTime, nullable=False),
@@ -198,10 +208,13 @@ RECENT_FAILURES = select(
 RECORD_FAILURE = insert(login_failures)
 CLEAR_FAILURES = delete(login_failures).where(login_failures.c.username == P("p_username"))
 VIEWER = (
-    select(users.c.id, users.c.role, users.c.kindergarten_id, kindergartens.c.name.label("kindergarten_name"))
+    select(users.c.id, users.c.role, users.c.kindergarten_id, kindergartens.c.name.label("kindergarten_name"),
+           memberships.c.alliance_id)
     .outerjoin(kindergartens, kindergartens.c.id == users.c.kindergarten_id)
+    .outerjoin(memberships, and_(memberships.c.kindergarten_id == users.c.kindergarten_id,
+                                 memberships.c.ended_on.is_(None)))
     .where(users.c.id == P("p_user"), users.c.is_active)
-)
+)  # fmt: skip
 APPLICATION = (
     select(applications, kindergartens.c.name.label("kindergarten_name"))
     .join(kindergartens, kindergartens.c.id == applications.c.kindergarten_id)
@@ -379,7 +392,7 @@ class Reference:
 
     def _visible(self, conn: Connection, viewer: Row[Any], application_id: uuid.UUID) -> Row[Any]:
         row = conn.execute(APPLICATION, {"p_application": application_id}).first()
-        if row is None or not (Role(viewer.role) in BUREAU_ROLES or row.kindergarten_id == viewer.kindergarten_id):
+        if row is None or not _may_see(viewer, row):
             raise NotFound("申请不存在")
         return row
 
@@ -417,6 +430,7 @@ class Reference:
         now = utcnow()
         row = {"id": uuid.uuid4(), "kindergarten_id": viewer.kindergarten_id, "state": "draft", "version": 1,
                "form": form.model_dump(mode="json", exclude_none=True), "town": form.town or "",
+               "preferred_alliance_id": None, "approved_alliance_id": None,
                "eligibility": [], "last_comment": "", "created_by": viewer.id, "created_at": now,
                "updated_at": now, "submitted_at": None, "decided_at": None}  # fmt: skip
         try:
@@ -528,6 +542,19 @@ def audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical.encode()).hexdigest()
 
 
+def _may_see(viewer: Row[Any], application: Row[Any]) -> bool:
+    """The project's rule: the bureau, the kindergarten itself, and (once submitted) its alliance's lead and pillar."""
+    role = Role(viewer.role)
+    if role in BUREAU_ROLES or application.kindergarten_id == viewer.kindergarten_id:
+        return True
+    return (
+        role in (Role.LEAD, Role.PILLAR)
+        and application.state != "draft"
+        and viewer.alliance_id is not None
+        and viewer.alliance_id in (application.preferred_alliance_id, application.approved_alliance_id)
+    )
+
+
 def _require_editable(viewer: Row[Any], application: Row[Any]) -> None:
     if Role(viewer.role) != Role.APPLICANT or application.kindergarten_id != viewer.kindergarten_id:
         raise NotFound("申请不存在")
@@ -550,7 +577,7 @@ def _application_out(row: dict[str, Any], attachment_rows: list[Row[Any]], role:
         id=row["id"], number=row["number"], kindergarten_id=row["kindergarten_id"],
         kindergarten_name=row["kindergarten_name"], state=row["state"], state_label=STATE_LABELS[row["state"]],
         version=row["version"], form=row["form"], eligibility=[CheckOut(**c) for c in row["eligibility"]],
-        approved_alliance_id=None, last_comment=row["last_comment"], created_at=row["created_at"],
+        approved_alliance_id=row["approved_alliance_id"], last_comment=row["last_comment"], created_at=row["created_at"],
         submitted_at=row["submitted_at"], decided_at=row["decided_at"],
         attachments=[_attachment_out(a) for a in attachment_rows],
         allowed_events=ALLOWED_EVENTS[(row["state"], role)],
