@@ -180,8 +180,10 @@ def per_request(
 ) -> dict[str, float]:
     """The service's CPU and statements between two readings per request, less what idling cost meanwhile."""
     elapsed = after["at"] - before["at"]
+    # /proc counts in 10 ms ticks: over a short window the idle rate can come out a tick high, and
+    # a cost cannot be negative.
     return {
-        key: round((after[key] - before[key] - idle.get(key, 0.0) * elapsed) / count, 3)
+        key: round(max(0.0, after[key] - before[key] - idle.get(key, 0.0) * elapsed) / count, 3)
         for key in before
         if key != "at"
     } | {"requests": count}
