@@ -367,13 +367,20 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "reference_sqlite": ref_sqlite,
         "full": full,
         "reference_postgres": ref_pg,
-        "ratios": {
-            "embedded": round(embedded["throughput_rps"] / ref_sqlite["throughput_rps"], 3),
-            "full": round(full["throughput_rps"] / ref_pg["throughput_rps"], 3),
-        },
     }
-    result["calibration_table"] = calibration_table(result).splitlines()
-    result["metrics"] = metrics(result)
+    finish(result)
     print("Server CPU ms and SQL statements per request, by kind (sequential calibration pass):")
     print(calibration_table(result), flush=True)
     return result
+
+
+def finish(result: dict[str, Any]) -> None:
+    """Add the throughput ratios, the per-kind table and the metrics to the four services' results."""
+    result["ratios"] = {
+        mode: round(result[mode]["throughput_rps"] / result[ref]["throughput_rps"], 3)
+        if result[ref]["throughput_rps"]
+        else 0.0
+        for mode, ref in (("embedded", "reference_sqlite"), ("full", "reference_postgres"))
+    }
+    result["calibration_table"] = calibration_table(result).splitlines()
+    result["metrics"] = metrics(result)

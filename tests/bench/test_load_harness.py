@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bench import load, reference
+from bench.__main__ import _table
 from bench._flow import PASSWORD, STEPS, attachments, form
 from bench._http import Connection, ProtocolError, parse_chunked, parse_head, request_bytes
 from storage.objects import build_object_store
@@ -196,3 +197,15 @@ def test_a_handful_of_applicants_against_embedded_mode_and_the_reference(tmp_pat
             figures = result["calibration"][kind]
             assert figures["api_cpu_ms"] > 0 and figures["sql"] >= 1, (kind, figures)
         assert result["calibration"]["upload"]["requests"] == 2 * 3
+
+    # The report: ratios, the per-kind table and the metrics with their targets (the pair stands in
+    # for the full-mode pair here).
+    result = {"embedded": server, "reference_sqlite": lean_service, "full": server, "reference_postgres": lean_service}
+    load.finish(result)
+    assert result["ratios"]["embedded"] == result["ratios"]["full"] > 0
+    assert len(result["calibration_table"]) == 2 + len(STEPS)
+    by_name = {m["metric"]: m for m in result["metrics"]}
+    assert by_name["embedded errors + lost"]["passed"] is True
+    assert by_name["embedded client CPU"]["target_op"] == "<"
+    assert by_name["embedded / ref-sqlite throughput"]["passed"] is (result["ratios"]["embedded"] >= 0.6)
+    assert "== 0" in _table([("load", m) for m in result["metrics"]])
