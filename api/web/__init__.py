@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.web.pages import (
+    account,
     activities,
     admin,
     agreements,
@@ -25,7 +26,12 @@ from api.web.pages import (
     home,
     notifications,
     registry,
+    research_groups,
+    roster_import,
     semester_work,
+    signing_keys,
+    teachers,
+    users,
     verify,
 )
 from api.web.rendering import STATIC_DIR
@@ -42,10 +48,17 @@ PAGE_MODULES: list[ModuleType] = [
     dashboards,
     evaluations,
     registry,
+    research_groups,
+    # /teachers/import and the workbooks before /teachers/{teacher_id}.
+    roster_import,
+    teachers,
     notifications,
     documents,
     verify,
+    account,
     admin,
+    users,
+    signing_keys,
 ]
 
 
