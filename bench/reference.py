@@ -122,6 +122,7 @@ users = Table(
     Column("display_name", String(100), nullable=False), Column("password_hash", String(255), nullable=False),
     Column("role", String(20), nullable=False), Column("kindergarten_id", ForeignKey("ref_kindergartens.id")),
     Column("is_active", Boolean, nullable=False, default=True),
+    Column("must_change_password", Boolean, nullable=False, default=False),
 )  # fmt: skip
 # The alliance a kindergarten is in today: visibility for a lead or pillar depends on it.
 memberships = Table(
@@ -208,8 +209,8 @@ RECENT_FAILURES = select(
 RECORD_FAILURE = insert(login_failures)
 CLEAR_FAILURES = delete(login_failures).where(login_failures.c.username == P("p_username"))
 VIEWER = (
-    select(users.c.id, users.c.role, users.c.kindergarten_id, kindergartens.c.name.label("kindergarten_name"),
-           memberships.c.alliance_id)
+    select(users.c.id, users.c.role, users.c.kindergarten_id, users.c.must_change_password,
+           kindergartens.c.name.label("kindergarten_name"), memberships.c.alliance_id)
     .outerjoin(kindergartens, kindergartens.c.id == users.c.kindergarten_id)
     .outerjoin(memberships, and_(memberships.c.kindergarten_id == users.c.kindergarten_id,
                                  memberships.c.ended_on.is_(None)))
@@ -310,6 +311,10 @@ UNAUTHENTICATED = HTTPException(
     detail={"code": "not_authenticated", "message": "请先登录，或登录已过期"},
     headers={"WWW-Authenticate": "Bearer"},
 )
+PASSWORD_CHANGE_REQUIRED = HTTPException(
+    status_code=403,
+    detail={"code": "password_change_required", "message": "请先修改初始密码（或管理员重置的密码）后再继续"},
+)
 
 
 def make_engine(url: str) -> Engine:
@@ -388,6 +393,8 @@ class Reference:
         viewer = conn.execute(VIEWER, {"p_user": user_id}).first()
         if viewer is None:
             raise UNAUTHENTICATED
+        if viewer.must_change_password:
+            raise PASSWORD_CHANGE_REQUIRED
         return viewer
 
     def _visible(self, conn: Connection, viewer: Row[Any], application_id: uuid.UUID) -> Row[Any]:
@@ -635,7 +642,7 @@ def seed(database_url: str, usernames: list[str], password: str, settings: Setti
             conn.execute(insert(kindergartens).values(id=kindergarten_id, name=f"压测第{n}幼儿园"))
             conn.execute(insert(users).values(
                 id=uuid.uuid4(), username=username, display_name=username, password_hash=password_hash,
-                role=Role.APPLICANT.value, kindergarten_id=kindergarten_id, is_active=True,
+                role=Role.APPLICANT.value, kindergarten_id=kindergarten_id, is_active=True, must_change_password=False,
             ))  # fmt: skip
     engine.dispose()
 

@@ -111,7 +111,7 @@ def _token(client: TestClient, username: str = "bench000") -> dict[str, str]:
 
 
 def test_reference_refuses_what_the_project_refuses(lean: tuple[TestClient, Settings]) -> None:
-    client, _ = lean
+    client, settings = lean
     r = client.post("/api/auth/token", data={"username": "bench000", "password": "wrong-password"})
     assert (r.status_code, r.json()["code"]) == (401, "bad_credentials")
     assert client.post("/api/applications", json=form(0)).status_code == 401
@@ -136,6 +136,16 @@ def test_reference_refuses_what_the_project_refuses(lean: tuple[TestClient, Sett
         "attachments.safety_pledge",
     }
     assert client.post(f"/api/applications/{app_id}/events/submit", headers=h, json={"version": 9}).status_code == 409
+    # An account whose password must be changed first is refused, as by the project.
+    other = _token(client, "bench001")
+    engine = reference.make_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            reference.users.update().where(reference.users.c.username == "bench001").values(must_change_password=True)
+        )
+    engine.dispose()
+    r = client.post("/api/applications", headers=other, json=form(1))
+    assert (r.status_code, r.json()["code"]) == (403, "password_change_required")
 
 
 def test_reference_stores_scans_renders_the_form_and_chains_the_audit(lean: tuple[TestClient, Settings]) -> None:
