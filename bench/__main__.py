@@ -16,12 +16,17 @@ from typing import Any
 
 import bench
 
-RESULTS = Path(__file__).resolve().parent / "results"
+PACKAGE = Path(__file__).resolve().parent
+RESULTS = PACKAGE / "results"
 
 
 def available() -> list[str]:
-    """The benchmark modules in this package, by name."""
-    return sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_"))
+    """The benchmark modules in this package, by name: those defining ``run`` (not the services they start)."""
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(bench.__path__)
+        if not m.name.startswith("_") and "\ndef run(" in (PACKAGE / f"{m.name}.py").read_text(encoding="utf-8")
+    )
 
 
 def _write(name: str, result: dict[str, Any]) -> Path:
@@ -41,7 +46,7 @@ def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
             m["metric"],
             f"{m['value']:,.2f}",
             m.get("unit", ""),
-            "" if m.get("target") is None else f">= {m['target']:g}",
+            "" if m.get("target") is None else f"{m.get('target_op', '>=')} {m['target']:g}",
             {True: "yes", False: "NO", None: ""}[m.get("passed")],
         )
         for name, m in rows

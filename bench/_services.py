@@ -60,6 +60,7 @@ class Processes:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.started: list[subprocess.Popen[bytes]] = []
+        self.pids: dict[str, int] = {}  # each a process group's id too (a new session per process)
 
     def start(self, name: str, command: list[str], env: dict[str, str] | None = None) -> Path:
         log = self.folder / f"{name}.log"
@@ -68,6 +69,7 @@ class Processes:
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.started.append(process)
+        self.pids[name] = process.pid
         return log
 
     def stop_all(self) -> None:
@@ -141,11 +143,12 @@ def start_worker(procs: Processes, env: dict[str, str]) -> None:
     wait_until(lambda: "ready." in log.read_text(errors="replace"), 60, "celery worker", log)
 
 
-def start_api(procs: Processes, env: dict[str, str], workers: int) -> str:
+def start_api(procs: Processes, env: dict[str, str], workers: int, app: str = "api.main:create_app") -> str:
+    """uvicorn serving ``app`` (an app factory) on a free loopback port; its base URL."""
     port = free_port()
     log = procs.start(
         "api",
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
         env,
     )  # fmt: skip
