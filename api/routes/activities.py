@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
 from workflows import audit
-from workflows.activities import archive, documents, events, materials, service
+from workflows.activities import archive, attendance, documents, events, materials, service
 from workflows.activities.schemas import (
     ActivityCreate,
     ActivityOut,
@@ -24,6 +24,8 @@ from workflows.activities.schemas import (
     CompletenessOut,
     EventBody,
     MaterialOut,
+    WalkIn,
+    WithdrawBody,
 )
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
 from workflows.activities.vocabulary import CST, MaterialCategory
@@ -83,7 +85,16 @@ def history(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) 
 def record_attendance(
     activity_id: uuid.UUID, body: AttendanceBody, session: SessionDep, viewer: CurrentViewer
 ) -> ActivityOut:
-    activity = service.record_attendance(session=session, viewer=viewer, activity_id=activity_id, entries=body.entries)
+    activity = attendance.record_attendance(
+        session=session, viewer=viewer, activity_id=activity_id, entries=body.entries, rest_present=body.rest_present
+    )
+    return activity_out(viewer, activity)
+
+
+@router.post("/{activity_id}/walk-ins", response_model=ActivityOut, status_code=201)
+def add_walk_in(activity_id: uuid.UUID, body: WalkIn, session: SessionDep, viewer: CurrentViewer) -> ActivityOut:
+    """Someone who came without being on the list: a teacher of the alliance, or a guest by name and kindergarten."""
+    activity = attendance.add_walk_in(session=session, viewer=viewer, activity_id=activity_id, body=body)
     return activity_out(viewer, activity)
 
 
@@ -120,7 +131,13 @@ def upload_material(
 
 
 @router.get("/{activity_id}/materials", response_model=list[MaterialOut])
-def list_materials(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[MaterialOut]:
+def list_materials(
+    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, withdrawn: bool = False
+) -> list[MaterialOut]:
+    """The current materials; with ``withdrawn=true``, those taken back instead (with who and why)."""
+    if withdrawn:
+        activity = service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
+        return [material_out(m) for m in materials.withdrawn_materials(activity)]
     return [material_out(m) for m in materials.list_materials(session=session, viewer=viewer, activity_id=activity_id)]
 
 
@@ -132,12 +149,14 @@ def material_content(
     return stream_object(objects, m.object_key, filename=m.filename, content_type=m.content_type)
 
 
-@router.delete("/{activity_id}/materials/{material_id}", status_code=204)
+@router.post("/{activity_id}/materials/{material_id}/withdraw", response_model=MaterialOut)
 def withdraw_material(
-    activity_id: uuid.UUID, material_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer
-) -> Response:
-    materials.withdraw_material(session=session, viewer=viewer, activity_id=activity_id, material_id=material_id)
-    return Response(status_code=204)
+    activity_id: uuid.UUID, material_id: uuid.UUID, body: WithdrawBody, session: SessionDep, viewer: CurrentViewer
+) -> MaterialOut:
+    m = materials.withdraw_material(
+        session=session, viewer=viewer, activity_id=activity_id, material_id=material_id, reason=body.reason
+    )
+    return material_out(m)
 
 
 @router.get("/{activity_id}/completeness", response_model=CompletenessOut)

@@ -15,6 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from api.web.pages import (
     account,
     activities,
+    activity_form,
+    activity_records,
     admin,
     agreements,
     application_form,
@@ -29,6 +31,7 @@ from api.web.pages import (
     research_groups,
     roster_import,
     semester_work,
+    semesters,
     signing_keys,
     teachers,
     users,
@@ -43,8 +46,11 @@ PAGE_MODULES: list[ModuleType] = [
     application_form,
     applications,
     agreements,
+    activity_form,  # /activities/new before /activities/{id}
     activities,
+    activity_records,
     semester_work,
+    semesters,
     dashboards,
     evaluations,
     registry,

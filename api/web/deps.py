@@ -129,7 +129,7 @@ class Page:
             unread = len(notifications.list_for_user(self.db, self.viewer.user_id, unread_only=True, limit=100))
         return {
             "viewer": self.viewer,
-            "nav_items": nav.items_for(role),
+            "nav_items": nav.items_for(role, in_alliance=self.viewer is not None and self.viewer.alliance_id is not None),
             "current_path": self.request.url.path,
             "csrf_token": self.web.csrf,
             "flash": self.web.pop_flash(),

@@ -27,6 +27,9 @@ class NavItem:
     order: int = 50
     # Some entries are named differently per role (申请审核 for officers, 入盟申请 for applicants).
     labels: tuple[tuple[Role, str], ...] = ()
+    # Roles that see the entry only while their kindergarten is in an alliance: a member kindergarten's
+    # (applicant) account gets the alliance's work once admitted, not while it is still applying.
+    alliance_roles: frozenset[Role] = frozenset()
 
     def label_for(self, role: Role) -> str:
         return dict(self.labels).get(role, self.label)
@@ -43,8 +46,10 @@ def register(item: NavItem) -> None:
     _items[item.key] = item
 
 
-def items_for(role: Role | None) -> list[NavItem]:
-    """The entries a role sees, in order; nothing for a visitor who is not signed in."""
+def items_for(role: Role | None, *, in_alliance: bool = False) -> list[NavItem]:
+    """The entries a role sees (``in_alliance``: its kindergarten is in an alliance), in order; nothing
+    for a visitor who is not signed in."""
     if role is None:
         return []
-    return sorted((i for i in _items.values() if role in i.roles), key=lambda i: (i.order, i.key))
+    shown = (i for i in _items.values() if role in i.roles or (in_alliance and role in i.alliance_roles))
+    return sorted(shown, key=lambda i: (i.order, i.key))

@@ -144,7 +144,9 @@ def error_page(
     session = getattr(request.state, "web_session", None)
     context = {
         "viewer": viewer,
-        "nav_items": nav.items_for(viewer.role if viewer else None),
+        "nav_items": nav.items_for(
+            viewer.role if viewer else None, in_alliance=viewer is not None and viewer.alliance_id is not None
+        ),
         "current_path": request.url.path,
         "csrf_token": session.csrf if session else "",
         "flash": [],

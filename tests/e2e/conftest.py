@@ -98,7 +98,9 @@ class Person:
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)
             page.wait_for_timeout(100)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+            # caret="initial": hiding the caret leaves ``style=""`` on every input, which htmx then copies
+            # into the content it swaps in (its attribute settling), and the CSP rightly blocks that.
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True, caret="initial")
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > size["width"]:
                 wide.append(f"{label}: {width} px in a {size['width']} px viewport")

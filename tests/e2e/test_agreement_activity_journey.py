@@ -128,11 +128,8 @@ def test_sign_verify_then_run_an_activity(person, live_server: LiveServer, tmp_p
     expect(page.locator(".page-head .state")).to_have_text("已通报")
     page.locator("form.event-hold button").click()
     expect(page.locator(".page-head .state")).to_have_text("已举行")
-    selects = page.locator("#attendance select")
-    for i in range(selects.count()):
-        selects.nth(i).select_option("present")
-    page.get_by_role("button", name="保存出勤").click()
-    expect(page.locator(".flash")).to_contain_text("已保存出勤记录")
+    page.get_by_role("button", name="全部出席").click()
+    expect(page.locator(".flash")).to_contain_text("已全部记为出席")
 
     files = {
         "lesson_plan": ("教案.pdf", pdf_bytes("plan")),
@@ -144,7 +141,7 @@ def test_sign_verify_then_run_an_activity(person, live_server: LiveServer, tmp_p
         path.write_bytes(content)
         page.select_option("#in-category", category)
         page.locator("#in-material").set_input_files(path)
-        page.locator("#materials button[type=submit]").click()
+        page.locator("#materials form.upload button[type=submit]").click()
         expect(page.locator("#materials .documents")).to_contain_text(name)
     expect(page.locator(".completeness")).to_contain_text("✓ 签到表")
     lead.screenshot("42-activity-materials")

@@ -24,6 +24,7 @@ def version_of(html: str) -> str:
 
 
 def form(world, **overrides):
+    """The planning form as a browser posts it; the pickers send one value per ticked teacher."""
     start = datetime.combine(today() - timedelta(days=2), datetime.min.time()).replace(hour=9)
     return {
         "semester": SEMESTER,
@@ -33,6 +34,7 @@ def form(world, **overrides):
         "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
         "place": "A-LEAD 多功能厅",
         "host_kindergarten_id": world.kid("A-LEAD"),
+        "participants": [str(t.id) for code in ("A-LEAD", "A-PIL", "A-M1", "A-M2") for t in world.kindergartens[code].teachers],
         **overrides,
     }
 

@@ -24,7 +24,7 @@ from tests.fixtures.files import pdf_bytes
 from workflows import audit
 from workflows.access import viewer_for
 from workflows.accounts.models import User
-from workflows.activities import events, materials, service
+from workflows.activities import attendance, events, materials, service
 from workflows.activities.machine import ACTIVITY_WORKFLOW, ActivityMachine
 from workflows.activities.models import Activity
 from workflows.activities.schemas import ActivityCreate, AttendanceEntry
@@ -125,7 +125,7 @@ class ActivityWorkflowModel(RuleBasedStateMachine):
         def act(s, v):  # type: ignore[no-untyped-def]
             activity = s.get(Activity, self.activity_id)
             entries = [AttendanceEntry(teacher_id=p.teacher_id, attendance="present") for p in activity.participants]
-            service.record_attendance(session=s, viewer=v, activity_id=self.activity_id, entries=entries)
+            attendance.record_attendance(session=s, viewer=v, activity_id=self.activity_id, entries=entries)
 
         outcome = self._attempt(who, act)
         if who == "stranger":

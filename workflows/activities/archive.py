@@ -38,7 +38,7 @@ from workflows.activities.archive_files import (
 from workflows.activities.documents import activity_header, headcount
 from workflows.activities.models import Activity, ActivityBundle
 from workflows.activities.service import get_visible
-from workflows.activities.vocabulary import CATEGORY_FOLDERS, CATEGORY_LABELS, CST, MaterialCategory
+from workflows.activities.vocabulary import CATEGORY_FOLDERS, CATEGORY_LABELS, CST, MaterialCategory, semester_name
 from workflows.archive_checks import check_file, safe_member_path
 from workflows.errors import Conflict
 
@@ -73,7 +73,7 @@ def read_record(activity: Activity) -> ArchiveRecord:
         topic=activity.topic,
         alliance_code=activity.alliance.code,
         alliance_name=activity.alliance.name,
-        semester_code=activity.semester.code,
+        semester_name=semester_name(activity.semester.code),
         header=activity_header(activity),
         headcount=headcount(activity),
         archived_on=(activity.archived_at or utcnow()).astimezone(CST).date(),

@@ -47,7 +47,7 @@ class ArchiveRecord:
     topic: str
     alliance_code: str
     alliance_name: str
-    semester_code: str
+    semester_name: str  # 2026年秋季学期
     header: dict[str, str]  # the fields the sign-in sheet and the cover share
     headcount: dict[str, int]
     archived_on: date
@@ -84,8 +84,8 @@ def _size_label(size: int) -> str:
 
 
 def archive_code(record: ArchiveRecord) -> str:
-    """档号: 全宗(联盟)-门类·年度-保管期限-学期-件号, after DA/T 22."""
-    return f"{record.alliance_code}-JY·{record.year}-D10-{record.semester_code}-{record.seq:03d}"
+    """档号: 全宗(联盟)-门类·年度-保管期限-学期-件号, after DA/T 22; the semester as people name it."""
+    return f"{record.alliance_code}-JY·{record.year}-D10-{record.semester_name}-{record.seq:03d}"
 
 
 def cover(record: ArchiveRecord) -> bytes:
@@ -187,7 +187,7 @@ def manifest(record: ArchiveRecord, files: list[dict[str, Any]]) -> bytes:
             "number": record.number,
             "topic": record.topic,
             "alliance": record.alliance_name,
-            "semester": record.semester_code,
+            "semester": record.semester_name,
             "date": record.day.isoformat(),
             "archived_on": record.archived_on.isoformat(),
         },

@@ -26,6 +26,7 @@ from workflows.activities.vocabulary import (
     WORK_LABELS,
     Attendance,
     WorkKind,
+    semester_name,
 )
 from workflows.documents.models import Document
 from workflows.documents.service import store_generated
@@ -79,11 +80,13 @@ def place_label(activity: Activity) -> str:
 
 
 def sorted_participants(activity: Activity) -> list[Participant]:
-    """Lead first, then pillar, then members; by kindergarten, then as the organiser listed them."""
-    return sorted(
-        activity.participants,
-        key=lambda p: (ROLE_ORDER[alliance_role_of(activity, p.kindergarten_id)], p.kindergarten.code, p.position),
-    )
+    """Lead first, then pillar, then members; by kindergarten, then as the organiser listed them; guests last."""
+
+    def key(p: Participant) -> tuple[int, str, int]:
+        role = alliance_role_of(activity, p.kindergarten_id) if p.kindergarten_id is not None else None
+        return (ROLE_ORDER[role], p.kindergarten.code if p.kindergarten is not None else "", p.position)
+
+    return sorted(activity.participants, key=key)
 
 
 def headcount(activity: Activity) -> dict[str, int]:
@@ -101,7 +104,7 @@ def headcount(activity: Activity) -> dict[str, int]:
 
 def activity_header(activity: Activity) -> dict[str, str]:
     """The header fields the sign-in sheet and the archive cover share."""
-    presenters = [p.teacher.name for p in activity.participants if p.role == "presenter"]
+    presenters = [p.name for p in activity.participants if p.role == "presenter"]
     return {
         "number": activity.number,
         "semester_name": activity.semester.name,
@@ -125,17 +128,18 @@ def sign_in_context(activity: Activity) -> dict[str, Any]:
     for n, p in enumerate(sorted_participants(activity), start=1):
         status = Attendance(p.attendance)
         note = ATTENDANCE_LABELS[status] if status not in (Attendance.EXPECTED, Attendance.PRESENT) else ""
-        role = alliance_role_of(activity, p.kindergarten_id)
+        role = alliance_role_of(activity, p.kindergarten_id) if p.kindergarten_id is not None else None
+        walk_in = ("来宾" if p.teacher_id is None else "临时参加") if p.walk_in else ""
         rows.append(
             {
                 "no": str(n),
-                "name": p.teacher.name + ("（主讲）" if p.role == "presenter" else ""),
-                "kindergarten": p.kindergarten.name,
+                "name": p.name + ("（主讲）" if p.role == "presenter" else ""),
+                "kindergarten": p.kindergarten_name,
                 "role": ALLIANCE_ROLE_SHORT.get(role.value if role else "", ""),
-                "post": p.teacher.post,
+                "post": p.post,
                 "signature": "",
                 "signed_at": p.signed_at.astimezone(CST).strftime("%H:%M") if p.signed_at else "",
-                "note": "；".join(x for x in (note, p.note) if x),
+                "note": "；".join(x for x in (walk_in, note, p.note) if x),
             }
         )
     blank = "____"
@@ -215,6 +219,6 @@ def render_semester_work(
     return _store_if_changed(
         session=session, objects=objects, owner_type="semester_work", owner_id=work.id, kind=DOCUMENT_KINDS[kind],
         title=f"{semester.name}{WORK_LABELS[kind]}（{alliance.name}）",
-        filename=f"{alliance.code}_{semester.code}_{WORK_LABELS[kind]}.docx", content=render_docx(WORK_TEMPLATE, context),
+        filename=f"{alliance.code}_{semester_name(semester.code)}_{WORK_LABELS[kind]}.docx", content=render_docx(WORK_TEMPLATE, context),
         actor=actor,
     )  # fmt: skip

@@ -19,10 +19,11 @@ from workflows.activities.models import Activity, Material
 from workflows.activities.service import get_visible, is_organiser
 from workflows.activities.upload_checks import DOCX, EXTENSIONS, MEDIA_TYPES, MP4, sniff_material
 from workflows.activities.vocabulary import CATEGORY_LABELS, CST, MaterialCategory
-from workflows.errors import Forbidden, NotFound, TransitionNotAllowed
+from workflows.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from workflows.uploads import JPEG, MAX_NAME_CHARS, PDF, PNG, safe_filename
 
 DOCUMENT_TYPES = frozenset({DOCX, PDF})
+REASON_MAX = 500
 # What each category accepts, judged by content. A sign-in sheet is often a photo or scan of the
 # signed paper, so it also takes images.
 ALLOWED_TYPES: dict[MaterialCategory, frozenset[str]] = {
@@ -116,7 +117,11 @@ def add_material(
 
 def list_materials(*, session: Session, viewer: Viewer, activity_id: uuid.UUID) -> list[Material]:
     """The current materials of a visible activity, by category and name."""
-    activity = get_visible(session=session, viewer=viewer, activity_id=activity_id)
+    return list_materials_of(get_visible(session=session, viewer=viewer, activity_id=activity_id))
+
+
+def list_materials_of(activity: Activity) -> list[Material]:
+    """The activity's current materials, by category and name."""
     order = list(MaterialCategory)
     return sorted(activity.current_materials, key=lambda m: (order.index(MaterialCategory(m.category)), m.filename))
 
@@ -130,17 +135,32 @@ def get_material(*, session: Session, viewer: Viewer, activity_id: uuid.UUID, ma
     return found
 
 
-def withdraw_material(*, session: Session, viewer: Viewer, activity_id: uuid.UUID, material_id: uuid.UUID) -> Material:
-    """Take back a material uploaded by mistake (kept, marked removed) before the activity is archived."""
+def may_withdraw(viewer: Viewer, activity: Activity, material: Material) -> bool:
+    """The uploader, and the lead who runs the activity, may take a material back."""
+    return is_organiser(viewer, activity) or material.uploaded_by == viewer.user_id
+
+
+def withdraw_material(
+    *, session: Session, viewer: Viewer, activity_id: uuid.UUID, material_id: uuid.UUID, reason: str
+) -> Material:
+    """Take back a material uploaded by mistake, saying why (kept, marked withdrawn) before the activity is archived."""
     activity = get_visible(session=session, viewer=viewer, activity_id=activity_id, lock=True)
     material = next((m for m in activity.current_materials if m.id == material_id), None)
     if material is None:
         raise NotFound("资料不存在")
-    if not (is_organiser(viewer, activity) or material.uploaded_by == viewer.user_id):
+    if not may_withdraw(viewer, activity, material):
         raise Forbidden("只有上传者或龙头园可以撤回资料")
     if activity.state not in MATERIAL_STATES:
         raise TransitionNotAllowed(f"活动当前为「{ACTIVITY_WORKFLOW.label(activity.state)}」，资料不能再撤回")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed.single("reason", "required", "请填写撤回原因")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed.single("reason", "too_long", f"撤回原因不能超过 {REASON_MAX} 字")
     material.removed_at = utcnow()
+    material.removed_by = viewer.user_id
+    material.removed_by_name = viewer.display_name
+    material.removed_reason = reason
     session.flush()
     audit.append(
         session,
@@ -150,9 +170,15 @@ def withdraw_material(*, session: Session, viewer: Viewer, activity_id: uuid.UUI
         actor=viewer.actor,
         from_state=activity.state,
         to_state=activity.state,
-        data={"category": material.category, "filename": material.filename, "sha256": material.sha256},
+        data={"category": material.category, "filename": material.filename, "sha256": material.sha256, "reason": reason},
+        comment=reason,
     )
     return material
+
+
+def withdrawn_materials(activity: Activity) -> list[Material]:
+    """The materials taken back, latest first (kept for the record, never in the bundle)."""
+    return sorted((m for m in activity.materials if m.removed_at is not None), key=lambda m: m.removed_at, reverse=True)
 
 
 @dataclass(frozen=True)

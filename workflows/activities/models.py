@@ -14,7 +14,8 @@ from workflows.registry.models import Alliance, Kindergarten, Teacher
 
 
 class Semester(UUIDPrimaryKey, Base):
-    """A semester (``2026-autumn``) with the deadlines the office configured for it."""
+    """A semester with the deadlines the office configured for it. ``code`` (``2026-autumn``) names it in
+    URLs and the API; people read ``name`` (2026年秋季学期), derived from the code."""
 
     __tablename__ = "semesters"
 
@@ -108,15 +109,21 @@ class Activity(UUIDPrimaryKey, Base):
 
 
 class Participant(UUIDPrimaryKey, Base):
-    """An expected participant or presenter, and their attendance once recorded."""
+    """An expected participant or presenter, and their attendance once recorded; or someone who came
+    without being on the list (a walk-in): a teacher of the alliance, or a guest known only by name."""
 
     __tablename__ = "activity_participants"
     __table_args__ = (UniqueConstraint("activity_id", "teacher_id"),)
 
     activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
-    teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teachers.id", ondelete="RESTRICT"), index=True)
-    # The teacher's kindergarten when the activity was planned (teachers move; the record stays).
-    kindergarten_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"))
+    # None for a guest, who is not on any roster.
+    teacher_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teachers.id", ondelete="RESTRICT"), index=True)
+    # The teacher's kindergarten when the activity was planned (teachers move; the record stays); None for a guest.
+    kindergarten_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"))
+    guest_name: Mapped[str] = mapped_column(String(50), default="")
+    guest_kindergarten: Mapped[str] = mapped_column(String(200), default="")
+    # Came without being on the expected list (临时参加).
+    walk_in: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
     role: Mapped[str] = mapped_column(String(16), default="participant")
     attendance: Mapped[str] = mapped_column(String(16), default="expected")
@@ -125,8 +132,20 @@ class Participant(UUIDPrimaryKey, Base):
     recorded_at: Mapped[datetime | None]
 
     activity: Mapped[Activity] = relationship(back_populates="participants")
-    teacher: Mapped[Teacher] = relationship()
-    kindergarten: Mapped[Kindergarten] = relationship()
+    teacher: Mapped[Teacher | None] = relationship()
+    kindergarten: Mapped[Kindergarten | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        return self.teacher.name if self.teacher is not None else self.guest_name
+
+    @property
+    def post(self) -> str:
+        return self.teacher.post if self.teacher is not None else ""
+
+    @property
+    def kindergarten_name(self) -> str:
+        return self.kindergarten.name if self.kindergarten is not None else self.guest_kindergarten
 
 
 class Material(UUIDPrimaryKey, Base):
@@ -155,7 +174,11 @@ class Material(UUIDPrimaryKey, Base):
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     uploader_name: Mapped[str] = mapped_column(String(100), default="")
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Withdrawn (撤回): when, by whom and why; the file and its row stay for the record.
     removed_at: Mapped[datetime | None]
+    removed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    removed_by_name: Mapped[str] = mapped_column(String(100), default="")
+    removed_reason: Mapped[str] = mapped_column(String(500), default="")
 
     activity: Mapped[Activity] = relationship(back_populates="materials")
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from workflows.activities.vocabulary import CST
 from workflows.documents.schemas import DocumentOut
@@ -32,34 +32,30 @@ ChinaTime = Annotated[datetime, AfterValidator(in_china)]
 
 
 class SemesterCreate(BaseModel):
+    """A new semester; its name (2026年秋季学期) follows from the code. Dates are checked by the service,
+    each problem at its field."""
+
     model_config = ConfigDict(extra="forbid")
 
     code: SemesterCode
-    name: Name | None = None
     starts_on: date
     ends_on: date
     plan_due_on: date | None = None
     summary_due_on: date | None = None
     materials_due_days: Annotated[int, Field(ge=0, le=90)] = 7
-    min_centralised: Annotated[int, Field(ge=0, le=20)] = 2
-
-    @model_validator(mode="after")
-    def _order(self) -> SemesterCreate:
-        if self.ends_on <= self.starts_on:
-            raise ValueError("学期结束日期须晚于开始日期")
-        return self
+    # The plan's floor of 2 is the service's to explain (a Chinese message at the field), not a bare bound here.
+    min_centralised: Annotated[int, Field(le=20)] = 2
 
 
 class SemesterUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
     starts_on: date | None = None
     ends_on: date | None = None
     plan_due_on: date | None = None
     summary_due_on: date | None = None
     materials_due_days: Annotated[int, Field(ge=0, le=90)] | None = None
-    min_centralised: Annotated[int, Field(ge=0, le=20)] | None = None
+    min_centralised: Annotated[int, Field(le=20)] | None = None
 
 
 class SemesterOut(BaseModel):
@@ -129,6 +125,7 @@ class WorkOut(BaseModel):
     alliance_id: uuid.UUID
     alliance_name: str
     semester: str
+    semester_name: str
     kind: str
     kind_label: str
     status: str
@@ -191,10 +188,14 @@ class EventBody(BaseModel):
 
 
 class ParticipantOut(BaseModel):
-    teacher_id: uuid.UUID
+    id: uuid.UUID
+    # None for a guest (someone not on any roster, recorded by name and kindergarten).
+    teacher_id: uuid.UUID | None
+    guest: bool
+    walk_in: bool
     name: str
     post: str
-    kindergarten_id: uuid.UUID
+    kindergarten_id: uuid.UUID | None
     kindergarten_name: str
     role: str
     attendance: str
@@ -219,6 +220,7 @@ class ActivityOut(BaseModel):
     alliance_id: uuid.UUID
     alliance_name: str
     semester: str
+    semester_name: str
     topic: str
     domain: str
     format: str
@@ -248,9 +250,13 @@ class ActivityOut(BaseModel):
 
 
 class AttendanceEntry(BaseModel):
+    """One person's attendance: someone on the list (``participant_id``, guests included) or a teacher
+    (``teacher_id``; one of the alliance not on the list is added as a walk-in); exactly one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
-    teacher_id: uuid.UUID
+    participant_id: uuid.UUID | None = None
+    teacher_id: uuid.UUID | None = None
     attendance: Literal["present", "late", "leave", "absent"]
     signed_at: ChinaTime | None = None
     note: Line = ""
@@ -259,7 +265,22 @@ class AttendanceEntry(BaseModel):
 class AttendanceBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    entries: Annotated[list[AttendanceEntry], Field(min_length=1, max_length=500)]
+    entries: Annotated[list[AttendanceEntry], Field(max_length=500)] = []
+    # 「全部出席」: everyone on the list not yet recorded (nor in ``entries``) is recorded present.
+    rest_present: bool = False
+
+
+class WalkIn(BaseModel):
+    """Someone who came without being on the list: a teacher of the alliance, or a guest by name and kindergarten."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    teacher_id: uuid.UUID | None = None
+    guest_name: Name = ""
+    guest_kindergarten: Line = ""
+    attendance: Literal["present", "late"] = "present"
+    signed_at: ChinaTime | None = None
+    note: Line = ""
 
 
 class MaterialOut(BaseModel):
@@ -272,6 +293,17 @@ class MaterialOut(BaseModel):
     sha256: str
     uploader_name: str
     uploaded_at: datetime
+    # Set once the material was withdrawn (撤回).
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str = ""
+    withdraw_reason: str = ""
+
+
+class WithdrawBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Checked by the service, so an empty reason is refused in Chinese at the field.
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
 class CategoryStatus(BaseModel):
@@ -336,6 +368,7 @@ class ComplianceOut(BaseModel):
     alliance_code: str
     alliance_name: str
     semester: str
+    semester_name: str
     centralised_held: int
     minimum: int
     meets_minimum: bool

@@ -1,27 +1,33 @@
-"""Semesters and their deadlines, set by the bureau's preschool section."""
+"""Semesters and their deadlines, set by the bureau's preschool section (成幼科).
+
+A semester is named by its year and season: the code ``2026-autumn`` in URLs and the API, the name
+2026年秋季学期 everywhere a person reads it. The plan's floor of two centralised activities a
+semester (「每学期集中研讨活动不少于2次」) may be raised for a semester, never lowered.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.activities.models import Semester
+from workflows.activities.models import Activity, Semester
 from workflows.activities.schemas import SemesterCreate, SemesterUpdate
+from workflows.activities.vocabulary import CST, semester_name
 from workflows.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 
 PLAN_DUE_DAYS = 14
-SEASON_LABELS = {"spring": "春季", "autumn": "秋季"}
-MANAGERS = frozenset({Role.OFFICER, Role.ADMIN})
-
-
-def default_name(code: str) -> str:
-    year, season = code.split("-")
-    return f"{year}年{SEASON_LABELS[season]}学期"
+# The months a semester of each season may start in: spring after the winter break, autumn after the summer.
+START_MONTHS = {"spring": range(1, 5), "autumn": range(7, 11)}
+MIN_CENTRALISED = 2
+LONGEST = timedelta(days=215)  # about seven months
+# The summary is written after the semester ends, but not months later.
+SUMMARY_GRACE = timedelta(days=60)
+MANAGERS = frozenset({Role.OFFICER})
 
 
 def list_semesters(*, session: Session) -> list[Semester]:
@@ -33,7 +39,7 @@ def get_semester(*, session: Session, code: str) -> Semester:
     """The semester with this code; NotFound otherwise."""
     semester = session.scalar(select(Semester).where(Semester.code == code))
     if semester is None:
-        raise NotFound(f"学期 {code} 不存在")
+        raise NotFound("该学期不存在")
     return semester
 
 
@@ -43,27 +49,95 @@ def current_semester(*, session: Session, today: date) -> Semester | None:
     return session.scalars(stmt.order_by(Semester.starts_on.desc())).first()
 
 
-def _check_dates(semester: Semester) -> None:
+def _overlap(session: Session, semester: Semester) -> list[FieldError]:
+    stmt = select(Semester).where(Semester.starts_on <= semester.ends_on, Semester.ends_on >= semester.starts_on)
+    if semester.id is not None:
+        stmt = stmt.where(Semester.id != semester.id)
+    other = session.scalars(stmt.order_by(Semester.starts_on)).first()
+    if other is None:
+        return []
+    inside = other.starts_on <= semester.starts_on <= other.ends_on
+    message = f"与{other.name}（{other.starts_on} 至 {other.ends_on}）时间重叠"
+    return [FieldError("starts_on" if inside else "ends_on", "overlaps", message)]
+
+
+def _activities_outside(session: Session, semester: Semester) -> list[FieldError]:
+    """Moving a semester's dates must not leave its activities outside it."""
+    if semester.id is None:
+        return []
+    first, last = session.execute(
+        select(func.min(Activity.starts_at), func.max(Activity.starts_at)).where(Activity.semester_id == semester.id)
+    ).one()
     problems = []
+    if first is not None and first.astimezone(CST).date() < semester.starts_on:
+        day = first.astimezone(CST).date()
+        problems.append(FieldError("starts_on", "activities_outside", f"本学期已有 {day} 的活动，开始日期不能晚于该日"))
+    if last is not None and last.astimezone(CST).date() > semester.ends_on:
+        day = last.astimezone(CST).date()
+        problems.append(FieldError("ends_on", "activities_outside", f"本学期已有 {day} 的活动，结束日期不能早于该日"))
+    return problems
+
+
+def _deadline_problems(semester: Semester) -> list[FieldError]:
+    problems = []
+    if not semester.starts_on <= semester.plan_due_on <= semester.ends_on:
+        problems.append(FieldError("plan_due_on", "outside_semester", "计划截止日期须在学期开始与结束日期之间"))
+    if not semester.starts_on <= semester.summary_due_on <= semester.ends_on + SUMMARY_GRACE:
+        problems.append(
+            FieldError("summary_due_on", "outside_semester", "小结截止日期须在学期开始之后、学期结束后 60 天之内")
+        )
+    elif semester.summary_due_on < semester.plan_due_on:
+        problems.append(FieldError("summary_due_on", "before_plan", "小结截止日期不能早于计划截止日期"))
+    return problems
+
+
+def check(session: Session, semester: Semester, *, new_start: bool = True) -> None:
+    """Every problem with a semester as it would be saved, each at its field; ValidationFailed if any.
+    The start is held to the season only when it is set (``new_start``), so an older semester's
+    deadline can still be extended."""
+    problems: list[FieldError] = []
+    year, season = semester.code.split("-")
+    in_season = semester.starts_on.year == int(year) and semester.starts_on.month in START_MONTHS[season]
+    if new_start and not in_season:
+        months = START_MONTHS[season]
+        problems.append(
+            FieldError(
+                "starts_on",
+                "wrong_season",
+                f"{semester.name}应在 {year} 年 {months.start} 至 {months.stop - 1} 月间开始",
+            )
+        )
     if semester.ends_on <= semester.starts_on:
+        # The deadlines are judged against the dates: with the dates wrong that would only add noise.
         problems.append(FieldError("ends_on", "before_start", "学期结束日期须晚于开始日期"))
-    if semester.plan_due_on < semester.starts_on:
-        problems.append(FieldError("plan_due_on", "before_start", "计划截止日期不能早于学期开始"))
-    if semester.summary_due_on < semester.starts_on:
-        problems.append(FieldError("summary_due_on", "before_start", "小结截止日期不能早于学期开始"))
+    elif semester.ends_on - semester.starts_on > LONGEST:
+        problems.append(FieldError("ends_on", "too_long", "学期不能长于 7 个月，请检查结束日期"))
+    else:
+        problems += _deadline_problems(semester)
+    if semester.min_centralised < MIN_CENTRALISED:
+        problems.append(
+            FieldError(
+                "min_centralised",
+                "below_floor",
+                f"方案规定每学期集中研讨活动不少于 {MIN_CENTRALISED} 次，最低次数不能低于 {MIN_CENTRALISED}",
+            )
+        )
+    if not problems:
+        problems = _overlap(session, semester) + _activities_outside(session, semester)
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(problems, summary=None if len(problems) == 1 else f"有 {len(problems)} 项需要修改")
 
 
 def create_semester(*, session: Session, viewer: Viewer, body: SemesterCreate) -> Semester:
     """Open a semester; the plan is due 14 days after its start and the summary at its end by default."""
     if viewer.role not in MANAGERS:
         raise Forbidden("只有成幼科可以设置学期")
+    name = semester_name(body.code)
     if session.scalar(select(Semester.id).where(Semester.code == body.code)):
-        raise Conflict(f"学期 {body.code} 已存在", code="semester_exists")
+        raise Conflict(f"{name}已经设置过了", code="semester_exists")
     semester = Semester(
         code=body.code,
-        name=body.name or default_name(body.code),
+        name=name,
         starts_on=body.starts_on,
         ends_on=body.ends_on,
         plan_due_on=body.plan_due_on or body.starts_on + timedelta(days=PLAN_DUE_DAYS),
@@ -71,7 +145,8 @@ def create_semester(*, session: Session, viewer: Viewer, body: SemesterCreate) -
         materials_due_days=body.materials_due_days,
         min_centralised=body.min_centralised,
     )
-    _check_dates(semester)
+    with session.no_autoflush:
+        check(session, semester)
     session.add(semester)
     session.flush()
     audit.append(
@@ -82,14 +157,21 @@ def create_semester(*, session: Session, viewer: Viewer, body: SemesterCreate) -
 
 
 def update_semester(*, session: Session, viewer: Viewer, code: str, body: SemesterUpdate) -> Semester:
-    """Change a semester's dates or deadlines (the office may extend a deadline)."""
+    """Change a semester's dates, deadlines or minimum (the office may extend a deadline)."""
     if viewer.role not in MANAGERS:
         raise Forbidden("只有成幼科可以设置学期")
     semester = get_semester(session=session, code=code)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    for name, value in changes.items():
-        setattr(semester, name, value)
-    _check_dates(semester)
+    started = semester.starts_on
+    # Nothing reaches the database until the whole semester is checked: a refused edit changes nothing.
+    with session.no_autoflush:
+        for name, value in changes.items():
+            setattr(semester, name, value)
+        try:
+            check(session, semester, new_start=semester.starts_on != started)
+        except ValidationFailed:
+            session.expire(semester)
+            raise
     session.flush()
     audit.append(
         session, entity_type="semester", entity_id=semester.id, event="edit", actor=viewer.actor,
@@ -107,7 +189,7 @@ def ensure_semester(
         return found
     semester = Semester(
         code=code,
-        name=name or default_name(code),
+        name=name or semester_name(code),
         starts_on=starts_on,
         ends_on=ends_on,
         plan_due_on=starts_on + timedelta(days=PLAN_DUE_DAYS),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,11 +13,12 @@ from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.activities.machine import ACTIVITY_WORKFLOW, ATTENDANCE_STATES, EDITABLE_STATES
+from workflows.activities.machine import ACTIVITY_WORKFLOW, EDITABLE_STATES
 from workflows.activities.models import Activity, ActivityComment, Participant, Semester
-from workflows.activities.schemas import ActivityCreate, ActivityFields, AttendanceEntry
+from workflows.activities.roster import alliance_teachers
+from workflows.activities.schemas import ActivityCreate, ActivityFields
 from workflows.activities.semesters import get_semester
-from workflows.activities.vocabulary import CST, Attendance, ParticipantRole
+from workflows.activities.vocabulary import CST, ParticipantRole, semester_name
 from workflows.documents import service as documents
 from workflows.errors import FieldError, Forbidden, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.notifications import notify_users, users_of_kindergarten
@@ -75,12 +75,6 @@ def list_visible(
     return list(session.scalars(stmt.order_by(Activity.starts_at, Activity.number)))
 
 
-def _alliance_teachers(session: Session, alliance: Alliance, ids: list[uuid.UUID]) -> dict[uuid.UUID, Teacher]:
-    kindergartens = [m.kindergarten_id for m in alliance.current_memberships]
-    stmt = select(Teacher).where(Teacher.id.in_(ids), Teacher.kindergarten_id.in_(kindergartens), Teacher.active)
-    return {t.id: t for t in session.scalars(stmt)}
-
-
 def _check_fields(session: Session, activity: Activity, fields: dict[str, Any]) -> list[FieldError]:
     """Problems with the activity's details as they would stand after ``fields`` are applied."""
     problems: list[FieldError] = []
@@ -103,7 +97,7 @@ def _check_fields(session: Session, activity: Activity, fields: dict[str, Any]) 
         problems.append(FieldError("place", "required", "请填写活动地点（线上活动填写会议号）"))
     for name in ("presenter_teacher_ids", "participant_teacher_ids"):
         ids = fields.get(name) or []
-        found = _alliance_teachers(session, alliance, ids)
+        found = alliance_teachers(session, alliance, ids)
         problems += [
             FieldError(f"{name}.{i}", "not_member", "该教师不在本联盟的幼儿园")
             for i, teacher_id in enumerate(ids)
@@ -118,6 +112,9 @@ DETAIL_FIELDS = (
 )  # fmt: skip
 
 
+CLEARABLE = frozenset({"ends_at"})
+
+
 def _apply(activity: Activity, fields: dict[str, Any]) -> None:
     for name in DETAIL_FIELDS:
         if name in fields:
@@ -127,18 +124,22 @@ def _apply(activity: Activity, fields: dict[str, Any]) -> None:
 def _set_participants(
     session: Session, activity: Activity, presenters: list[uuid.UUID], participants: list[uuid.UUID]
 ) -> None:
-    """Presenters first, then participants; a teacher kept on the list keeps the attendance recorded."""
+    """Presenters first, then participants; a teacher kept on the list keeps the attendance recorded, and
+    those who came without being on the list (walk-ins, guests) stay after them."""
     wanted = list(dict.fromkeys([*presenters, *participants]))
     teachers = {t.id: t for t in session.scalars(select(Teacher).where(Teacher.id.in_(wanted)))}
-    existing = {p.teacher_id: p for p in activity.participants}
+    existing = {p.teacher_id: p for p in activity.participants if p.teacher_id is not None}
     rows = []
-    for position, teacher_id in enumerate(wanted):
+    for teacher_id in wanted:
         row = existing.get(teacher_id) or Participant(
             teacher_id=teacher_id, kindergarten_id=teachers[teacher_id].kindergarten_id
         )
-        row.position = position
         row.role = ParticipantRole.PRESENTER if teacher_id in presenters else ParticipantRole.PARTICIPANT
+        row.walk_in = False
         rows.append(row)
+    rows += [p for p in activity.participants if p.walk_in and p.teacher_id not in teachers]
+    for position, row in enumerate(rows):
+        row.position = position
     activity.participants = rows
 
 
@@ -169,7 +170,8 @@ def create(*, session: Session, viewer: Viewer, body: ActivityCreate) -> Activit
     if problems:
         raise ValidationFailed(problems, summary=None if len(problems) == 1 else f"有 {len(problems)} 项需要修改")
     activity.seq = next_value(session, f"activity:{alliance.code}:{semester.code}")
-    activity.number = f"{alliance.code}-{semester.code}-{activity.seq:02d}"
+    # The number people read names the semester as they do: TA-2026年秋季学期-03.
+    activity.number = f"{alliance.code}-{semester_name(semester.code)}-{activity.seq:02d}"
     session.add(activity)
     _set_participants(
         session, activity, fields.get("presenter_teacher_ids", []), fields.get("participant_teacher_ids", [])
@@ -197,7 +199,9 @@ def update(*, session: Session, viewer: Viewer, activity_id: uuid.UUID, version:
     if activity.state not in EDITABLE_STATES:
         label = ACTIVITY_WORKFLOW.label(activity.state)
         raise TransitionNotAllowed(f"活动当前为「{label}」，不能再修改")
-    fields = body.model_dump(exclude_unset=True, exclude_none=True, exclude={"version"})
+    # None means "leave as it is", except for the end time, which may be cleared.
+    given = body.model_dump(exclude_unset=True, exclude={"version"})
+    fields = {k: v for k, v in given.items() if v is not None or k in CLEARABLE}
     # No autoflush until everything is set: one UPDATE and one version step, or nothing on a 422.
     with session.no_autoflush:
         _apply(activity, fields)
@@ -206,8 +210,9 @@ def update(*, session: Session, viewer: Viewer, activity_id: uuid.UUID, version:
             raise ValidationFailed(problems, summary=None if len(problems) == 1 else f"有 {len(problems)} 项需要修改")
         if "presenter_teacher_ids" in fields or "participant_teacher_ids" in fields:
             current = activity.participants
-            presenters = [p.teacher_id for p in current if p.role == ParticipantRole.PRESENTER]
-            others = [p.teacher_id for p in current if p.role != ParticipantRole.PRESENTER]
+            listed = [p for p in current if p.teacher_id is not None and not p.walk_in]
+            presenters = [p.teacher_id for p in listed if p.role == ParticipantRole.PRESENTER]
+            others = [p.teacher_id for p in listed if p.role != ParticipantRole.PRESENTER]
             _set_participants(
                 session,
                 activity,
@@ -225,62 +230,6 @@ def update(*, session: Session, viewer: Viewer, activity_id: uuid.UUID, version:
         from_state=activity.state, to_state=activity.state, data={"fields": sorted(fields)},
     )  # fmt: skip
     return activity
-
-
-def may_record_attendance(viewer: Viewer, activity: Activity) -> bool:
-    """The lead and the host kindergarten keep the sign-in record."""
-    return is_organiser(viewer, activity) or (
-        viewer.kindergarten_id is not None and viewer.kindergarten_id == activity.host_kindergarten_id
-    )
-
-
-def record_attendance(
-    *, session: Session, viewer: Viewer, activity_id: uuid.UUID, entries: list[AttendanceEntry]
-) -> Activity:
-    """Record each teacher as present, late, on leave or absent; a walk-in teacher of the alliance is added."""
-    activity = get_visible(session=session, viewer=viewer, activity_id=activity_id, lock=True)
-    if not may_record_attendance(viewer, activity):
-        raise Forbidden("只有龙头园或承办园可以记录出勤")
-    if activity.state not in ATTENDANCE_STATES:
-        label = ACTIVITY_WORKFLOW.label(activity.state)
-        raise TransitionNotAllowed(f"活动当前为「{label}」，不能记录出勤")
-    by_teacher = {p.teacher_id: p for p in activity.participants}
-    walk_ins = _alliance_teachers(
-        session, activity.alliance, [e.teacher_id for e in entries if e.teacher_id not in by_teacher]
-    )
-    problems = [
-        FieldError(f"entries.{i}.teacher_id", "not_member", "该教师不在本联盟的幼儿园")
-        for i, e in enumerate(entries)
-        if e.teacher_id not in by_teacher and e.teacher_id not in walk_ins
-    ]
-    if problems:
-        raise ValidationFailed(problems)
-    now = utcnow()
-    for entry in entries:
-        row = by_teacher.get(entry.teacher_id)
-        if row is None:
-            teacher = walk_ins[entry.teacher_id]
-            row = Participant(teacher_id=teacher.id, kindergarten_id=teacher.kindergarten_id,
-                              position=len(activity.participants), role=ParticipantRole.PARTICIPANT)  # fmt: skip
-            activity.participants.append(row)
-            by_teacher[teacher.id] = row
-        row.attendance = entry.attendance
-        attended = entry.attendance in (Attendance.PRESENT, Attendance.LATE)
-        row.signed_at = (entry.signed_at or _default_sign_in(activity, now)) if attended else None
-        row.note = entry.note
-        row.recorded_at = now
-    session.flush()
-    counts = {a.value: sum(p.attendance == a for p in activity.participants) for a in Attendance}
-    audit.append(
-        session, entity_type="activity", entity_id=activity.id, event="attendance", actor=viewer.actor,
-        from_state=activity.state, to_state=activity.state, data=counts,
-    )  # fmt: skip
-    return activity
-
-
-def _default_sign_in(activity: Activity, now: datetime) -> datetime:
-    # Recorded afterwards from the paper sheet: the activity's start is the best sign-in time we have.
-    return min(now, activity.starts_at)
 
 
 def add_comment(*, session: Session, viewer: Viewer, activity_id: uuid.UUID, body: str) -> ActivityComment:

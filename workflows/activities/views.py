@@ -39,6 +39,7 @@ from workflows.activities.vocabulary import (
     Attendance,
     MaterialCategory,
     WorkKind,
+    semester_name,
 )
 from workflows.documents.schemas import DocumentOut
 from workflows.registry.models import Alliance
@@ -61,6 +62,7 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
         alliance_id=a.alliance_id,
         alliance_name=a.alliance.name,
         semester=a.semester.code,
+        semester_name=semester_name(a.semester.code),
         topic=a.topic,
         domain=a.domain,
         format=a.format,
@@ -85,11 +87,14 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
         cancelled_at=a.cancelled_at,
         participants=[
             ParticipantOut(
+                id=p.id,
                 teacher_id=p.teacher_id,
-                name=p.teacher.name,
-                post=p.teacher.post,
+                guest=p.teacher_id is None,
+                walk_in=p.walk_in,
+                name=p.name,
+                post=p.post,
                 kindergarten_id=p.kindergarten_id,
-                kindergarten_name=p.kindergarten.name,
+                kindergarten_name=p.kindergarten_name,
                 role=p.role,
                 attendance=p.attendance,
                 attendance_label=ATTENDANCE_LABELS[Attendance(p.attendance)],
@@ -110,7 +115,8 @@ def material_out(m: Material) -> MaterialOut:
     return MaterialOut(
         id=m.id, category=m.category, category_label=CATEGORY_LABELS[MaterialCategory(m.category)],
         filename=m.filename, content_type=m.content_type, size=m.size, sha256=m.sha256,
-        uploader_name=m.uploader_name, uploaded_at=m.uploaded_at,
+        uploader_name=m.uploader_name, uploaded_at=m.uploaded_at, withdrawn_at=m.removed_at,
+        withdrawn_by=m.removed_by_name, withdraw_reason=m.removed_reason,
     )  # fmt: skip
 
 
@@ -163,7 +169,8 @@ def work_out(
     s = standing(semester, kind, work, today=today)
     document = current_document(session, work)
     return WorkOut(
-        alliance_id=alliance.id, alliance_name=alliance.name, semester=semester.code, kind=kind.value,
+        alliance_id=alliance.id, alliance_name=alliance.name, semester=semester.code,
+        semester_name=semester_name(semester.code), kind=kind.value,
         kind_label=WORK_LABELS[kind], status=s.status.value, status_label=WORK_STATUS_LABELS[s.status],
         overdue=s.overdue, due_on=s.due_on, source=work.source if work and work.first_submitted_at else None,
         form=work.form if work else {}, document=DocumentOut.of(document) if document else None,
@@ -175,7 +182,7 @@ def work_out(
 def compliance_out(c: AllianceCompliance) -> ComplianceOut:
     return ComplianceOut(
         alliance_id=c.alliance.id, alliance_code=c.alliance.code, alliance_name=c.alliance.name,
-        semester=c.semester.code, centralised_held=c.centralised_held, minimum=c.semester.min_centralised,
+        semester=c.semester.code, semester_name=semester_name(c.semester.code), centralised_held=c.centralised_held, minimum=c.semester.min_centralised,
         meets_minimum=c.meets_minimum, activities_by_state=c.by_state, plan=standing_out(c.plan),
         summary=standing_out(c.summary), materials_overdue=c.materials_overdue,
     )  # fmt: skip

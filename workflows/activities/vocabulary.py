@@ -20,6 +20,15 @@ FORMATS = ("集中研讨", "公开课", "讲座", "送教", "观摩", "跟岗", 
 CENTRALISED_FORMATS = frozenset({"集中研讨", "公开课", "观摩", "讲座"})
 
 
+SEASON_LABELS = {"spring": "春季", "autumn": "秋季"}
+
+
+def semester_name(code: str) -> str:
+    """``2026-autumn`` (URLs, the API) → 2026年秋季学期 (what people read)."""
+    year, season = code.split("-")
+    return f"{year}年{SEASON_LABELS[season]}学期"
+
+
 class MaterialCategory(StrEnum):
     SIGN_IN = "sign_in"
     LESSON_PLAN = "lesson_plan"

@@ -32,6 +32,7 @@ nav.register(
         "年度考核",
         "/evaluations",
         roles=frozenset({Role.OFFICER, Role.RESEARCHER, Role.ADMIN, Role.LEAD, Role.PILLAR}),
+        alliance_roles=frozenset({Role.APPLICANT}),
         order=40,
     )
 )

@@ -37,6 +37,7 @@ nav.register(
         "学期计划与小结",
         "/semester-work",
         roles=frozenset({Role.LEAD, Role.PILLAR, Role.OFFICER, Role.RESEARCHER}),
+        alliance_roles=frozenset({Role.APPLICANT}),
         order=35,
     )
 )
@@ -110,7 +111,7 @@ def semester_work_home(page: UserPage, semester: str = "") -> Response:
     if not list_semesters(session=page.db):
         # Nothing to plan yet: say so on the page the menu links to, rather than a 404.
         return page.render("semester_work/none.html")
-    if viewer.role in (Role.LEAD, Role.PILLAR) and viewer.alliance_id is not None:
+    if viewer.role in (Role.LEAD, Role.PILLAR, Role.APPLICANT) and viewer.alliance_id is not None:
         suffix = f"?semester={semester}" if semester else ""
         return page.redirect(f"/semester-work/{viewer.alliance_id}{suffix}")
     if viewer.role not in BUREAU:

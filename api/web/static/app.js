@@ -55,6 +55,59 @@
     }
   });
 
+  // A selector that picks what the page shows (the semester) reloads the page when changed; the form
+  // is a plain GET form with its own button, so this only saves a click.
+  document.addEventListener("change", function (e) {
+    var select = e.target;
+    if (select.matches && select.matches("select[data-autosubmit]") && select.form) {
+      select.form.requestSubmit();
+    }
+  });
+
+  // Teacher pickers: the filter narrows the names (and opens the kindergartens where some match); the
+  // counts follow the ticks. Without script every kindergarten still folds open and every box works.
+  function pickerCounts(picker) {
+    var total = 0;
+    picker.querySelectorAll(".picker-group").forEach(function (group) {
+      var n = group.querySelectorAll("input[type=checkbox]:checked").length;
+      total += n;
+      var count = group.querySelector("[data-picker-count]");
+      if (count) {
+        count.textContent = String(n);
+      }
+    });
+    var shown = picker.querySelector("[data-picker-total]");
+    if (shown) {
+      shown.textContent = String(total);
+    }
+  }
+  document.addEventListener("change", function (e) {
+    var picker = e.target.closest && e.target.closest("[data-picker]");
+    if (picker && e.target.type === "checkbox") {
+      pickerCounts(picker);
+    }
+  });
+  document.addEventListener("input", function (e) {
+    if (!(e.target.classList && e.target.classList.contains("picker-filter"))) {
+      return;
+    }
+    var picker = e.target.closest("[data-picker]");
+    var words = e.target.value.trim();
+    picker.querySelectorAll(".picker-group").forEach(function (group) {
+      var groupMatches = words !== "" && group.dataset.group.indexOf(words) >= 0;
+      var any = false;
+      group.querySelectorAll("li[data-name]").forEach(function (item) {
+        var match = words === "" || groupMatches || item.dataset.name.indexOf(words) >= 0;
+        item.hidden = !match;
+        any = any || match;
+      });
+      group.hidden = !any && words !== "";
+      if (words !== "") {
+        group.open = any;
+      }
+    });
+  });
+
   // Forms that end something ask first.
   document.addEventListener("submit", function (e) {
     var form = e.target;
