@@ -68,6 +68,11 @@ class Browser:
         body = {"csrf_token": self.csrf, **(data or {})} if not htmx else (data or {})
         return self.client.post(url, data=body, headers=headers, follow_redirects=False, **kwargs)
 
+    def follow(self, response):
+        """Where a 303 answer sends the browser, opened as the browser would (its one-time message shown)."""
+        assert response.status_code == 303, (response.status_code, response.text[:500])
+        return self.get(response.headers["location"], follow_redirects=False)
+
     def login(self, username: str, password: str = PASSWORD):
         self.get("/login")
         r = self.post("/login", {"username": username, "password": password, "next": "/"})

@@ -157,7 +157,7 @@ def fire(
         a = events.fire_event(
             session=page.db, viewer=page.viewer, activity_id=activity_id, event=event, version=version, comment=comment
         )
-    except DomainError as exc:
+    except ValidationFailed as exc:  # other refusals: back to the activity with the message (WebRoute)
         return _retry(page, activity_id, exc, failed_event=event)
     label = ACTIVITY_WORKFLOW.rules[event].label
     return page.redirect(f"/activities/{a.id}", f"已{label}：活动现为「{ACTIVITY_WORKFLOW.label(a.state)}」")
@@ -173,7 +173,7 @@ def attendance(activity_id: uuid.UUID, page: UserPage, form: FormDep) -> Respons
         if not entries:
             raise ValidationFailed.single("attendance", "required", "请至少为一位教师选择出勤情况")
         service.record_attendance(session=page.db, viewer=page.viewer, activity_id=activity_id, entries=entries)
-    except DomainError as exc:
+    except ValidationFailed as exc:
         return _retry(page, activity_id, exc)
     return page.redirect(f"/activities/{activity_id}#attendance", "已保存出勤记录")
 
@@ -244,7 +244,7 @@ def add_comment(activity_id: uuid.UUID, page: UserPage, body: Annotated[str, For
         if not body.strip():
             raise ValidationFailed.single("body", "required", "请填写评论内容")
         service.add_comment(session=page.db, viewer=page.viewer, activity_id=activity_id, body=body.strip())
-    except DomainError as exc:
+    except ValidationFailed as exc:
         return _retry(page, activity_id, exc, entered={"body": body})
     return page.redirect(f"/activities/{activity_id}#comments", "已发表评论")
 

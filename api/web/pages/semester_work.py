@@ -208,16 +208,12 @@ def save(alliance_id: uuid.UUID, code: str, kind: WorkKind, page: UserPage, form
         page.db.rollback()
         failed: dict[str, Any] = {"values": values, "errors": pydantic_errors(exc)}
         return _page(page, alliance_id, code, **{kind.value: failed})
-    except DomainError as exc:
-        if isinstance(exc, (NotFound, Forbidden)):
-            raise
+    except ValidationFailed as exc:  # other refusals: back to the page with the message (WebRoute)
         page.db.rollback()
-        errors = {}
-        if isinstance(exc, ValidationFailed):
-            errors = domain_errors(exc)
-            for name, label in FIELDS[kind]:
-                if not values[name]:
-                    errors[name] = f"请填写{label}"
+        errors = domain_errors(exc)
+        for name, label in FIELDS[kind]:
+            if not values[name]:
+                errors[name] = f"请填写{label}"
         state: dict[str, Any] = {"values": values, "errors": errors, "error": "" if errors else exc.message}
         return _page(page, alliance_id, code, **{kind.value: state})
     return page.redirect(
