@@ -136,7 +136,9 @@ def write(settings: Settings, request: Request, response: Response, session: Web
     if session.token:
         data["t"], data["i"] = session.token, session.issued_at
     if session.flash:
-        data["f"] = [[f.level, f.message, list(f.details)] if f.details else [f.level, f.message] for f in session.flash]
+        data["f"] = [
+            [f.level, f.message, list(f.details)] if f.details else [f.level, f.message] for f in session.flash
+        ]
     response.set_cookie(
         COOKIE_NAME,
         _serializer(settings).dumps(data),
