@@ -126,7 +126,7 @@ def send_reminders(*, session: Session, today: date) -> int:
                     users=users_of_kindergarten(session, lead.id),
                     title=f"{semester.name}{WORK_LABELS[kind]}{_days_label(days)}",
                     body=f"{alliance.name}的{WORK_LABELS[kind]}尚未提交，截止日期 {due.isoformat()}。",
-                    link=f"/semesters/{semester.code}/alliances/{alliance.id}/{kind.value}",
+                    link=f"/semester-work/{alliance.id}?semester={semester.code}#{kind.value}",
                 )
         sent += _remind_materials(session, semester, today)
     return sent
