@@ -237,7 +237,9 @@ async def http_error_page(request: Request, exc: StarletteHTTPException) -> Resp
     with the menu when someone is signed in."""
     request.state.viewer = await anyio.to_thread.run_sync(_viewer_of, request)
     problem = describe(exc)
-    if exc.status_code == 405:
+    if exc.status_code == 404:
+        problem = Problem(404, TITLES[404], "您要打开的页面不存在，可能是地址有误，或链接已经失效。")
+    elif exc.status_code == 405:
         problem = Problem(405, TITLES[405], METHOD_MESSAGES[request.method == "GET"])
     response = error_page(request, problem.status, problem.title, problem.message)
     finish(request, response)

@@ -1,6 +1,7 @@
 """Mentor nominations (导师推荐), read-only: the list and one nomination — what was nominated, by whom,
 where it stands, and the appointment it led to. Officers decide through the API for now; their
-notifications and the nominating kindergarten's open these pages."""
+notifications and the nominating kindergarten's open these pages (no menu entry until nominating and
+deciding have pages too)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from typing import Any
 
 from starlette.responses import Response
 
-from api.web import nav
 from api.web.deps import UserPage
 from api.web.routing import web_router
 from workflows import audit
-from workflows.accounts.models import Role
 from workflows.documents.service import list_for_owner
 from workflows.mentors import service
 from workflows.mentors.events import mentor_of
@@ -22,16 +21,6 @@ from workflows.mentors.views import mentor_out, nomination_out
 from workflows.mentors.vocabulary import TEAM_LABELS
 
 router = web_router()
-
-nav.register(
-    nav.NavItem(
-        "mentor_nominations",
-        "导师推荐",
-        "/mentors/nominations",
-        roles=frozenset({Role.OFFICER, Role.RESEARCHER}),
-        order=45,
-    )
-)
 
 # The nomination form as the kindergarten filled it, in the order of the printed 推荐表.
 FORM_LABELS = (
