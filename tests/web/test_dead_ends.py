@@ -215,3 +215,16 @@ def test_a_refusal_keeps_a_few_short_details_in_the_cookie(settings):
     [flash] = again.pop_flash()
     assert (flash.level, flash.message, len(flash.details)) == ("error", "有 12 处需要修改", 5)
     assert flash.details[0].startswith("第 0 行：") and len(flash.details[0]) == 120
+
+
+def test_a_template_sets_where_a_refused_form_comes_back_to(browser, world, semester):
+    lead = browser("lead-a")
+    page = f"/semester-work/{world.alliances['A'].id}"
+    html = lead.get(f"{page}?semester={semester}").text
+    back = f"{page}?semester={semester}#plan"
+    assert f'name="return_to" value="{back}"' in html
+    plan = {"guiding_idea": "以游戏为基本活动", "goals": "每月一次", "measures": "结对", "safeguards": "园长负责"}
+    # A version that is no longer current (as when another window saved meanwhile).
+    r = lead.post(f"{page}/{semester}/plan", {**plan, "version": "7", "return_to": back})
+    assert r.headers["location"] == back  # this semester, this section; not the current semester's page
+    assert flash_errors(lead.follow(r).text) == [STALE]

@@ -150,6 +150,8 @@ def _section(
         "w": w,
         "kind": kind.value,
         "base": f"/semester-work/{alliance_id}/{code}/{kind.value}",
+        # Where a refused save comes back to: this semester's page at this section (``returns``).
+        "page": f"/semester-work/{alliance_id}?semester={code}#{kind.value}",
         "fields": FIELDS[kind],
         "values": values if values is not None else saved,
         "errors": errors or {},
