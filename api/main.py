@@ -31,6 +31,8 @@ from api.routes import (
     registry,
     semesters,
     signing,
+    teachers,
+    users,
     verify,
 )
 from storage.runtime import Runtime, build_runtime
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         health,
         auth,
         registry,
+        teachers,
         applications,
         files,
         notifications,
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         certificates,
         agreements,
         signing,
+        users,
         verify,
         jobs,
         mentors,

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from api.errors import http_error_json
 from api.web.pages import (
+    account,
     activities,
     admin,
     agreements,
@@ -30,8 +31,13 @@ from api.web.pages import (
     mentors,
     notifications,
     registry,
+    research_groups,
     review_flags,
+    roster_import,
     semester_work,
+    signing_keys,
+    teachers,
+    users,
     verify,
 )
 from api.web.rendering import STATIC_DIR
@@ -51,10 +57,17 @@ PAGE_MODULES: list[ModuleType] = [
     review_flags,
     mentors,
     registry,
+    research_groups,
+    # /teachers/import and the workbooks before /teachers/{teacher_id}.
+    roster_import,
+    teachers,
     notifications,
     documents,
     verify,
+    account,
     admin,
+    users,
+    signing_keys,
 ]
 
 

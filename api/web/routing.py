@@ -30,9 +30,11 @@ from api.errors import HTTP_MESSAGES, STATUS
 from api.web import nav
 from api.web import session as web_session
 from api.web.deps import (
+    PASSWORD_CHANGE_PAGE,
     UNSAFE_METHODS,
     CsrfRefused,
     LoginRequired,
+    PasswordChangeRequired,
     check_csrf,
     is_htmx,
     login_url,
@@ -118,6 +120,10 @@ async def error_response(request: Request, exc: Exception) -> Response:
     the right status."""
     if isinstance(exc, LoginRequired):
         return await to_login(request, exc.next_path)
+    if isinstance(exc, PasswordChangeRequired):
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": PASSWORD_CHANGE_PAGE})
+        return RedirectResponse(PASSWORD_CHANGE_PAGE, status_code=303)
     if isinstance(exc, CsrfRefused):
         if needs_sign_in(request) and not _signed_in(request):
             # The session cookie expired or went away while the form was open: the same way back

@@ -48,6 +48,8 @@ AGREEMENT_OUT = Row(
     "agreement-out", may=("kg-out", "lead-b", "officer"), may_not=("kg-a1", "kg-a2", "lead-a", "pillar-a")
 )
 NO_FIXTURE = "no fixture object yet: probed with ids that name nothing"
+NOT_ADMIN = tuple(u for u in EVERYONE if u != "admin")
+KEY_KEEPERS = ("officer", "admin")
 
 # Longest matching prefix wins. Path parameters are filled from the subject's ids by name.
 TABLE: dict[str, Row] = {
@@ -76,6 +78,12 @@ TABLE: dict[str, Row] = {
     "/api/library/": Row(None, note=NO_FIXTURE),
     "/api/news/reports/": Row(None, note=NO_FIXTURE),
     "/api/alliances/{alliance_id}/agreements": Row("alliance-a", may_not=(), note="bureau action on a public alliance"),
+    "/api/users/{user_id}": Row("user-kg-out", may=("admin",), may_not=NOT_ADMIN, note="account management"),
+    "/api/users/{user_id}/signing-key/revoke": Row(
+        "user-kg-out", may=KEY_KEEPERS, may_not=tuple(u for u in EVERYONE if u not in KEY_KEEPERS)
+    ),
+    "/api/alliances/{alliance_id}/research-group": Row("research-seat-a", may=("kg-a1", "lead-a", "pillar-a", *BUREAU), may_not=("lead-b", "kg-b1", "kg-out"), note="names people: the alliance and the bureau"),
+    "/api/teachers/{teacher_id}": Row("teacher-a1", may=("kg-a1", *BUREAU), may_not=("kg-a2", "lead-a", "pillar-a", "lead-b", "kg-b1", "kg-out"), note="a principal keeps only its own roster"),
 }  # fmt: skip
 # Path parameters that are vocabulary, not object ids.
 VOCABULARY = {"event": "submit", "kind": "plan", "code": "2026-autumn", "year": "2026"}
@@ -116,7 +124,11 @@ def build_objects(client: TestClient, login: Any, runtime: Any, world: Any) -> F
     fx.ids["submitted-b"] = {**submitted, "document_id": docs[0]["id"]}
     fx.ids["kg-a1"] = {"kindergarten_id": world.kid("A-M1")}
     fx.ids["alliance-a"] = {"alliance_id": str(world.alliances["A"].id)}
+    fx.ids["research-seat-a"] = {"alliance_id": str(world.alliances["A"].id), "kindergarten_id": world.kid("A-M1")}
+    teacher = client.post("/api/teachers", headers=login("kg-a1"), json={"name": "名册教师", "level": "young"}).json()
+    fx.ids["teacher-a1"] = {"teacher_id": teacher["id"], "version": "1"}
     fx.ids["semester"] = {}
+    fx.ids["user-kg-out"] = {"user_id": str(world.users["kg-out"].id)}
     notes = client.get("/api/notifications", headers=login("officer")).json()
     fx.ids["notification"] = {"notification_id": notes[0]["id"]}
 
@@ -230,7 +242,14 @@ def call(
 ):  # type: ignore[no-untyped-def]
     url = path.format(**{**VOCABULARY, **values})
     spec = client.app.openapi()
-    return client.request(method, url, headers=headers, **request_kwargs(op, spec, values.get("version", "1")))
+    version = values.get("version", "1")
+    # Required query parameters (a DELETE's ``version``) get a valid value too, so the object check answers.
+    params = {
+        p["name"]: version if p["name"] == "version" else str(example(p.get("schema", {}), spec, version))
+        for p in op.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
+    return client.request(method, url, headers=headers, params=params, **request_kwargs(op, spec, version))
 
 
 def test_every_id_taking_operation_is_in_the_table(client):
