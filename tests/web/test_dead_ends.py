@@ -228,3 +228,11 @@ def test_a_template_sets_where_a_refused_form_comes_back_to(browser, world, seme
     r = lead.post(f"{page}/{semester}/plan", {**plan, "version": "7", "return_to": back})
     assert r.headers["location"] == back  # this semester, this section; not the current semester's page
     assert flash_errors(lead.follow(r).text) == [STALE]
+
+
+def test_an_oversized_upload_from_a_page_is_refused_in_a_chinese_page(browser, draft, settings):
+    b, app_id = draft
+    big = b"%PDF-1.4\n" + b"0" * (settings.max_upload_bytes + 128 * 1024)
+    r = b.post(f"/applications/{app_id}/attachments", {"kind": "licence"}, files={"file": ("扫描件.pdf", big, "x")})
+    assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+    assert '<html lang="zh-CN">' in r.text and "文件过大" in r.text and "不能超过 20 MB" in r.text
