@@ -100,15 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
         summary = "；".join(f"{i['field']}：{i['message']}" for i in items[:5])
         return JSONResponse(error_body("validation_failed", summary or "提交的内容有误", errors=items), status_code=422)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if isinstance(exc.detail, dict):
-            body = exc.detail
-        else:
-            body = error_body(
-                HTTP_CODES.get(exc.status_code, "http_error"), HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
-            )
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    app.add_exception_handler(StarletteHTTPException, http_error_json)  # type: ignore[arg-type]
 
     @app.exception_handler(ObjectTooLarge)
     async def _too_large(_: Request, exc: ObjectTooLarge) -> JSONResponse:
@@ -127,6 +119,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _object_missing(_: Request, exc: ObjectNotFound) -> JSONResponse:
         log.error("object missing from store: %s", exc)
         return JSONResponse(error_body("object_missing", "文件在存储中缺失，请联系管理员"), status_code=500)
+
+
+async def http_error_json(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """An HTTP error (no such route, method not allowed, …) as the API answers it."""
+    if isinstance(exc.detail, dict):
+        body = exc.detail
+    else:
+        body = error_body(
+            HTTP_CODES.get(exc.status_code, "http_error"), HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        )
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 def _too_large_message(limit: int) -> str:

@@ -26,7 +26,7 @@ class BodySizeLimit:
         limit = self.limit_for(scope["path"]) + MULTIPART_SLACK
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit)
+            await _refuse(send, limit, scope["path"])
             return
         received = 0
         response_started = False
@@ -45,7 +45,7 @@ class BodySizeLimit:
                     refused = True
                     if not response_started:
                         response_started = True
-                        await _refuse(send, limit)
+                        await _refuse(send, limit, scope["path"])
                     return {"type": "http.disconnect"}
             return message
 
@@ -64,20 +64,27 @@ class BodySizeLimit:
                 raise
 
 
-async def _refuse(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"code": "payload_too_large", "message": f"上传内容过大：不能超过 {limit / 1024 / 1024:.0f} MB"},
-        ensure_ascii=False,
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+# A page's form gets a page in Chinese, never JSON (the app's own error page needs the request's session,
+# which a refusal before the body is read does not have): the message and the way back.
+REFUSED_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>文件过大 · 幼教联盟文书流转</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><main id="main"><section class="card error-card"><h1>文件过大</h1><p>{message}</p>
+<p>请返回上一页，选择较小的文件后重新上传。</p><p class="muted">错误代码 413</p>
+<p><a class="button" href="/">返回首页</a></p></section></main></body></html>
+"""
+PAGE_POLICY = b"default-src 'self'; script-src 'none'; style-src 'self'; frame-ancestors 'none'"
+
+
+async def _refuse(send: Send, limit: int, path: str) -> None:
+    message = f"上传内容过大：不能超过 {limit / 1024 / 1024:.0f} MB"
+    headers = [(b"connection", b"close")]
+    if path == "/api" or path.startswith("/api/"):
+        body = json.dumps({"code": "payload_too_large", "message": message}, ensure_ascii=False).encode()
+        headers.append((b"content-type", b"application/json; charset=utf-8"))
+    else:
+        body = REFUSED_PAGE.format(message=message).encode()
+        headers += [(b"content-type", b"text/html; charset=utf-8"), (b"content-security-policy", PAGE_POLICY)]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -27,10 +27,40 @@ class Notification(UUIDPrimaryKey, Base):
     read_at: Mapped[datetime | None]
 
 
+# Every kind of notification and the area it is read under. ``notify_users`` refuses any other kind,
+# so a new one cannot slip past tests/web/test_notification_links.py, which makes each kind through
+# the real code paths and opens its link as its recipient: no notification leads to a dead end.
+KINDS: dict[str, str] = {
+    "application.submitted": "入盟申请",
+    "application.returned": "入盟申请",
+    "application.rejected": "入盟申请",
+    "application.approved": "入盟申请",
+    "agreement.sign_requested": "联盟协议",
+    "agreement.returned": "联盟协议",
+    "agreement.effective": "联盟协议",
+    "agreement.voided": "联盟协议",
+    "agreement.terminated": "联盟协议",
+    "agreement.expired": "联盟协议",
+    "activity.announced": "教研活动",
+    "activity.cancelled": "教研活动",
+    "activity.commented": "教研活动",
+    "deadline.reminder": "截止提醒",
+    "evaluation.self_assessed": "年度考核",
+    "evaluation.scored": "年度考核",
+    "evaluation.published": "年度考核",
+    "evaluation.review_flags": "动态管理",
+    "mentor.nominated": "导师推荐",
+    "mentor.appointed": "导师推荐",
+    "mentor.declined": "导师推荐",
+}
+
+
 def notify_users(
     session: Session, users: Iterable[User], *, kind: str, title: str, body: str = "", link: str = ""
 ) -> list[Notification]:
-    """Give each user one unread notification."""
+    """Give each user one unread notification (of one of the ``KINDS``)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}: add it to workflows.notifications.KINDS")
     rows = [Notification(user_id=u.id, kind=kind, title=title, body=body, link=link) for u in users]
     session.add_all(rows)
     return rows

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
+from api.errors import http_error_json
 from api.web.pages import (
     account,
     activities,
@@ -26,9 +30,11 @@ from api.web.pages import (
     documents,
     evaluations,
     home,
+    mentors,
     notifications,
     registry,
     research_groups,
+    review_flags,
     roster_import,
     semester_work,
     semesters,
@@ -38,6 +44,7 @@ from api.web.pages import (
     verify,
 )
 from api.web.rendering import STATIC_DIR
+from api.web.routing import http_error_page
 
 # Order matters where paths overlap: /applications/new before /applications/{id}.
 PAGE_MODULES: list[ModuleType] = [
@@ -53,6 +60,8 @@ PAGE_MODULES: list[ModuleType] = [
     semesters,
     dashboards,
     evaluations,
+    review_flags,
+    mentors,
     registry,
     research_groups,
     # /teachers/import and the workbooks before /teachers/{teacher_id}.
@@ -69,7 +78,20 @@ PAGE_MODULES: list[ModuleType] = [
 
 
 def install(app: FastAPI) -> None:
-    """Mount the pages at / and the vendored static files at /static."""
+    """Mount the pages at / and the vendored static files at /static; an address no route answers
+    gets the Chinese error page, except under /api, which keeps answering JSON."""
     for module in PAGE_MODULES:
         app.include_router(module.router)
+    # Where a browser may be sent back to (``returns.is_page``): the pages, in the order they match.
+    app.state.page_routes = [
+        r for m in PAGE_MODULES for r in m.router.routes if isinstance(r, APIRoute) and "GET" in (r.methods or ())
+    ]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    path = request.url.path
+    if path == "/api" or path.startswith("/api/"):
+        return await http_error_json(request, exc)
+    return await http_error_page(request, exc)

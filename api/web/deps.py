@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import anyio
 from fastapi import Depends, Request
@@ -198,12 +198,40 @@ def get_user_page(page: PublicPage) -> SignedInPage:
 UserPage = Annotated[SignedInPage, Depends(get_user_page)]
 
 
-def login_url(next_path: str) -> str:
-    return "/login" if next_path in ("", "/") else f"/login?next={quote(next_path, safe='/')}"
+def login_url(next_path: str, *, expired: bool = False) -> str:
+    """The login page, coming back to ``next_path``; ``expired`` says the session ran out."""
+    query = [] if next_path in ("", "/") else [f"next={quote(next_path, safe='/')}"]
+    if expired:
+        query.append("expired=1")
+    return "/login" + (f"?{'&'.join(query)}" if query else "")
+
+
+def safe_path(value: str | None) -> str | None:
+    """``value`` when it is a path on this site, else None. Never an absolute URL or a protocol-relative
+    ``//host``; no backslash (browsers read a leading slash-backslash as ``//``), no whitespace or control
+    character (browsers drop a tab or newline inside a URL, which could make ``//host`` again)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
 
 
 def safe_next(value: str | None) -> str:
-    """Only a path on this site: never an absolute URL or a protocol-relative ``//host``."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
-        return "/"
-    return value
+    """Only a path on this site (see ``safe_path``); the home page otherwise."""
+    return safe_path(value) or "/"
+
+
+def needs_sign_in(request: Request) -> bool:
+    """Whether the route of ``request`` is a page for signed-in users (it depends on ``UserPage``)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        current = pending.pop()
+        if current.call is get_user_page:
+            return True
+        pending.extend(current.dependencies)
+    return False

@@ -18,7 +18,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
@@ -31,6 +31,16 @@ COOKIE_NAME = "kf_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SALT = "kinderflow.web.session"
+# The cookie must stay well under the browsers' 4 KB: a refusal carries only its first few details.
+FLASH_DETAILS, FLASH_DETAIL_CHARS = 5, 120
+
+
+class Flash(NamedTuple):
+    """A one-time message: ``level`` is ok, info or error; ``details`` lists what a refusal named."""
+
+    level: str
+    message: str
+    details: tuple[str, ...] = ()
 
 
 @dataclass
@@ -38,16 +48,19 @@ class WebSession:
     csrf: str
     token: str | None = None
     issued_at: int = 0
-    flash: list[tuple[str, str]] = field(default_factory=list)
+    flash: list[Flash] = field(default_factory=list)
     # Set when the cookie must be written back with this response.
     dirty: bool = False
+    # Set (for this request only) when the cookie carried a token that has expired.
+    expired: bool = False
 
-    def add_flash(self, message: str, level: str = "ok") -> None:
+    def add_flash(self, message: str, level: str = "ok", details: list[str] | tuple[str, ...] = ()) -> None:
         """A one-time message shown on the next page rendered for this browser."""
-        self.flash.append((level, message))
+        kept = tuple(d[:FLASH_DETAIL_CHARS] for d in details[:FLASH_DETAILS])
+        self.flash.append(Flash(level, message, kept))
         self.dirty = True
 
-    def pop_flash(self) -> list[tuple[str, str]]:
+    def pop_flash(self) -> list[Flash]:
         messages, self.flash = self.flash, []
         if messages:
             self.dirty = True
@@ -86,10 +99,15 @@ def load(settings: Settings, request: Request) -> WebSession:
             csrf=str(data["c"]),
             token=data.get("t"),
             issued_at=int(data.get("i", 0)),
-            flash=[(str(level), str(text)) for level, text in data.get("f", [])],
+            flash=[_flash(entry) for entry in data.get("f", [])],
         )
     except (BadSignature, KeyError, TypeError, ValueError):
         return anonymous()
+
+
+def _flash(entry: Any) -> Flash:
+    level, text, *rest = entry
+    return Flash(str(level), str(text), tuple(str(d) for d in (rest[0] if rest else [])))
 
 
 def user_id_of(settings: Settings, session: WebSession) -> uuid.UUID | None:
@@ -99,7 +117,7 @@ def user_id_of(settings: Settings, session: WebSession) -> uuid.UUID | None:
     try:
         return read_token(settings, session.token)
     except InvalidToken:
-        session.token, session.dirty = None, True
+        session.token, session.dirty, session.expired = None, True, True
         return None
 
 
@@ -118,7 +136,9 @@ def write(settings: Settings, request: Request, response: Response, session: Web
     if session.token:
         data["t"], data["i"] = session.token, session.issued_at
     if session.flash:
-        data["f"] = session.flash
+        data["f"] = [
+            [f.level, f.message, list(f.details)] if f.details else [f.level, f.message] for f in session.flash
+        ]
     response.set_cookie(
         COOKIE_NAME,
         _serializer(settings).dumps(data),

@@ -47,6 +47,11 @@ def register(key: str, provider: Provider, *, roles: Iterable[Role], order: int 
     _providers[key] = _Registered(key, provider, frozenset(roles), order)
 
 
+def registered() -> list[tuple[str, Provider, frozenset[Role]]]:
+    """Every provider by key, with the roles it serves (tests walk each one's links)."""
+    return [(e.key, e.provider, e.roles) for e in sorted(_providers.values(), key=lambda e: (e.order, e.key))]
+
+
 def collect(session: Session, viewer: Viewer) -> list[TodoItem]:
     """Every provider's items for this viewer: urgent first, then in area order."""
     items: list[tuple[int, TodoItem]] = []

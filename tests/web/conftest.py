@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.fixtures.app import PASSWORD
+from tests.fixtures.files import pdf_bytes, png_bytes
 from workflows.registry.credit_code import make_credit_code
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -68,6 +69,11 @@ class Browser:
         body = {"csrf_token": self.csrf, **(data or {})} if not htmx else (data or {})
         return self.client.post(url, data=body, headers=headers, follow_redirects=False, **kwargs)
 
+    def follow(self, response):
+        """Where a 303 answer sends the browser, opened as the browser would (its one-time message shown)."""
+        assert response.status_code == 303, (response.status_code, response.text[:500])
+        return self.get(response.headers["location"], follow_redirects=False)
+
     def login(self, username: str, password: str = PASSWORD):
         self.get("/login")
         r = self.post("/login", {"username": username, "password": password, "next": "/"})
@@ -91,3 +97,40 @@ def browser(client: TestClient) -> Callable[..., Browser]:
 
 def app_id_from(location: str) -> str:
     return location.split("/")[2]
+
+
+def upload(b, app_id, kind, content, filename):
+    return b.post(
+        f"/applications/{app_id}/attachments",
+        {"kind": kind},
+        htmx=True,
+        files={"file": (filename, content, "application/octet-stream")},
+    )
+
+
+def full_form(world) -> dict:
+    return {**FORM, "needs": ["课程", "游戏"], "preferred_alliance_id": str(world.alliances["A"].id)}
+
+
+@pytest.fixture
+def draft(browser, world):
+    b = browser("kg-out")
+    r = b.post("/applications/new", full_form(world))
+    assert r.status_code == 303, r.text
+    return b, app_id_from(r.headers["location"])
+
+
+@pytest.fixture
+def submitted(draft, world):
+    b, app_id = draft
+    for kind, content, name in [
+        ("licence", pdf_bytes(), "许可证.pdf"),
+        ("inspection", png_bytes(), "年检.png"),
+        ("safety_pledge", pdf_bytes("pledge"), "承诺书.pdf"),
+    ]:
+        assert upload(b, app_id, kind, content, name).status_code == 200
+    version = re.search(r'name="version" value="(\d+)"', b.get(f"/applications/{app_id}/edit").text).group(1)
+    r = b.post(f"/applications/{app_id}/edit", {**full_form(world), "version": version, "action": "submit"})
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/applications/{app_id}"
+    return b, app_id

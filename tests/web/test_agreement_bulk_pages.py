@@ -70,7 +70,7 @@ def test_others_get_404(browser, runtime, signing_world, username):
     assert runner is not None and runner.drain(30)
     b = browser(username)
     assert b.get("/agreements/bulk").status_code == 404
-    assert b.post(f"/agreements/bulk/{signing_world.alliances['A'].id}").status_code == 404
+    assert b.follow(b.post(f"/agreements/bulk/{signing_world.alliances['A'].id}")).status_code == 404
     assert b.get(job_url).status_code == 404
     assert b.get(f"{job_url}/progress").status_code == 404
     assert 'href="/agreements/bulk"' not in b.get("/").text

@@ -61,9 +61,12 @@ def test_signing_in_order_with_pin(browser, sent):
     assert "签署联盟协议书" in member.get("/").text  # 待办 for the signer whose turn it is
     page = member.get(f"/agreements/{sent}").text
     assert 'name="pin"' in page and "当前" in page
-    # Out of turn: 409 with the service's message, on the page.
-    r = post_event(browser("pillar-a"), sent, "sign", pin=PIN)
-    assert r.status_code == 409 and 'role="alert"' in r.text
+    # Out of turn: back to the agreement, the service's message on top.
+    pillar = browser("pillar-a")
+    r = post_event(pillar, sent, "sign", pin=PIN)
+    assert r.headers["location"] == f"/agreements/{sent}"
+    back = pillar.follow(r)
+    assert back.status_code == 200 and 'class="flash flash-error" role="alert"' in back.text
     # Wrong PIN: 403, the message next to the PIN input.
     r = post_event(member, sent, "sign", pin="000000")
     assert r.status_code == 403

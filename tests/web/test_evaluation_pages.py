@@ -33,7 +33,10 @@ def test_open_year_is_for_the_officer_and_names_a_bad_year(browser, world):
     r = officer.post("/evaluations/open", {"year": "明年"})
     assert r.status_code == 200 and "请输入年度" in r.text
     assert "/evaluations/open" not in browser("lead-a").get("/evaluations").text
-    assert browser("lead-a").post("/evaluations/open", {"year": "2026"}).status_code == 200  # refused in Chinese
+    lead = browser("lead-a")
+    refused = lead.post("/evaluations/open", {"year": "2026"})
+    assert refused.headers["location"] == "/evaluations"
+    assert 'class="flash flash-error"' in lead.follow(refused).text  # refused in Chinese, back on the list
 
 
 def test_self_assess_score_publish(browser, opened):

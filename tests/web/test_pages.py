@@ -7,50 +7,13 @@ import re
 import pytest
 
 from tests.fixtures.files import exe_bytes, pdf_bytes, png_bytes
-from tests.web.conftest import FORM, app_id_from
+from tests.web.conftest import FORM, upload
 
 
 def field_error(html: str, name: str) -> str:
     found = re.search(rf'<p class="field-error" id="{re.escape(name)}" role="alert">([^<]*)</p>', html)
     assert found, f"no error element {name}"
     return found.group(1)
-
-
-def upload(b, app_id, kind, content, filename):
-    return b.post(
-        f"/applications/{app_id}/attachments",
-        {"kind": kind},
-        htmx=True,
-        files={"file": (filename, content, "application/octet-stream")},
-    )
-
-
-def full_form(world) -> dict:
-    return {**FORM, "needs": ["课程", "游戏"], "preferred_alliance_id": str(world.alliances["A"].id)}
-
-
-@pytest.fixture
-def draft(browser, world):
-    b = browser("kg-out")
-    r = b.post("/applications/new", full_form(world))
-    assert r.status_code == 303, r.text
-    return b, app_id_from(r.headers["location"])
-
-
-@pytest.fixture
-def submitted(draft, world):
-    b, app_id = draft
-    for kind, content, name in [
-        ("licence", pdf_bytes(), "许可证.pdf"),
-        ("inspection", png_bytes(), "年检.png"),
-        ("safety_pledge", pdf_bytes("pledge"), "承诺书.pdf"),
-    ]:
-        assert upload(b, app_id, kind, content, name).status_code == 200
-    version = re.search(r'name="version" value="(\d+)"', b.get(f"/applications/{app_id}/edit").text).group(1)
-    r = b.post(f"/applications/{app_id}/edit", {**full_form(world), "version": version, "action": "submit"})
-    assert r.status_code == 303, r.text
-    assert r.headers["location"] == f"/applications/{app_id}"
-    return b, app_id
 
 
 def test_new_application_starts_from_the_registry(browser, world):
@@ -133,7 +96,9 @@ def test_other_kindergartens_get_404_pages(browser, world, submitted):
             assert r.status_code == 404, (who, url)
             assert "未找到该记录，或您无权查看" in r.text or "不存在" in r.text
         assert app_id not in other.get("/applications").text
-        assert other.post(f"/applications/{app_id}/events/withdraw", {"version": "1"}).status_code == 404
+        # A refused action sends the browser back (here to the application, which is as unknown to them).
+        back = other.follow(other.post(f"/applications/{app_id}/events/withdraw", {"version": "1"}))
+        assert back.status_code == 404 and back.text.count("申请不存在") == 1
     assert browser("lead-a").get(f"/applications/{app_id}").status_code == 200
     assert browser("officer").get(document).status_code == 200
     assert browser("kg-out").get("/applications/not-a-uuid").status_code == 404
@@ -173,7 +138,8 @@ def test_review_cycle_through_the_pages(browser, world, submitted):
     assert read.status_code == 200 and "unread" not in read.text
 
     stale = officer.post(f"/applications/{app_id}/events/start_review", {"version": version})
-    assert "记录已被他人修改，请刷新后重试" in stale.text
+    assert stale.headers["location"] == f"/applications/{app_id}"
+    assert "记录已被他人修改，请刷新后重试" in officer.follow(stale).text
 
 
 def test_arrangement_export_and_import(browser, world):
@@ -194,7 +160,9 @@ def test_arrangement_export_and_import(browser, world):
     applicant = browser("kg-out")
     assert applicant.get("/registry/arrangement").status_code == 404
     assert applicant.get("/registry/arrangement.xlsx").status_code == 404
-    assert applicant.post("/registry/arrangement", files={"file": ("x.xlsx", xlsx.content, "x")}).status_code == 404
+    refused = applicant.post("/registry/arrangement", files={"file": ("x.xlsx", xlsx.content, "x")})
+    assert refused.headers["location"] == "/registry/arrangement"
+    assert applicant.follow(refused).status_code == 404
     researcher = browser("researcher")
     assert researcher.get("/registry/arrangement.xlsx").status_code == 200
     assert 'action="/registry/arrangement"' not in researcher.get("/registry/arrangement").text

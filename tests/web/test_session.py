@@ -105,7 +105,10 @@ def test_expired_token_signs_out_and_a_half_used_one_is_renewed(browser, world, 
     expired = issue_token(settings, user_id=user.id, role="applicant", now=past)
     replace_cookie(b, _cookie(settings, c="x" * 43, t=expired, i=int(past.timestamp())))
     r = b.get("/", follow_redirects=False)
-    assert r.status_code == 303 and r.headers["location"] == "/login"
+    # The login page says the session ran out (a visitor who never signed in is just asked to).
+    assert r.status_code == 303 and r.headers["location"] == "/login?expired=1"
+    assert "登录已过期" in b.get(r.headers["location"]).text
+    assert browser().get("/", follow_redirects=False).headers["location"] == "/login"
 
     halfway = datetime.now(UTC) - timedelta(minutes=settings.token_ttl_minutes * 0.6)
     old = issue_token(settings, user_id=user.id, role="applicant", now=halfway)

@@ -93,12 +93,11 @@ def test_other_kindergartens_teachers_are_404_pages(browser, world):
     for username in ("kg-a2", "lead-a", "kg-b1"):
         other = browser(username)
         assert other.get(f"/teachers/{tid}").status_code == 404, username
-        assert (
-            other.post(f"/teachers/{tid}", {"version": "1", "name": "x", "post": "x", "level": "new"}).status_code
-            == 404
-        )
-        assert other.post(f"/teachers/{tid}/status", {"version": "1", "active": "false"}).status_code == 404
-        assert other.post(f"/teachers/{tid}/delete", {"version": "1"}).status_code == 404
+        # A refused post goes back to the teacher's page, which is as unknown to them.
+        edited = other.post(f"/teachers/{tid}", {"version": "1", "name": "x", "post": "x", "level": "new"})
+        assert other.follow(edited).status_code == 404
+        assert other.follow(other.post(f"/teachers/{tid}/status", {"version": "1", "active": "false"})).status_code == 404
+        assert other.follow(other.post(f"/teachers/{tid}/delete", {"version": "1"})).status_code == 404
         assert "A-M1-T02" not in other.get(f"/teachers?kindergarten={world.kid('A-M1')}").text
         assert other.get("/teachers/import").status_code == 404
     assert "页面不存在" in browser("kg-a2").get(f"/teachers/{tid}").text
@@ -106,7 +105,10 @@ def test_other_kindergartens_teachers_are_404_pages(browser, world):
     researcher = browser("researcher")
     view = researcher.get(f"/teachers/{tid}").text
     assert "周晓梅" in view and 'action="/teachers/' not in view
-    assert researcher.post(f"/teachers/{tid}/status", {"version": "1", "active": "false"}).status_code == 404
+    refused = researcher.post(f"/teachers/{tid}/status", {"version": "1", "active": "false"})
+    assert refused.headers["location"] == f"/teachers/{tid}"  # back to the teacher, read-only, with the message
+    back = researcher.follow(refused)
+    assert back.status_code == 200 and 'class="flash flash-error"' in back.text
 
 
 def test_the_office_keeps_the_district_roster(browser, world):
@@ -180,7 +182,9 @@ def test_roster_import_page_lists_problems_and_imports_all_or_nothing(browser, w
     researcher = browser("researcher")
     assert 'action="/teachers/import"' not in researcher.get("/teachers/import").text
     assert researcher.get("/teachers/roster.xlsx").status_code == 200
-    assert researcher.post("/teachers/import", files=files).status_code == 404
+    refused = researcher.post("/teachers/import", files=files)
+    assert refused.headers["location"] == "/teachers/import"
+    assert 'class="flash flash-error"' in researcher.follow(refused).text
 
 
 def test_research_group_page_shows_seats_and_fixes_the_leader(browser, world):

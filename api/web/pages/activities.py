@@ -124,7 +124,7 @@ def fire(
         a = events.fire_event(
             session=page.db, viewer=page.viewer, activity_id=activity_id, event=event, version=version, comment=comment
         )
-    except DomainError as exc:
+    except ValidationFailed as exc:  # other refusals: back to the activity with the message (WebRoute)
         return retry(page, activity_id, exc, failed_event=event)
     label = ACTIVITY_WORKFLOW.rules[event].label
     return page.redirect(f"/activities/{a.id}", f"已{label}：活动现为「{ACTIVITY_WORKFLOW.label(a.state)}」")
@@ -162,7 +162,7 @@ def add_comment(activity_id: uuid.UUID, page: UserPage, body: Annotated[str, For
         if not body.strip():
             raise ValidationFailed.single("body", "required", "请填写评论内容")
         service.add_comment(session=page.db, viewer=page.viewer, activity_id=activity_id, body=body.strip())
-    except DomainError as exc:
+    except ValidationFailed as exc:  # other refusals: back to the activity with the message (WebRoute)
         return retry(page, activity_id, exc, entered={"body": body})
     return page.redirect(f"/activities/{activity_id}#comments", "已发表评论")
 

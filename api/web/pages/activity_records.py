@@ -44,7 +44,7 @@ def record_attendance(activity_id: uuid.UUID, page: UserPage, form: FormDep) -> 
         attendance.record_attendance(
             session=page.db, viewer=page.viewer, activity_id=activity_id, entries=entries, rest_present=rest_present
         )
-    except DomainError as exc:
+    except ValidationFailed as exc:  # other refusals: back to the activity with the message (WebRoute)
         return retry(page, activity_id, exc)
     return page.redirect(f"/activities/{activity_id}#attendance", "已全部记为出席" if rest_present and not entries
                          else "已保存出勤记录")  # fmt: skip
@@ -68,7 +68,7 @@ def add_walk_in(activity_id: uuid.UUID, page: UserPage, form: FormDep) -> Respon
         return detail(page, activity, errors=errors, entered=entered)
     try:
         activity = attendance.add_walk_in(session=page.db, viewer=page.viewer, activity_id=activity_id, body=body)
-    except DomainError as exc:
+    except ValidationFailed as exc:
         return retry(page, activity_id, exc, entered=entered)
     added = activity.participants[-1].name
     return page.redirect(f"/activities/{activity_id}#attendance", f"已登记{added}临时参加")
@@ -116,12 +116,8 @@ def withdraw_material(
         m = materials.withdraw_material(
             session=page.db, viewer=page.viewer, activity_id=activity_id, material_id=material_id, reason=reason
         )
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
+    except ValidationFailed as exc:
         page.db.rollback()
         activity = service.get_visible(session=page.db, viewer=page.viewer, activity_id=activity_id)
-        if isinstance(exc, ValidationFailed):
-            return detail(page, activity, withdraw_errors={str(material_id): exc.message}, entered={"reason": reason})
-        return detail(page, activity, error=exc.message)
+        return detail(page, activity, withdraw_errors={str(material_id): exc.message}, entered={"reason": reason})
     return page.redirect(f"/activities/{activity_id}#materials", f"已撤回「{m.filename}」")

@@ -156,8 +156,8 @@ def fire(
             address=page.request.client.host if page.request.client else "",
         )
     except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
+        if not isinstance(exc, ValidationFailed) and not (event == "sign" and exc.code == "wrong_pin"):
+            raise  # back to the agreement with the message (WebRoute): the address bar keeps no action URL
         page.db.rollback()
         agreement = service.get_visible(session=page.db, viewer=page.viewer, agreement_id=agreement_id)
         errors = domain_errors(exc) if isinstance(exc, ValidationFailed) else {}

@@ -134,15 +134,16 @@ def fire(
             comment=comment,
             fields=fields,
         )
-    except DomainError as exc:
+    except ValidationFailed as exc:
+        # A missing comment or alliance: the page again, the message at the field. Any other refusal
+        # (stale version, not allowed now) goes up: the browser returns to the application with it.
         page.db.rollback()
         application = service.get_visible(session=page.db, viewer=page.viewer, application_id=application_id)
-        errors = domain_errors(exc) if isinstance(exc, ValidationFailed) else {}
         return _detail(
             page,
             application,
             failed_event=event,
-            errors=errors,
+            errors=domain_errors(exc),
             error=exc.message,
             entered={"comment": comment, "alliance_id": alliance_id},
         )

@@ -18,10 +18,11 @@ router = web_router()
 
 
 @router.get("/login")
-def login_form(page: PublicPage, next: str = "/") -> Response:
+def login_form(page: PublicPage, next: str = "/", expired: str = "") -> Response:
+    """The login form; ``expired`` when a session ran out on the way (the page says so)."""
     if page.viewer is not None:
         return page.redirect(safe_next(next))
-    return page.render("login.html", next=safe_next(next), username="", error="")
+    return page.render("login.html", next=safe_next(next), username="", error="", expired=bool(expired))
 
 
 @router.post("/login")
@@ -38,7 +39,7 @@ def login(
             session=page.db, settings=page.settings, username=username, password=password, address=address
         )
     except (Unauthenticated, TooManyAttempts) as exc:
-        return page.render("login.html", next=target, username=username, error=exc.message)
+        return page.render("login.html", next=target, username=username, error=exc.message, expired=False)
     # A fresh session (new CSRF secret) on every sign-in, so a planted cookie is worth nothing.
     page.start_session(web_session.signed_in(page.settings, user_id=user.id, role=user.role.value))
     return page.redirect(target, f"欢迎，{user.display_name}")

@@ -17,7 +17,7 @@ from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.routing import web_router
 from workflows.accounts.models import Role
 from workflows.activities.vocabulary import CST
-from workflows.errors import DomainError, NotFound, ValidationFailed
+from workflows.errors import NotFound, ValidationFailed
 from workflows.evaluations import events, service
 from workflows.evaluations.machine import EVALUATION_WORKFLOW
 from workflows.evaluations.models import Evaluation
@@ -62,7 +62,7 @@ def open_year(page: UserPage, year: Annotated[str, Form()] = "") -> Response:
         if not year.isdigit() or not 2000 <= int(year) <= 2100:
             raise ValidationFailed.single("year", "invalid", "请输入年度，如 2026")
         opened = service.open_year(session=page.db, viewer=page.viewer, year=int(year), today=_today())
-    except DomainError as exc:
+    except ValidationFailed as exc:  # e.g. opened already: back to the list with the message (WebRoute)
         page.db.rollback()
         rows = service.list_visible(session=page.db, viewer=page.viewer)
         return page.render(
@@ -135,12 +135,10 @@ def fire(evaluation_id: uuid.UUID, event: str, page: UserPage, form: FormDep) ->
             version=int(version), comment=comment,
             items=entries if event == "self_assess" else None, scores=entries if event == "score" else None,
         )  # fmt: skip
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
+    except ValidationFailed as exc:  # other refusals: back to the evaluation with the message (WebRoute)
         page.db.rollback()
         evaluation = service.get_visible(session=page.db, viewer=page.viewer, evaluation_id=evaluation_id)
-        if isinstance(exc, ValidationFailed) and not errors:
+        if not errors:
             errors = _item_errors(exc, entries)
         return _detail(page, evaluation, errors=errors, error=exc.message, entered=dict(form.items()))
     label = EVALUATION_WORKFLOW.rules[event].label

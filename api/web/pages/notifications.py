@@ -18,12 +18,13 @@ nav.register(nav.NavItem("notifications", "通知", "/notifications", order=80))
 
 @router.get("/notifications")
 def notification_list(page: UserPage) -> Response:
-    return page.render("notifications.html", items=notifications.list_for_user(page.db, page.viewer.user_id))
+    items = notifications.list_for_user(page.db, page.viewer.user_id)
+    return page.render("notifications.html", items=items, kind_labels=notifications.KINDS)
 
 
 @router.post("/notifications/{notification_id}/read")
 def mark_read(notification_id: uuid.UUID, page: UserPage) -> Response:
     item = notifications.mark_read(page.db, page.viewer.user_id, notification_id)
     if page.htmx:
-        return page.fragment("_notification.html", n=item)
+        return page.fragment("_notification.html", n=item, kind_labels=notifications.KINDS)
     return page.redirect("/notifications")

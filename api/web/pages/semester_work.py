@@ -151,6 +151,8 @@ def _section(
         "w": w,
         "kind": kind.value,
         "base": f"/semester-work/{alliance_id}/{code}/{kind.value}",
+        # Where a refused save comes back to: this semester's page at this section (``returns``).
+        "page": f"/semester-work/{alliance_id}?semester={code}#{kind.value}",
         "fields": FIELDS[kind],
         "values": values if values is not None else saved,
         "errors": errors or {},
@@ -209,16 +211,12 @@ def save(alliance_id: uuid.UUID, code: str, kind: WorkKind, page: UserPage, form
         page.db.rollback()
         failed: dict[str, Any] = {"values": values, "errors": pydantic_errors(exc)}
         return _page(page, alliance_id, code, **{kind.value: failed})
-    except DomainError as exc:
-        if isinstance(exc, (NotFound, Forbidden)):
-            raise
+    except ValidationFailed as exc:  # other refusals: back to the page with the message (WebRoute)
         page.db.rollback()
-        errors = {}
-        if isinstance(exc, ValidationFailed):
-            errors = domain_errors(exc)
-            for name, label in FIELDS[kind]:
-                if not values[name]:
-                    errors[name] = f"请填写{label}"
+        errors = domain_errors(exc)
+        for name, label in FIELDS[kind]:
+            if not values[name]:
+                errors[name] = f"请填写{label}"
         state: dict[str, Any] = {"values": values, "errors": errors, "error": "" if errors else exc.message}
         return _page(page, alliance_id, code, **{kind.value: state})
     return page.redirect(

@@ -183,4 +183,220 @@
     });
   }
   document.addEventListener("DOMContentLoaded", bulkSetup);
+
+  // A refusal answered to htmx lands in the page's message region: bring it into view.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "messages") {
+      e.detail.target.scrollIntoView({ block: "nearest" });
+    }
+  });
+
+  // Drafts. What a person types into a form is kept in this tab (sessionStorage, by page path and
+  // form action) until a submission of that page is accepted, so a session that expired while the
+  // form was open, or a refused action, loses nothing: the draft is put back when the page shows
+  // again. Password and PIN fields are never stored, nor anything of the login form.
+  var DRAFTS = "kf-drafts";
+  var PENDING = "kf-draft-pending";
+  var TEXT_TYPES = ["text", "email", "tel", "number", "date", "datetime-local", "time", "month", "week", "url", "search"];
+  var NOT_KEPT = ["hidden", "password", "file", "submit", "button", "reset", "image"];
+
+  function readJson(key, fallback) {
+    try {
+      return JSON.parse(window.sessionStorage.getItem(key) || "null") || fallback;
+    } catch (err) {
+      return fallback;
+    }
+  }
+  function writeJson(key, value) {
+    try {
+      window.sessionStorage.setItem(key, JSON.stringify(value));
+    } catch (err) {
+      // Storage full or switched off: the form works, without a draft.
+    }
+  }
+  function secret(field) {
+    var name = (field.name || "").toLowerCase();
+    var auto = (field.getAttribute("autocomplete") || "").toLowerCase();
+    return field.type === "password" || /(^|[_-])(pin|password)([_-]|$)/.test(name) ||
+      auto.indexOf("password") >= 0 || auto === "one-time-code";
+  }
+  function keptFields(form) {
+    return Array.prototype.filter.call(form.elements, function (f) {
+      return f.name && !f.disabled && f.name !== "csrf_token" && f.name !== "return_to" &&
+        NOT_KEPT.indexOf(f.type) < 0 && !secret(f) && !f.hasAttribute("data-no-draft");
+    });
+  }
+  function isText(f) {
+    return f.tagName === "TEXTAREA" || (f.tagName === "INPUT" && TEXT_TYPES.indexOf(f.type) >= 0);
+  }
+  function isPost(form) {
+    return form && form.tagName === "FORM" && (form.getAttribute("method") || "").toLowerCase() === "post";
+  }
+  function draftable(form) {
+    return isPost(form) && !form.hasAttribute("data-no-draft") && keptFields(form).some(isText);
+  }
+  function formKey(form) {
+    return form.getAttribute("action") || window.location.pathname;
+  }
+  function snapshot(form) {
+    var values = {};
+    keptFields(form).forEach(function (f) {
+      var list = values[f.name] || (values[f.name] = []);
+      if (f.type === "checkbox" || f.type === "radio") {
+        if (f.checked) {
+          list.push(f.value);
+        }
+      } else if (f.tagName === "SELECT" && f.multiple) {
+        Array.prototype.forEach.call(f.selectedOptions, function (o) { list.push(o.value); });
+      } else {
+        list.push(f.value);
+      }
+    });
+    return values;
+  }
+  function apply(form, values) {
+    var changed = false;
+    var seen = {};
+    keptFields(form).forEach(function (f) {
+      var wanted = values[f.name];
+      if (!Array.isArray(wanted)) {
+        return;
+      }
+      if (f.type === "checkbox" || f.type === "radio") {
+        var on = wanted.indexOf(f.value) >= 0;
+        changed = changed || f.checked !== on;
+        f.checked = on;
+      } else if (f.tagName === "SELECT" && f.multiple) {
+        Array.prototype.forEach.call(f.options, function (o) {
+          var picked = wanted.indexOf(o.value) >= 0;
+          changed = changed || o.selected !== picked;
+          o.selected = picked;
+        });
+      } else {
+        var i = seen[f.name] || 0;
+        seen[f.name] = i + 1;
+        var value = wanted[i];
+        var offered = f.tagName !== "SELECT" || Array.prototype.some.call(f.options, function (o) { return o.value === value; });
+        if (typeof value === "string" && offered && f.value !== value) {
+          f.value = value;
+          changed = true;
+        }
+      }
+    });
+    return changed;
+  }
+  function remember(form) {
+    var drafts = readJson(DRAFTS, {});
+    var path = window.location.pathname;
+    drafts[path] = drafts[path] || {};
+    drafts[path][formKey(form)] = snapshot(form);
+    writeJson(DRAFTS, drafts);
+  }
+  function forget(path, key) {
+    var drafts = readJson(DRAFTS, {});
+    Object.keys(drafts).forEach(function (p) {
+      if (path === null || p === path) {
+        if (key === null) {
+          delete drafts[p];
+        } else {
+          delete drafts[p][key];
+        }
+      }
+      if (drafts[p] && !Object.keys(drafts[p]).length) {
+        delete drafts[p];
+      }
+    });
+    writeJson(DRAFTS, drafts);
+  }
+  function keepTyping(e) {
+    var form = e.target.form;
+    if (draftable(form)) {
+      remember(form);
+    }
+  }
+  document.addEventListener("input", keepTyping);
+  document.addEventListener("change", keepTyping);
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !isPost(form)) {
+      return; // asked and cancelled, or sent by htmx (see htmx:afterRequest below)
+    }
+    if (formKey(form) === "/logout") {
+      window.sessionStorage.removeItem(DRAFTS); // nothing typed stays for the next person
+      return;
+    }
+    if (draftable(form)) {
+      remember(form);
+    }
+    writeJson(PENDING, { path: window.location.pathname, key: formKey(form) });
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    var xhr = e.detail.xhr;
+    if (!isPost(form) || !e.detail.successful || (xhr && xhr.getResponseHeader("HX-Retarget"))) {
+      return; // a refusal (shown in #messages) keeps the draft
+    }
+    forget(window.location.pathname, formKey(form));
+  });
+
+  function showsRefusal() {
+    if (document.querySelector(".flash-error, .form-error, .error-card")) {
+      return true;
+    }
+    return Array.prototype.some.call(document.querySelectorAll(".field-error"), function (p) {
+      return p.textContent.trim() !== "";
+    });
+  }
+  function restoreNote(form, before, key) {
+    var note = document.createElement("div");
+    note.className = "flash flash-info draft-restored";
+    note.setAttribute("role", "status");
+    var text = document.createElement("span");
+    text.textContent = "已恢复您上次填写的内容。";
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "link";
+    undo.textContent = "撤销恢复";
+    undo.addEventListener("click", function () {
+      apply(form, before);
+      forget(window.location.pathname, key);
+      note.remove();
+    });
+    note.append(text, undo);
+    form.parentNode.insertBefore(note, form);
+  }
+  function settleDrafts() {
+    var pending = readJson(PENDING, null);
+    window.sessionStorage.removeItem(PENDING);
+    if (document.querySelector("form[data-login]")) {
+      // Signing in again: the drafts wait for the page they belong to.
+      var kept = document.getElementById("draft-kept");
+      if (kept && Object.keys(readJson(DRAFTS, {})).length) {
+        kept.hidden = false;
+      }
+      return;
+    }
+    if (pending && !showsRefusal()) {
+      forget(pending.path, null); // accepted: what was typed on that page is done with
+      forget(null, pending.key);
+    }
+    var saved = readJson(DRAFTS, {})[window.location.pathname] || {};
+    Object.keys(saved).forEach(function (key) {
+      var form = Array.prototype.find.call(document.forms, function (f) {
+        return draftable(f) && formKey(f) === key;
+      });
+      if (!form) {
+        return;
+      }
+      var before = snapshot(form);
+      if (apply(form, saved[key])) {
+        var folded = form.closest("details");
+        if (folded) {
+          folded.open = true;
+        }
+        restoreNote(form, before, key);
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", settleDrafts);
 })();

@@ -1,0 +1,325 @@
+"""No notification and no 待办 leads to a dead end: every kind, made through the real code paths, opens
+a Chinese page for the person it reaches.
+
+Each scenario drives one area through its services (pages or API) and, at checkpoints, a ``Walker``
+opens as its recipient every notification link written so far, every channel message's link, and every
+待办 link of every account. ``SCENARIOS`` must cover ``workflows.notifications.KINDS`` (which
+``notify_users`` enforces) and every registered 待办 provider: a new kind or provider without a case
+fails ``test_every_kind_and_every_todo_provider_has_a_scenario``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from api.web import todo
+from tests.fixtures.activities import create_activity
+from tests.fixtures.activities import fire as fire_activity
+from tests.fixtures.activity_records import add_teacher
+from tests.fixtures.agreements import PIN, approved_application, create_key, drain, upload_seal
+from tests.fixtures.agreements import fire as fire_agreement
+from tests.fixtures.evaluation_year import YEAR, build_year
+from tests.fixtures.files import pdf_bytes, png_bytes
+from tests.web.conftest import full_form, upload
+from workflows.access import viewer_for
+from workflows.accounts.models import User
+from workflows.activities.compliance import send_reminders
+from workflows.activities.models import Semester
+from workflows.agreements import service as agreements
+from workflows.agreements.events import expire_due
+from workflows.notifications import KINDS, Notification
+from workflows.registry.models import TeacherLevel
+
+CHINESE_HEADING = re.compile(r"<h1[^>]*>[^<]*[\u4e00-\u9fff]")
+
+
+@dataclass
+class Walker:
+    """Opens links as the person they were meant for, once per person and link."""
+
+    runtime: Any
+    world: Any
+    browser: Callable[..., Any]
+    browsers: dict[str, Any] = field(default_factory=dict)
+    opened: set[tuple[str, str]] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)
+    todos: set[tuple[str, str]] = field(default_factory=set)
+
+    def open(self, username: str, link: str, what: str) -> None:
+        if (username, link) in self.opened:
+            return
+        if username not in self.browsers:
+            self.browsers[username] = self.browser(username)
+        r = self.browsers[username].get(link)
+        where = f"{what} → {link} as {username}"
+        assert r.status_code == 200, f"{where}: {r.status_code}"
+        assert r.headers["content-type"].startswith("text/html"), where
+        assert urlsplit(str(r.url)).path != "/login", f"{where}: sent to the login page"
+        assert '<html lang="zh-CN">' in r.text and "error-card" not in r.text, where
+        assert CHINESE_HEADING.search(r.text), f"{where}: no Chinese heading"
+        self.opened.add((username, link))
+
+    def checkpoint(self) -> None:
+        """Open every notification link so far as its recipient, and every account's 待办 links now."""
+        with self.runtime.db.session() as s:
+            rows = s.execute(select(Notification, User.username).join(User, User.id == Notification.user_id)).all()
+            notices = [(n.kind, n.link, username) for n, username in rows]
+            todos = []
+            for user in self.world.users.values():
+                viewer = viewer_for(s, s.get(User, user.id))
+                for key, provider, roles in todo.registered():
+                    if viewer.role in roles:
+                        todos += [(key, item, user.username) for item in provider(s, viewer)]
+        for kind, link, username in notices:
+            self.kinds.add(kind)
+            assert link.startswith("/"), f"{kind}: {link!r} is no page of this site"
+            self.open(username, link, f"notification {kind}")
+        for key, item, username in todos:
+            self.todos.add((key, item.title))
+            self.open(username, item.link, f"待办 {key}「{item.title}」")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    run: Callable[..., None]
+    kinds: frozenset[str]
+    # (provider key, a fragment of the item's title) that the scenario must have shown.
+    todos: frozenset[tuple[str, str]] = frozenset()
+
+
+def ok(response: Any) -> dict[str, Any]:
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+# --- applications (through the pages) ----------------------------------------------------------------
+
+
+def _version(b: Any, url: str) -> str:
+    return re.search(r'name="version" value="(\d+)"', b.get(url).text).group(1)
+
+
+def _event(b: Any, app_id: str, event: str, **fields: str) -> None:
+    r = b.post(f"/applications/{app_id}/events/{event}", {"version": _version(b, f"/applications/{app_id}"), **fields})
+    assert r.status_code == 303, r.text
+
+
+def _new_application(b: Any, world: Any) -> str:
+    r = b.post("/applications/new", full_form(world))
+    assert r.status_code == 303, r.text
+    return r.headers["location"].split("/")[2]
+
+
+def _submit(b: Any, app_id: str, world: Any, *, attach: bool = True) -> None:
+    if attach:
+        for kind, content in (("licence", pdf_bytes()), ("inspection", png_bytes()), ("safety_pledge", pdf_bytes("p"))):
+            assert upload(b, app_id, kind, content, f"{kind}.pdf").status_code == 200
+    version = _version(b, f"/applications/{app_id}/edit")
+    r = b.post(f"/applications/{app_id}/edit", {**full_form(world), "version": version, "action": "submit"})
+    assert r.headers["location"] == f"/applications/{app_id}", r.text
+
+
+def applications(w: Walker, *, browser: Any, world: Any, **_: Any) -> None:
+    applicant, officer = browser("kg-out"), browser("officer")
+    w.checkpoint()  # nothing yet: 提交加入联盟申请
+    first = _new_application(applicant, world)
+    w.checkpoint()
+    _submit(applicant, first, world)
+    w.checkpoint()
+    _event(officer, first, "start_review")
+    w.checkpoint()
+    _event(officer, first, "return", comment="请补充消防验收证明")
+    w.checkpoint()
+    _submit(applicant, first, world, attach=False)
+    _event(officer, first, "start_review")
+    _event(officer, first, "reject", comment="办园许可证未满一年")
+    second = _new_application(applicant, world)
+    _submit(applicant, second, world)
+    _event(officer, second, "start_review")
+    _event(officer, second, "approve", alliance_id=str(world.alliances["A"].id))
+    w.checkpoint()
+
+
+# --- agreements (through the API) ----------------------------------------------------------------------
+
+
+def _effective(client: Any, login: Any, runtime: Any, world: Any, code: str, signer: str) -> dict[str, Any]:
+    application_id = approved_application(runtime, world, code)
+    upload_seal(client, login("officer"), world.kid(code))
+    create_key(client, login(signer))
+    with runtime.db.session() as s:
+        agreement_id = agreements.create_from_application(
+            session=s, settings=runtime.settings, objects=runtime.objects, application_id=uuid.UUID(application_id)
+        ).id
+    a = ok(client.get(f"/api/agreements/{agreement_id}", headers=login("officer")))
+    a = ok(fire_agreement(client, login("officer"), a, "send"))
+    for who in (signer, "lead-a", "pillar-a", "officer"):
+        a = ok(fire_agreement(client, login(who), a, "sign", pin=PIN))
+    assert a["state"] == "effective"
+    return a
+
+
+def agreement_kinds(w: Walker, *, request: Any, client: Any, login: Any, runtime: Any, world: Any, **_: Any) -> None:
+    draft = request.getfixturevalue("draft_agreement")  # A-M1's, with seals and keys for alliance A
+    w.checkpoint()  # the officer's 发出签署
+    a = ok(fire_agreement(client, login("officer"), draft, "send"))
+    w.checkpoint()  # the member's 签署联盟协议书
+    a = ok(fire_agreement(client, login("kg-a1"), a, "decline", reason="第五条请写明联络人职责"))
+    ok(fire_agreement(client, login("officer"), a, "void", reason="重新起草"))
+    _effective(client, login, runtime, world, "A-M2", "kg-a2")
+    with runtime.db.session() as s:
+        assert len(expire_due(session=s, today=date(2100, 1, 1))) == 1
+    ended = _effective(client, login, runtime, world, "C-OUT", "kg-out")
+    ok(fire_agreement(client, login("officer"), ended, "terminate", reason="连续两年年度考核不合格"))
+    w.checkpoint()
+
+
+# --- activities, semester work, reminders and channel messages -----------------------------------------
+
+
+def activity_kinds(w: Walker, *, request: Any, client: Any, login: Any, runtime: Any, world: Any, **_: Any) -> None:
+    request.getfixturevalue("semester")  # around today: the plan is overdue (the lead's 待办)
+    receiver = request.getfixturevalue("webhook_receiver")
+    channel = {"kind": "wecom", "name": "联盟企业微信群", "settings": {"webhook_url": receiver.url("/send", key="k")}}
+    ok(client.post("/api/channels", headers=login("admin"), json=channel))
+    lead = login("lead-a")
+    a = create_activity(client, login, runtime, world)
+    w.checkpoint()  # 通报活动
+    a = ok(fire_activity(client, lead, a, "announce"))
+    ok(client.post(f"/api/activities/{a['id']}/comments", headers=login("researcher"), json={"body": "请记录幼儿观察"}))
+    a = ok(fire_activity(client, lead, a, "hold"))
+    w.checkpoint()  # 补齐活动资料
+    due = date.fromisoformat(ok(client.get(f"/api/activities/{a['id']}/completeness", headers=lead))["due_on"])
+    with runtime.db.session() as s:
+        assert send_reminders(session=s, today=due - timedelta(days=3)) >= 2  # materials: host and lead
+    with runtime.db.session() as s:
+        summary_due = s.scalar(select(Semester.summary_due_on))
+        assert send_reminders(session=s, today=summary_due - timedelta(days=3)) >= 2  # summaries: the leads
+    cancelled = create_activity(client, login, runtime, world, topic="户外混龄游戏的组织")
+    cancelled = ok(fire_activity(client, lead, cancelled, "announce"))
+    ok(fire_activity(client, lead, cancelled, "cancel", comment="承办园停电，改期另行通知"))
+    w.checkpoint()
+    # The group chat got the same links, absolute on this install: members of the alliance open them.
+    drain(runtime)
+    links = [re.search(r"\[查看详情\]\(([^)]+)\)", r.json()["markdown"]["content"]).group(1) for r in receiver.requests]
+    assert len(links) == 3  # announced, announced, cancelled
+    for link in links:
+        assert link.startswith(runtime.settings.base_url.rstrip("/") + "/activities/")
+        for who in ("kg-a1", "lead-a", "researcher"):
+            w.open(who, urlsplit(link).path, "channel message")
+
+
+# --- evaluations and 动态管理 -----------------------------------------------------------------------------
+
+
+def _evaluation_event(client: Any, who: dict[str, str], e: dict[str, Any], event: str, **body: Any) -> dict[str, Any]:
+    path = f"/api/evaluations/{e['id']}/events/{event}"
+    return ok(client.post(path, headers=who, json={"version": e["version"], **body}))
+
+
+def evaluation_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world: Any, **_: Any) -> None:
+    build_year(runtime, world)
+    opened = ok(client.post("/api/evaluations/open", headers=login("officer"), json={"year": YEAR}))
+    a = next(e for e in opened if e["alliance_code"] == "TA")
+    own = [{"key": "outcomes", "score": 12}, {"key": "safety", "score": 5}, {"key": "bonus", "score": 3}]
+    a = _evaluation_event(client, login("lead-a"), a, "self_assess", items=own)
+    a = _evaluation_event(
+        client, login("researcher"), a, "score", scores=[{"key": "outcomes", "score": 0, "comment": "无"}]
+    )
+    officer = login("officer")
+    scores = [{"key": "safety", "score": 0, "comment": "无"}, {"key": "bonus", "score": 0, "comment": "无"}]
+    a = _evaluation_event(client, officer, a, "score", scores=scores)
+    _evaluation_event(client, officer, a, "publish", comment="限期整改")  # 不合格: review flags follow
+    w.checkpoint()
+
+
+# --- mentor nominations ----------------------------------------------------------------------------------
+
+
+def mentor_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world: Any, **_: Any) -> None:
+    nominating = login("kg-a1")
+    found = []
+    for name in ("王敏", "李静"):
+        teacher = add_teacher(runtime, world, "A-M1", name=name, level=TeacherLevel.BACKBONE)
+        body = {"teacher_id": str(teacher), "team": "科学", "qualifications": ["backbone"],
+                "achievements": "执教市级公开课", "reasons": "长期带领本园科学领域教研"}  # fmt: skip
+        found.append(ok(client.post("/api/mentors/nominations", headers=nominating, json=body)))
+    w.checkpoint()
+    appointed, declined = found
+    terms = {"term_start": "2026-09-01", "term_end": "2029-08-31", "alliance_ids": [str(world.alliances["A"].id)]}
+    path = "/api/mentors/nominations/{}/events/{}"
+    officer = login("officer")
+    ok(client.post(path.format(appointed["id"], "appoint"), headers=officer, json={"version": 1, **terms}))
+    ok(client.post(path.format(declined["id"], "decline"), headers=officer, json={"version": 1, "comment": "名额已满"}))
+    w.checkpoint()
+
+
+SCENARIOS = {
+    "applications": Scenario(
+        applications,
+        frozenset({"application.submitted", "application.returned", "application.rejected", "application.approved"}),
+        frozenset(
+            {
+                ("applications", "提交加入联盟申请"),
+                ("applications", "继续填写入盟申请"),
+                ("applications", "受理新申请"),
+                ("applications", "完成审核"),
+                ("applications", "申请被退回"),
+                ("applications", "请等待审核结果"),
+            }
+        ),  # fmt: skip
+    ),
+    "agreements": Scenario(
+        agreement_kinds,
+        frozenset(
+            {
+                "agreement.sign_requested",
+                "agreement.returned",
+                "agreement.voided",
+                "agreement.effective",
+                "agreement.expired",
+                "agreement.terminated",
+            }
+        ),  # fmt: skip
+        frozenset({("agreements", "发出签署"), ("agreements", "签署联盟协议书")}),
+    ),
+    "activities": Scenario(
+        activity_kinds,
+        frozenset({"activity.announced", "activity.commented", "activity.cancelled", "deadline.reminder"}),
+        frozenset({("activities", "通报活动"), ("activities", "补齐活动资料"), ("semester_work", "联盟互动计划")}),
+    ),
+    "evaluations": Scenario(
+        evaluation_kinds,
+        frozenset(
+            {"evaluation.self_assessed", "evaluation.scored", "evaluation.published", "evaluation.review_flags"}
+        ),  # fmt: skip
+    ),
+    "mentors": Scenario(mentor_kinds, frozenset({"mentor.nominated", "mentor.appointed", "mentor.declined"})),
+}
+
+
+def test_every_kind_and_every_todo_provider_has_a_scenario():
+    covered = set().union(*(s.kinds for s in SCENARIOS.values()))
+    assert covered == set(KINDS), f"notification kinds without a scenario: {set(KINDS) - covered}"
+    providers = {key for key, _, _ in todo.registered()}
+    shown = {key for s in SCENARIOS.values() for key, _ in s.todos}
+    assert shown == providers, f"待办 providers without a scenario: {providers - shown}"
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_link_opens_a_chinese_page_for_its_recipient(name, request, browser, client, login, runtime, world):
+    scenario = SCENARIOS[name]
+    walker = Walker(runtime=runtime, world=world, browser=browser)
+    scenario.run(walker, request=request, browser=browser, client=client, login=login, runtime=runtime, world=world)
+    assert scenario.kinds <= walker.kinds, f"not made: {scenario.kinds - walker.kinds}"
+    for key, fragment in scenario.todos:
+        assert any(k == key and fragment in title for k, title in walker.todos), f"待办 {key}「{fragment}」 not shown"
