@@ -88,7 +88,7 @@ def test_only_the_officer_has_the_semester_pages(browser, world, who):
     assert "学期设置" not in person.get("/").text
     assert person.get("/semesters").status_code == 404
     assert person.get("/semesters/new").status_code == 404
-    assert person.post("/semesters/new", NEW).status_code == 404
+    assert person.follow(person.post("/semesters/new", NEW)).status_code == 404  # refused, and no page to go back to
 
 
 def test_the_plan_page_switches_semesters_with_a_plain_form(browser, client, login, world, semester):

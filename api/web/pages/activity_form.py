@@ -21,7 +21,7 @@ from workflows.activities.models import Activity
 from workflows.activities.roster import alliance_roster
 from workflows.activities.schemas import ActivityCreate, ActivityUpdate
 from workflows.activities.vocabulary import CST, DOMAINS, FORMATS, ParticipantRole
-from workflows.errors import NotFound, ValidationFailed
+from workflows.errors import DomainError, NotFound, ValidationFailed
 from workflows.registry import service as registry
 from workflows.registry.models import ROLE_LABELS
 from workflows.registry.service import research_group
@@ -183,8 +183,12 @@ def update_activity(activity_id: uuid.UUID, page: UserPage, form: FormDep) -> Re
         page.db.rollback()
         activity = service.get_visible(session=page.db, viewer=page.viewer, activity_id=activity_id)
         return _render(page, activity=activity, values=values, picked=picked, errors=_errors(pydantic_errors(exc)))
-    except ValidationFailed as exc:  # other refusals: back to the activity with the message (WebRoute)
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
         page.db.rollback()
         activity = service.get_visible(session=page.db, viewer=page.viewer, activity_id=activity_id)
-        return _render(page, activity=activity, values=values, picked=picked, errors=_errors(domain_errors(exc)))
+        errors = _errors(domain_errors(exc)) if isinstance(exc, ValidationFailed) else {}
+        return _render(page, activity=activity, values=values, picked=picked, errors=errors,
+                       error="" if errors else exc.message)  # fmt: skip
     return page.redirect(f"/activities/{activity.id}", f"已保存活动 {activity.number}")
