@@ -32,6 +32,7 @@ from api.routes import (
     semesters,
     signing,
     verify,
+    withdrawals,
 )
 from storage.runtime import Runtime, build_runtime
 from storage.settings import Settings, get_settings
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         dashboards,
         certificates,
         agreements,
+        withdrawals,
         signing,
         verify,
         jobs,

@@ -15,6 +15,9 @@ from fastapi.staticfiles import StaticFiles
 from api.web.pages import (
     activities,
     admin,
+    agreement_members,
+    agreement_signing,
+    agreement_terms,
     agreements,
     application_form,
     applications,
@@ -27,6 +30,7 @@ from api.web.pages import (
     registry,
     semester_work,
     verify,
+    withdrawals,
 )
 from api.web.rendering import STATIC_DIR
 
@@ -36,7 +40,11 @@ PAGE_MODULES: list[ModuleType] = [
     home,
     application_form,
     applications,
+    agreement_members,  # /agreements/alliances before /agreements/{id}
+    agreement_signing,
+    agreement_terms,
     agreements,
+    withdrawals,
     activities,
     semester_work,
     dashboards,

@@ -8,12 +8,10 @@ others, and a redelivered task goes on where the last one stopped.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from storage.runtime import Runtime
 from workflows import jobs, outbox
@@ -22,10 +20,8 @@ from workflows.accounts.models import Role, User
 from workflows.agreements import events, service
 from workflows.agreements.models import Agreement
 from workflows.applications.models import Application
-from workflows.errors import DomainError, NotFound, ValidationFailed
+from workflows.errors import NotFound
 from workflows.registry.models import Alliance, Kindergarten, Membership
-
-logger = logging.getLogger(__name__)
 
 JOB_KIND = "agreements.bulk_send"
 TASK = "agreements.bulk_send"
@@ -69,20 +65,14 @@ def start_bulk_send(*, session: Any, viewer: Viewer, alliance_id: uuid.UUID) -> 
     return job
 
 
-def _describe(exc: DomainError) -> tuple[str, str]:
-    if isinstance(exc, ValidationFailed):
-        return exc.code, "；".join(e.message for e in exc.errors) or exc.message
-    return exc.code, exc.message
-
-
-def _send_one(runtime: Runtime, creator: uuid.UUID, application_id: uuid.UUID) -> None:
+def _send_one(runtime: Runtime, creator: uuid.UUID, item: dict[str, Any]) -> None:
     with runtime.db.session() as session:
         user = session.get(User, creator)
         if user is None or not user.is_active:
             raise NotFound("发起任务的账号已停用")
         viewer = viewer_for(session, user)
         agreement = service.create_from_application(
-            session=session, settings=runtime.settings, objects=runtime.objects, application_id=application_id
+            session=session, settings=runtime.settings, objects=runtime.objects, application_id=uuid.UUID(item["id"])
         )
         if agreement.state == "draft":
             events.fire_event(
@@ -93,31 +83,4 @@ def _send_one(runtime: Runtime, creator: uuid.UUID, application_id: uuid.UUID) -
 
 def run_bulk_send(*, runtime: Runtime, job_id: uuid.UUID) -> None:
     """Work through the job's remaining items, one transaction each; a finished job is left alone."""
-    with runtime.db.session() as session:
-        job = session.get(jobs.Job, job_id)
-        if job is None or job.state in (jobs.DONE, jobs.FAILED):
-            return
-        jobs.start(job)
-        pending, creator = jobs.pending_items(job), job.created_by
-    assert creator is not None
-    for item in pending:
-        error: tuple[str, str] | None = None
-        try:
-            _send_one(runtime, creator, uuid.UUID(item["id"]))
-        except DomainError as exc:
-            error = _describe(exc)
-        except service.CannotCreate as exc:
-            error = ("cannot_create", str(exc))
-        except (OperationalError, ConnectionError, TimeoutError):
-            raise  # transient: the task is retried and goes on from this item
-        except Exception as exc:  # a bug must not hide the other members' results
-            logger.exception("bulk send: item %s failed", item["id"])
-            error = ("internal_error", f"处理失败（{type(exc).__name__}），请联系管理员")
-        with runtime.db.session() as session:
-            job = session.get(jobs.Job, job_id, with_for_update=True)
-            assert job is not None
-            jobs.item_finished(job, item, error=error)
-    with runtime.db.session() as session:
-        job = session.get(jobs.Job, job_id, with_for_update=True)
-        assert job is not None
-        jobs.finish(job)
+    jobs.run_items(runtime=runtime, job_id=job_id, handle=_send_one)

@@ -1,7 +1,9 @@
-"""Alliance agreements: the list, one agreement (parties, route, signatures, documents), its events.
+"""Alliance agreements: the list, one agreement (parties, route, signatures, files, its terms), its
+events and renewal.
 
-Signing is an event like the others: a signer whose turn it is enters the PIN of their signing key.
-Importing this module also connects the public verification page (``pages.verification``).
+Signing has a page of its own (``agreement_signing``): the text first, then the PIN. The officer
+edits a draft on ``agreement_terms`` and generates the agreements of whole alliances on
+``agreement_members``. Importing this module also connects the public verification page.
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ from api.web import nav, todo
 from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors
 from api.web.pages import verification as _verification  # noqa: F401  (connects /verify)
+from api.web.pages.agreement_signing import sign_and_answer
 from api.web.routing import web_router
 from workflows import audit, jobs
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.agreements import bulk, events, service
-from workflows.agreements.machine import AGREEMENT_WORKFLOW
-from workflows.agreements.models import Agreement
+from workflows.agreements import bulk, events, reading, renewal, service
+from workflows.agreements.documents import subject_of
+from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
+from workflows.agreements.models import MEMBER, Agreement
 from workflows.agreements.parties import PARTY_LABELS, party_of
 from workflows.agreements.views import agreement_out
-from workflows.documents.service import list_for_owner
 from workflows.errors import DomainError, Forbidden, NotFound, TooManyAttempts, TransitionNotAllowed, ValidationFailed
 from workflows.registry import service as registry
+from workflows.withdrawals import service as withdrawals
 
 router = web_router()
 
@@ -53,11 +57,21 @@ HISTORY_LABELS = {
     "freeze": "定稿",
     "pin_refused": "签名密码错误",
     "archive": "归档签署文件",
+    "renew": "续签（生成下一期协议）",
+    "sign_refused": "签署未成功",
+    "decline_refused": "拒签未成功",
 } | {name: rule.label for name, rule in AGREEMENT_WORKFLOW.rules.items()}
 CONFIRM = {
     "void": "确定作废本协议？作废后不可恢复。",
     "terminate": "确定终止本协议？成员园将退出联盟。",
     "decline": "确定拒签并退回成幼科？本轮已有签名将作废。",
+    "renew": "确定为本协议生成下一期（续签）协议草稿？本协议在期满前继续有效。",
+}
+# The bulk-send job page and its polled fragment (the generation job uses the same templates).
+BULK_JOB = {
+    "job_title": "批量生成并发送协议",
+    "done_label": "已发出签署",
+    "links": (("/agreements/bulk", "返回批量发送"), ("/agreements", "查看协议列表")),
 }
 # HTTP status of a refused event as the page shows it (the message is the service's own).
 STATUS = {Forbidden: 403, TransitionNotAllowed: 409, TooManyAttempts: 429, NotFound: 404}
@@ -69,10 +83,10 @@ def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
     for a in service.list_visible(session=session, viewer=viewer):
         link = f"/agreements/{a.id}"
         if viewer.role == Role.OFFICER and a.state == "draft":
-            items.append(todo.TodoItem(area, f"发出签署：{a.parties['member']['name']}", link, a.number))
+            items.append(todo.TodoItem(area, f"发出签署：{subject_of(a)}", link, a.number))
         elif a.state == "signing" and (mine := party_of(viewer, a)) is not None and mine in a.awaiting:
             items.append(
-                todo.TodoItem(area, f"签署联盟协议书：{a.parties['member']['name']}", link, a.number, urgent=True)
+                todo.TodoItem(area, f"签署联盟协议书：{subject_of(a)}", f"{link}/sign", a.number, urgent=True)
             )
     return items
 
@@ -88,6 +102,7 @@ def agreement_list(page: UserPage, state: str = "") -> Response:
         rows=[agreement_out(page.db, page.settings, page.viewer, a) for a in rows],
         state=state,
         states=list(AGREEMENT_WORKFLOW.state_labels.items()),
+        withdrawal=_withdrawal_offer(page),
     )
 
 
@@ -110,7 +125,10 @@ def bulk_start(alliance_id: uuid.UUID, page: UserPage) -> Response:
 def bulk_job(job_id: uuid.UUID, page: UserPage) -> Response:
     page.viewer.require_role(Role.OFFICER)
     job = jobs.get_visible(session=page.db, viewer=page.viewer, job_id=job_id)
-    return page.render("agreements/bulk_job.html", job=jobs.JobOut.of(job), alliance=_alliance_name(page, job))
+    return page.render(
+        "agreements/bulk_job.html", job=jobs.JobOut.of(job), alliance=_alliance_name(page, job),
+        progress_url=f"/agreements/bulk/jobs/{job.id}/progress", **BULK_JOB,
+    )  # fmt: skip
 
 
 @router.get("/agreements/bulk/jobs/{job_id}/progress")
@@ -118,7 +136,10 @@ def bulk_progress(job_id: uuid.UUID, page: UserPage) -> Response:
     """The polled fragment: still awaiting while the job runs, the result once it is finished."""
     page.viewer.require_role(Role.OFFICER)
     job = jobs.get_visible(session=page.db, viewer=page.viewer, job_id=job_id)
-    return page.fragment("agreements/_bulk_progress.html", job=jobs.JobOut.of(job))
+    return page.fragment(
+        "agreements/_bulk_progress.html", job=jobs.JobOut.of(job), progress_url=f"/agreements/bulk/jobs/{job.id}/progress",
+        done_label=BULK_JOB["done_label"],
+    )  # fmt: skip
 
 
 def _alliance_name(page: SignedInPage, job: jobs.Job) -> str:
@@ -132,6 +153,26 @@ def agreement_detail(agreement_id: uuid.UUID, page: UserPage) -> Response:
     return _detail(page, agreement)
 
 
+@router.post("/agreements/{agreement_id}/renew")
+def renew(agreement_id: uuid.UUID, page: UserPage, version: Annotated[int, Form()]) -> Response:
+    """The officer drafts the next term; the browser goes to its terms, to edit before sending."""
+    try:
+        renewed = renewal.renew(
+            session=page.db, viewer=page.viewer, settings=page.settings, objects=page.objects,
+            agreement_id=agreement_id, version=version,
+        )  # fmt: skip
+    except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        page.db.rollback()
+        agreement = service.get_visible(session=page.db, viewer=page.viewer, agreement_id=agreement_id)
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 409)
+        return _detail(page, agreement, error=exc.message, status_code=status)
+    return page.redirect(
+        f"/agreements/{renewed.id}/terms", f"已生成续签协议 {renewed.number}（第 {renewed.term_no} 期），请核对期限后发出签署"
+    )
+
+
 @router.post("/agreements/{agreement_id}/events/{event}")
 def fire(
     agreement_id: uuid.UUID,
@@ -140,8 +181,10 @@ def fire(
     version: Annotated[int, Form()],
     comment: Annotated[str, Form(max_length=2000)] = "",
     pin: Annotated[str, Form(max_length=64)] = "",
+    read_confirmed: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    fields = {"pin": pin or None} if event == "sign" else {}
+    if event == "sign":  # signing answers on its own page, the text above the PIN
+        return sign_and_answer(page, agreement_id, version=version, pin=pin, read_confirmed=read_confirmed == "true")
     try:
         agreement = events.fire_event(
             session=page.db,
@@ -152,8 +195,6 @@ def fire(
             event=event,
             version=version,
             comment=comment,
-            fields=fields,
-            address=page.request.client.host if page.request.client else "",
         )
     except DomainError as exc:
         if isinstance(exc, NotFound):
@@ -161,8 +202,6 @@ def fire(
         page.db.rollback()
         agreement = service.get_visible(session=page.db, viewer=page.viewer, agreement_id=agreement_id)
         errors = domain_errors(exc) if isinstance(exc, ValidationFailed) else {}
-        if event == "sign" and exc.code == "wrong_pin":
-            errors = {"pin": exc.message}
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 200)
         if isinstance(exc, ValidationFailed):
             status = 200  # a form with its errors next to the fields
@@ -188,6 +227,8 @@ def _detail(
 ) -> Response:
     out = agreement_out(page.db, page.settings, page.viewer, agreement)
     current = [s for s in out.signatures if not s.void]
+    officer = page.viewer.role == Role.OFFICER
+    terms = renewal.terms(page.db, agreement)
     return page.render(
         "agreements/detail.html",
         status_code=status_code,
@@ -197,11 +238,37 @@ def _detail(
         history=audit.history(page.db, entity_type="agreement", entity_id=agreement.id),
         history_labels=HISTORY_LABELS,
         state_labels=AGREEMENT_WORKFLOW.state_labels,
-        documents=list_for_owner(session=page.db, owner_type="agreement", owner_id=agreement.id),
+        files=reading.files_of(page.db, agreement),
+        # Signing has its own page; the aside offers the other events.
+        events=[e for e in out.allowed_events if e != "sign"],
+        may_sign="sign" in out.allowed_events,
+        may_edit=officer and agreement.state in EDITABLE_STATES,
+        may_renew=officer and agreement.state == "effective" and renewal.renewal_of(page.db, agreement) is None,
+        withdrawal=_withdrawal_offer(page, agreement),
+        terms=terms if len(terms) > 1 else [],
         rules=AGREEMENT_WORKFLOW.rules,
         confirm=CONFIRM,
         failed_event=failed_event,
         errors=errors or {},
+        unplaced=[m for k, m in (errors or {}).items() if k != "comment"],
         error=error,
         entered=entered or {},
     )
+
+
+def _withdrawal_offer(page: SignedInPage, agreement: Agreement | None = None) -> dict[str, str] | None:
+    """For a member kindergarten (under its own agreement, if one is shown): where to ask to leave its
+    alliance, or the request already waiting."""
+    membership = withdrawals.current_membership(page.db, page.viewer)
+    if membership is None:
+        return None
+    if agreement is not None and (
+        agreement.kind != MEMBER
+        or agreement.member_kindergarten_id != page.viewer.kindergarten_id
+        or membership.alliance_id != agreement.alliance_id
+    ):
+        return None
+    waiting = withdrawals.pending_of(page.db, membership)
+    if waiting is not None:
+        return {"href": f"/withdrawals/{waiting.id}", "label": f"查看退出申请 {waiting.number}（待审核）"}
+    return {"href": "/withdrawals/new", "label": "申请退出联盟"}
