@@ -76,7 +76,9 @@ class Agreement(UUIDPrimaryKey, Base):
     term_end: Mapped[date]
     special_clauses: Mapped[str] = mapped_column(Text, default="")
     # Renewal: the agreement this one continues (第 term_no 期); the earlier one stays as it was.
-    renewal_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agreements.id", ondelete="RESTRICT"))
+    # NO ACTION rather than RESTRICT: checked at the end of the statement, so one DELETE may remove a whole
+    # line of terms (RESTRICT would refuse it row by row). Nothing deletes agreements in the application.
+    renewal_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agreements.id"))
     term_no: Mapped[int] = mapped_column(default=1, server_default="1")
     # Printed on the final document; the public verification endpoints look it up.
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)

@@ -62,7 +62,7 @@ def upgrade() -> None:
                nullable=True)
         batch_op.create_index('uq_agreements_open_member', ['alliance_id', 'member_kindergarten_id'], unique=True, sqlite_where=sa.text("state IN ('draft', 'signing', 'returned')"), postgresql_where=sa.text("state IN ('draft', 'signing', 'returned')"))
         batch_op.create_index('uq_agreements_renewal', ['renewal_of_id'], unique=True, sqlite_where=sa.text("state != 'voided'"), postgresql_where=sa.text("state != 'voided'"))
-        batch_op.create_foreign_key(batch_op.f('fk_agreements_renewal_of_id_agreements'), 'agreements', ['renewal_of_id'], ['id'], ondelete='RESTRICT')
+        batch_op.create_foreign_key(batch_op.f('fk_agreements_renewal_of_id_agreements'), 'agreements', ['renewal_of_id'], ['id'])
 
     # ### end Alembic commands ###
 
