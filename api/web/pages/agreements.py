@@ -15,6 +15,7 @@ from fastapi import Form
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from api.routes.files import stream_object
 from api.web import nav, todo
 from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors
@@ -47,9 +48,7 @@ nav.register(
         labels=((Role.RESEARCHER, "联盟协议"), (Role.ADMIN, "联盟协议")),
     )
 )
-nav.register(
-    nav.NavItem("agreements-bulk", "批量发送协议", "/agreements/bulk", roles=frozenset({Role.OFFICER}), order=21)
-)
+# The bulk send of newly approved members' agreements is reached from 成员协议 (agreement_members).
 
 HISTORY_LABELS = {
     "create": "生成协议",
@@ -151,6 +150,18 @@ def _alliance_name(page: SignedInPage, job: jobs.Job) -> str:
 def agreement_detail(agreement_id: uuid.UUID, page: UserPage) -> Response:
     agreement = service.get_visible(session=page.db, viewer=page.viewer, agreement_id=agreement_id)
     return _detail(page, agreement)
+
+
+@router.get("/agreements/{agreement_id}/final")
+def final_version(agreement_id: uuid.UUID, page: UserPage) -> Response:
+    """「最终签署版」: the PDF with every signature (or the frozen .docx), named for what it is."""
+    agreement = service.get_visible(session=page.db, viewer=page.viewer, agreement_id=agreement_id)
+    final = reading.files_of(page.db, agreement).final
+    if final is None:
+        raise NotFound("协议尚未签署完成")
+    suffix = ".pdf" if final.content_type == "application/pdf" else ".docx"
+    filename = f"{agreement.number}_联盟协议书_最终签署版{suffix}"
+    return stream_object(page.objects, final.object_key, filename=filename, content_type=final.content_type)
 
 
 @router.post("/agreements/{agreement_id}/renew")
