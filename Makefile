@@ -2,42 +2,57 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+LOCK_FLAGS := --quiet --strip-extras --generate-hashes --no-emit-index-url --no-emit-find-links --allow-unsafe
 
-.PHONY: run test bench lint install deps clean
+.PHONY: run test bench lint install deps lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+# Installs come from the lock files (exact versions, hashed); the project itself is installed
+# editable on top, without resolving anything again. `make lock` rewrites them from pyproject.toml.
+$(RUN_STAMP): requirements/run.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/run.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
 
-install: $(STAMP)
+$(TEST_STAMP): requirements/test.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(TEST_STAMP)
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements/run.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra test -o requirements/test.txt pyproject.toml
 
 # The Debian packages the running service needs (CJK fonts, LibreOffice), installed where missing.
 deps:
 	bash scripts/ensure-system-deps.sh run
 
 run: export KINDERFLOW_DEMO ?= true
-run: $(STAMP) deps
+run: $(RUN_STAMP) deps
 	$(BIN)/kinderflow migrate
 	$(BIN)/kinderflow load-demo
 	@echo "Kinderflow 运行于 http://127.0.0.1:8000 （API 文档 http://127.0.0.1:8000/api/docs）"
 	$(BIN)/kinderflow serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	bash scripts/ensure-system-deps.sh test
 	bash scripts/ensure-services.sh
 	$(BIN)/ruff check api workflows templates workers storage tests
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	bash scripts/ensure-services.sh
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check api workflows templates workers storage tests
 
 clean:
