@@ -47,6 +47,9 @@ ALLIANCE_A = Row("alliance-a", may=("lead-a", "officer"), may_not=("lead-b", "kg
 AGREEMENT_OUT = Row(
     "agreement-out", may=("kg-out", "lead-b", "officer"), may_not=("kg-a1", "kg-a2", "lead-a", "pillar-a")
 )
+WITHDRAWAL_A1 = Row(
+    "withdrawal-a1", may=("kg-a1", "lead-a", "pillar-a", *BUREAU), may_not=("kg-a2", "kg-b1", "kg-out", "lead-b")
+)
 NO_FIXTURE = "no fixture object yet: probed with ids that name nothing"
 
 # Longest matching prefix wins. Path parameters are filled from the subject's ids by name.
@@ -76,6 +79,7 @@ TABLE: dict[str, Row] = {
     "/api/library/": Row(None, note=NO_FIXTURE),
     "/api/news/reports/": Row(None, note=NO_FIXTURE),
     "/api/alliances/{alliance_id}/agreements": Row("alliance-a", may_not=(), note="bureau action on a public alliance"),
+    "/api/withdrawals/{withdrawal_id}": WITHDRAWAL_A1,
 }  # fmt: skip
 # Path parameters that are vocabulary, not object ids.
 VOCABULARY = {"event": "submit", "kind": "plan", "code": "2026-autumn", "year": "2026"}
@@ -116,6 +120,9 @@ def build_objects(client: TestClient, login: Any, runtime: Any, world: Any) -> F
     fx.ids["submitted-b"] = {**submitted, "document_id": docs[0]["id"]}
     fx.ids["kg-a1"] = {"kindergarten_id": world.kid("A-M1")}
     fx.ids["alliance-a"] = {"alliance_id": str(world.alliances["A"].id)}
+    r = client.post("/api/withdrawals", headers=login("kg-a1"), json={"reason": "检查"})
+    assert r.status_code == 201, r.text
+    fx.ids["withdrawal-a1"] = {"withdrawal_id": r.json()["id"], "version": str(r.json()["version"])}
     fx.ids["semester"] = {}
     notes = client.get("/api/notifications", headers=login("officer")).json()
     fx.ids["notification"] = {"notification_id": notes[0]["id"]}

@@ -25,8 +25,8 @@ def drain(runtime) -> None:
     assert runner is not None and runner.drain(30)
 
 
-def terms_form(agreement_id: str, page: str, **changes: str) -> dict[str, str]:
-    values = {name: value for name, value in re.findall(r'name="(term_\w+)" type="date" value="([^"]*)"', page)}
+def terms_form(page: str, **changes: str) -> dict[str, str]:
+    values = dict(re.findall(r'name="(term_\w+)" type="date" value="([^"]*)"', page))
     steps = dict(re.findall(r'name="(route_\w+)"[^>]*>(?:(?!</select>).)*?<option value="(\d)" selected', page, re.S))
     return {"version": version_of(page), **values, "special_clauses": "", **steps, **changes}
 
@@ -77,7 +77,7 @@ def test_terms_page_answers_next_to_each_field_and_keeps_what_was_typed(browser,
     assert browser("lead-a").get(f"/agreements/{a}/terms").status_code == 404
     assert browser("kg-a1").get(f"/agreements/{a}/terms").status_code == 404
     page = officer.get(f"/agreements/{a}/terms").text
-    form = terms_form(a, page)
+    form = terms_form(page)
     assert form["route_member"] == "1" and form["route_bureau"] == "4"
 
     r = officer.post(f"/agreements/{a}/terms", {**form, "term_start": "2026-02-30", "special_clauses": CLAUSES,
@@ -110,7 +110,7 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
     a = draft_agreement["id"]
     officer = browser("officer")
     page = officer.get(f"/agreements/{a}/terms").text
-    assert officer.post(f"/agreements/{a}/terms", {**terms_form(a, page), "special_clauses": CLAUSES}).status_code == 303
+    assert officer.post(f"/agreements/{a}/terms", {**terms_form(page), "special_clauses": CLAUSES}).status_code == 303
     assert "尚未发出签署" in browser("kg-a1").get(f"/agreements/{a}/sign").text
     assert officer.post(f"/agreements/{a}/events/send", {"version": version_of(officer.get(f"/agreements/{a}").text)}).status_code == 303
 
@@ -121,6 +121,10 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
     assert "第十三条　特别约定" in text and "补充：A&amp;B&lt;幼儿园&gt; 每月报送一次。" in text
     assert "丙方（成员园）" in text and "签　署　页" in text
     assert page.index('id="agreement-text"') < page.index('name="pin"')  # the text comes before the PIN
+    original = re.search(r'href="(/documents/[0-9a-f-]{36}/view)"[^>]*>打开 Word 原件', page).group(1)
+    opened = member.get(original)
+    assert opened.status_code == 200 and opened.headers["content-disposition"].startswith("inline;")
+    assert browser("kg-b1").get(original).status_code == 404
     r = sign(member, a, pin=PIN)  # not ticked
     assert r.status_code == 200
     assert re.search(r'id="err-read_confirmed" role="alert">请先阅读协议全文', r.text)
