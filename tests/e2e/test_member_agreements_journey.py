@@ -87,6 +87,8 @@ def test_member_agreements_signing_renewal_and_withdrawal(person, live_server: L
     expect(page.locator(".job-result")).to_contain_text("2 份已生成协议草稿")
     officer.screenshot("62-generation-job")
 
+    officer.open("/agreements/bulk")
+    officer.screenshot("62-bulk-send")
     page = officer.open(f"/agreements/alliances/{live_server.world.alliances['A'].id}")
     expect(page.locator(".members-table .tag-missing")).to_have_count(0)
     page.get_by_role("button", name="生成龙头园与支柱园协议").click()
@@ -124,10 +126,18 @@ def test_member_agreements_signing_renewal_and_withdrawal(person, live_server: L
     member = person()
     member.login("kg-a1")
     expect(member.page.locator(".todo")).to_contain_text("签署联盟协议书")
-    sign(member, agreement_url, shot="66-sign-page")
-    for username in ("lead-a", "pillar-a"):
-        p = person()
+    page = member.open("/agreements")
+    expect(page.get_by_role("link", name="待我签署")).to_be_visible()
+    member.screenshot("66-member-agreements")
+    leaders = {username: person() for username in ("lead-a", "pillar-a")}
+    for username, p in leaders.items():
         p.login(username)
+    early = leaders["lead-a"].open(f"{agreement_url}/sign")
+    expect(early.locator(".notice")).to_contain_text("尚未轮到本方签署")
+    expect(early.locator("#ev-sign-pin")).to_have_count(0)
+    leaders["lead-a"].screenshot("66-sign-not-yet")
+    sign(member, agreement_url, shot="66-sign-page")
+    for p in leaders.values():
         sign(p, agreement_url)
     page = sign(officer, agreement_url)
     expect(page.locator(".page-head .state")).to_have_text("已生效")
