@@ -173,3 +173,18 @@ def test_signing_without_the_read_confirmation_or_a_seal_costs_no_pin_attempt(cl
     with runtime.db.session() as s:
         entry = audit.history(s, entity_type="agreement", entity_id=a["id"])[-1]
         assert entry.event == "sign" and entry.data["read_confirmed"] is True
+
+
+def test_the_officer_is_reminded_to_renew_in_the_last_three_months(client, login, runtime, effective):
+    from workflows.agreements.renewal import due_for_renewal
+
+    end = date.fromisoformat(effective["term_end"])
+
+    def due(today: date) -> list[str]:
+        with runtime.db.session() as s:
+            return [a.number for a in due_for_renewal(session=s, today=today)]
+
+    assert due(end - timedelta(days=91)) == []
+    assert due(end - timedelta(days=90)) == [effective["number"]]
+    assert renew(client, login("officer"), effective).status_code == 201
+    assert due(end - timedelta(days=30)) == []

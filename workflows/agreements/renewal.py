@@ -7,7 +7,7 @@ signed files stay archived and readable, and each term links to the one it conti
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,27 @@ def renewal_of(session: Session, agreement: Agreement) -> Agreement | None:
     """The renewal of ``agreement`` that is not void, if any."""
     return session.scalar(
         select(Agreement).where(Agreement.renewal_of_id == agreement.id, Agreement.state != "voided")
+    )
+
+
+RENEWAL_NOTICE_DAYS = 90  # the agreement's own wording: parties may renew in the three months before it ends
+
+
+def due_for_renewal(*, session: Session, today: date) -> list[Agreement]:
+    """Effective agreements ending within ``RENEWAL_NOTICE_DAYS`` that have no renewal yet."""
+    renewed = select(Agreement.renewal_of_id).where(
+        Agreement.renewal_of_id.is_not(None), Agreement.state != "voided"
+    )
+    return list(
+        session.scalars(
+            select(Agreement)
+            .where(
+                Agreement.state == "effective",
+                Agreement.term_end <= today + timedelta(days=RENEWAL_NOTICE_DAYS),
+                Agreement.id.not_in(renewed),
+            )
+            .order_by(Agreement.term_end, Agreement.number)
+        )
     )
 
 

@@ -9,6 +9,7 @@ edits a draft on ``agreement_terms`` and generates the agreements of whole allia
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Form
@@ -26,7 +27,7 @@ from workflows import audit, jobs
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.agreements import bulk, events, reading, renewal, service
-from workflows.agreements.documents import subject_of
+from workflows.agreements.documents import BEIJING, subject_of
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
 from workflows.agreements.models import MEMBER, Agreement
 from workflows.agreements.parties import PARTY_LABELS, party_of
@@ -87,6 +88,12 @@ def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
             items.append(
                 todo.TodoItem(area, f"签署联盟协议书：{subject_of(a)}", f"{link}/sign", a.number, urgent=True)
             )
+    if viewer.role == Role.OFFICER:
+        today = datetime.now(BEIJING).date()
+        items += [
+            todo.TodoItem(area, f"续签协议：{subject_of(a)}（{a.term_end} 期满）", f"/agreements/{a.id}", a.number)
+            for a in renewal.due_for_renewal(session=session, today=today)
+        ]
     return items
 
 
