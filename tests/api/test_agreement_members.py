@@ -201,3 +201,20 @@ def test_the_lead_pillar_agreement_has_no_member_and_signs_in_three(client, logi
     # The lead's alliance has it now; generating it again is refused.
     overview = client.get(f"/api/alliances/{alliance}/agreements", headers=officer).json()
     assert overview["lead_pillar"]["agreement"]["state"] == "effective"
+
+
+def test_bulk_send_sends_the_founding_drafts_too(client, login, runtime, signing_world):
+    officer, alliance = login("officer"), signing_world.alliances["A"].id
+    client.post(f"/api/alliances/{alliance}/agreements/generate", headers=officer)
+    drain(runtime)
+    assert client.post(f"/api/alliances/{alliance}/agreements/lead-pillar", headers=officer).status_code == 201
+    r = client.post(f"/api/alliances/{alliance}/agreements/bulk-send", headers=officer)
+    assert r.status_code == 202 and r.json()["total"] == 3, r.text
+    drain(runtime)
+    job = finished(client, officer, r.json())
+    # A-M2 has no seal yet: its draft waits, with the reason; the other two are out for signing.
+    assert [(e["code"], "A-M2" in e["label"], "尚未上传印章图片" in e["message"]) for e in job["errors"]] == [
+        ("validation_failed", True, True)
+    ]
+    states = Counter((kind, state) for _, kind, _, state in agreements_in_db(runtime))
+    assert states == {("member", "signing"): 1, ("member", "draft"): 1, ("lead_pillar", "signing"): 1}

@@ -62,6 +62,7 @@ def test_generating_follows_a_job_and_refuses_when_nothing_is_missing(browser, r
     assert browser("lead-a").get(job_url).status_code == 404
     page = officer.get(f"/agreements/alliances/{alliance}").text
     assert "未签协议 0 所" in page and page.count("草稿") >= 2
+    assert "发出本联盟全部协议草稿（2 份）" in page and f'action="/agreements/bulk/{alliance}"' in page
     again = officer.post(f"/agreements/alliances/{alliance}/generate")
     assert again.status_code == 409 and "没有需要生成的协议" in again.text
     r = officer.post(f"/agreements/alliances/{alliance}/lead-pillar")

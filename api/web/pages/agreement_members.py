@@ -13,7 +13,7 @@ from api.web.deps import SignedInPage, UserPage
 from api.web.routing import web_router
 from workflows import jobs
 from workflows.accounts.models import Role
-from workflows.agreements import generation
+from workflows.agreements import bulk, generation
 from workflows.agreements.views import alliance_agreements_out
 from workflows.errors import NotFound
 
@@ -56,7 +56,10 @@ def alliance(alliance_id: uuid.UUID, page: UserPage) -> Response:
     """One alliance's members, each with its agreement's state, and what the officer can do."""
     overview = generation.alliance_agreements(session=page.db, viewer=page.viewer, alliance_id=alliance_id)
     return page.render(
-        "agreements/alliance.html", o=alliance_agreements_out(overview), may_generate=page.viewer.role == Role.OFFICER
+        "agreements/alliance.html",
+        o=alliance_agreements_out(overview),
+        may_generate=page.viewer.role == Role.OFFICER,
+        to_send=bulk.waiting(page.db, alliance_id),
     )
 
 

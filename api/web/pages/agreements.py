@@ -114,9 +114,9 @@ def agreement_list(page: UserPage, state: str = "") -> Response:
 
 @router.get("/agreements/bulk")
 def bulk_page(page: UserPage) -> Response:
-    """Per alliance, the newly approved members whose agreement is still to generate or send."""
+    """Per alliance, the agreements still to generate or send (newly approved members, other drafts)."""
     page.viewer.require_role(Role.OFFICER)
-    rows = [(a, len(bulk.candidates(page.db, a.id))) for a in registry.list_alliances(session=page.db)]
+    rows = [(a, bulk.waiting(page.db, a.id)) for a in registry.list_alliances(session=page.db)]
     return page.render("agreements/bulk.html", rows=rows)
 
 
