@@ -55,6 +55,9 @@ def sign(who: Person, agreement_url: str, shot: str | None = None) -> Page:
     page.get_by_role("link", name="阅读并签署").first.click()
     expect(page.locator("#agreement-text")).to_contain_text("特别约定")
     expect(page.locator("#agreement-text")).to_contain_text(CLAUSES)
+    original = who.context.request.get(who.base_url + page.get_by_role("link", name="打开 PDF 原件").get_attribute("href"))
+    assert original.ok and original.headers["content-type"] == "application/pdf"
+    assert original.headers["content-disposition"].startswith("inline;")  # opens in the browser's viewer
     if shot:
         who.screenshot(shot)
     # The PIN alone is not enough: the box must be ticked (the server refuses, nothing is tried).
