@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from api.web.pages import agreements as agreement_pages
 from tests.fixtures.agreements import PIN, SIGNERS
 from workers.wiring import runner_for
 
@@ -50,7 +51,7 @@ def test_the_member_agreement_pages_are_the_bureaus(browser, world):
     assert officer.get("/agreements/alliances/00000000-0000-0000-0000-000000000000").status_code == 404
 
 
-def test_generating_follows_a_job_and_refuses_when_nothing_is_missing(browser, runtime, world):
+def test_generating_follows_a_job_and_refuses_when_nothing_is_missing(browser, runtime, world, monkeypatch):
     alliance = world.alliances["A"].id
     officer = browser("officer")
     r = officer.post(f"/agreements/alliances/{alliance}/generate")
@@ -70,6 +71,12 @@ def test_generating_follows_a_job_and_refuses_when_nothing_is_missing(browser, r
     terms = officer.get(r.headers["location"]).text
     assert 'name="route_member"' not in terms and 'name="route_lead"' in terms
     assert officer.post(f"/agreements/alliances/{alliance}/lead-pillar").status_code == 409
+    # A few drafts are listed one by one in the 待办; many make one line leading to the alliance's page.
+    home = officer.get("/").text
+    assert home.count("发出签署：") == 3 and "发出签署：龙头园与支柱园" in home
+    monkeypatch.setattr(agreement_pages, "DRAFTS_LISTED_ONE_BY_ONE", 2)
+    home = officer.get("/").text
+    assert home.count("发出签署：") == 1 and f'href="/agreements/alliances/{alliance}">发出签署：测试联盟A的 3 份协议草稿' in home
 
 
 def test_terms_page_answers_next_to_each_field_and_keeps_what_was_typed(browser, draft_agreement):

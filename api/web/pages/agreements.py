@@ -77,17 +77,28 @@ BULK_JOB = {
 STATUS = {Forbidden: 403, TransitionNotAllowed: 409, TooManyAttempts: 429, NotFound: 404}
 
 
+# More drafts than this in one alliance make one 待办 line leading to the alliance's page.
+DRAFTS_LISTED_ONE_BY_ONE = 3
+
+
 def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
     area = "协议签署"
     items = []
+    drafts: dict[uuid.UUID, list[Agreement]] = {}
     for a in service.list_visible(session=session, viewer=viewer):
         link = f"/agreements/{a.id}"
         if viewer.role == Role.OFFICER and a.state == "draft":
-            items.append(todo.TodoItem(area, f"发出签署：{subject_of(a)}", link, a.number))
+            drafts.setdefault(a.alliance_id, []).append(a)
         elif a.state == "signing" and (mine := party_of(viewer, a)) is not None and mine in a.awaiting:
             items.append(
                 todo.TodoItem(area, f"签署联盟协议书：{subject_of(a)}", f"{link}/sign", a.number, urgent=True)
             )
+    for alliance_id, waiting in drafts.items():
+        if len(waiting) > DRAFTS_LISTED_ONE_BY_ONE:
+            name = waiting[0].alliance.name
+            items.append(todo.TodoItem(area, f"发出签署：{name}的 {len(waiting)} 份协议草稿", f"/agreements/alliances/{alliance_id}"))
+        else:
+            items += [todo.TodoItem(area, f"发出签署：{subject_of(a)}", f"/agreements/{a.id}", a.number) for a in waiting]
     if viewer.role == Role.OFFICER:
         today = datetime.now(BEIJING).date()
         items += [
