@@ -91,10 +91,16 @@ UNAUTHENTICATED = HTTPException(
 )
 
 
-def get_viewer(
+PASSWORD_CHANGE_REQUIRED = HTTPException(
+    status_code=403,
+    detail={"code": "password_change_required", "message": "请先修改初始密码（或管理员重置的密码）后再继续"},
+)
+
+
+def get_any_viewer(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Viewer:
-    """The signed-in caller, from a bearer token; anything doubtful is a 401."""
+    """The signed-in caller, from a bearer token, even one who must still change their password."""
     if not token:
         raise UNAUTHENTICATED
     try:
@@ -105,6 +111,15 @@ def get_viewer(
     return viewer_for(session, user)
 
 
+def get_viewer(viewer: Annotated[Viewer, Depends(get_any_viewer)]) -> Viewer:
+    """The signed-in caller; one whose password must be changed first is refused (403)."""
+    if viewer.must_change_password:
+        raise PASSWORD_CHANGE_REQUIRED
+    return viewer
+
+
+# Only reading /api/me and changing the password accept an account whose password must be changed.
+ViewerBeforePasswordChange = Annotated[Viewer, Depends(get_any_viewer)]
 CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
 
 

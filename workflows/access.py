@@ -27,6 +27,8 @@ class Viewer:
     role: Role
     kindergarten_id: uuid.UUID | None
     alliance_id: uuid.UUID | None
+    # A password someone else chose: nothing but changing it is allowed until then.
+    must_change_password: bool = False
 
     @property
     def is_bureau(self) -> bool:
@@ -74,6 +76,7 @@ def viewer_for(session: Session, user: User) -> Viewer:
         role=user.role,
         kindergarten_id=user.kindergarten_id,
         alliance_id=current_alliance_id(session, user.kindergarten_id),
+        must_change_password=user.must_change_password,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import ClientAddress, CurrentViewer, SessionDep, SettingsDep
+from api.deps import ClientAddress, SessionDep, SettingsDep, ViewerBeforePasswordChange
 from workflows.accounts import service as accounts
 from workflows.accounts.schemas import MeOut, TokenOut
 from workflows.accounts.tokens import issue_token
@@ -33,5 +33,6 @@ def token(
 
 
 @router.get("/me", response_model=MeOut)
-def me(viewer: CurrentViewer) -> MeOut:
+def me(viewer: ViewerBeforePasswordChange) -> MeOut:
+    """Who is signed in; ``must_change_password`` says every other call is refused until they change it."""
     return MeOut.of(viewer)

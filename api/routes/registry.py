@@ -16,6 +16,7 @@ from workflows.accounts.models import Role
 from workflows.accounts.schemas import UserOut
 from workflows.documents.service import XLSX
 from workflows.registry import service as registry
+from workflows.registry import teachers
 from workflows.registry.arrangement import export_arrangement, import_arrangement
 from workflows.registry.models import Category
 from workflows.registry.schemas import AllianceOut, KindergartenOut, TeacherOut
@@ -58,8 +59,8 @@ def get_kindergarten(kindergarten_id: uuid.UUID, session: SessionDep, viewer: Cu
 
 @router.get("/kindergartens/{kindergarten_id}/teachers", response_model=list[TeacherOut])
 def list_teachers(kindergarten_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[TeacherOut]:
-    teachers = registry.list_teachers(session=session, viewer=viewer, kindergarten_id=kindergarten_id)
-    return [TeacherOut.of(t) for t in teachers]
+    rows = teachers.kindergarten_teachers(session=session, viewer=viewer, kindergarten_id=kindergarten_id)
+    return [TeacherOut.of(t) for t in rows]
 
 
 @router.get("/kindergartens/{kindergarten_id}/users", response_model=list[UserOut])

@@ -6,11 +6,12 @@ import uuid
 from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel
 
-from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.deps import ClientAddress, CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from workflows.accounts.models import User
+from workflows.accounts.schemas import UserOut
 from workflows.agreements import ca, keys, seals
 from workflows.agreements.schemas import SigningKeyIn, SigningKeyOut
 from workflows.agreements.views import signing_key_out
@@ -24,11 +25,19 @@ class SealOut(BaseModel):
     seal_key: str
 
 
+class SigningKeyHolderOut(BaseModel):
+    user: UserOut
+    key: SigningKeyOut
+
+
 @router.post("/me/signing-key", response_model=SigningKeyOut, status_code=201)
 def create_signing_key(
-    body: SigningKeyIn, session: SessionDep, settings: SettingsDep, viewer: CurrentViewer
+    body: SigningKeyIn, session: SessionDep, settings: SettingsDep, viewer: CurrentViewer, address: ClientAddress
 ) -> SigningKeyOut:
-    """Create the caller's key pair and certificate, sealed under a signing PIN (6–12 digits) never stored."""
+    """Create the caller's key pair and certificate, sealed under a signing PIN (6–12 digits) never stored.
+
+    The account password is required; replacing a key also needs its ``current_pin``, and a wrong one
+    counts against the same lockout as a wrong PIN when signing (403 ``wrong_pin``, then 429)."""
     user = session.get(User, viewer.user_id)
     assert user is not None
     record = keys.create_signing_key(
@@ -36,9 +45,22 @@ def create_signing_key(
         settings=settings,
         user=user,
         pin=body.pin.get_secret_value(),
+        password=body.password.get_secret_value(),
         current_pin=body.current_pin.get_secret_value() if body.current_pin else None,
+        address=address,
     )
     return signing_key_out(record)
+
+
+@router.get("/signing-keys", response_model=list[SigningKeyHolderOut])
+def list_signing_keys(
+    session: SessionDep, viewer: CurrentViewer, q: Annotated[str, Query(max_length=100)] = ""
+) -> list[SigningKeyHolderOut]:
+    """Every active signing key and whose it is (officer, admin): revoke one to make its user enrol again."""
+    return [
+        SigningKeyHolderOut(user=UserOut.of(user), key=signing_key_out(key))
+        for key, user in keys.list_active_keys(session=session, viewer=viewer, query=q.strip())
+    ]
 
 
 @router.get("/me/signing-key", response_model=SigningKeyOut)

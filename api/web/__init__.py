@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.web.pages import (
+    account,
     activities,
     admin,
     agreement_members,
@@ -28,7 +29,12 @@ from api.web.pages import (
     home,
     notifications,
     registry,
+    research_groups,
+    roster_import,
     semester_work,
+    signing_keys,
+    teachers,
+    users,
     verify,
     withdrawals,
 )
@@ -50,10 +56,17 @@ PAGE_MODULES: list[ModuleType] = [
     dashboards,
     evaluations,
     registry,
+    research_groups,
+    # /teachers/import and the workbooks before /teachers/{teacher_id}.
+    roster_import,
+    teachers,
     notifications,
     documents,
     verify,
+    account,
     admin,
+    users,
+    signing_keys,
 ]
 
 

@@ -40,6 +40,15 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeRequired(Exception):
+    """The signed-in user must change a password someone else chose before any other page."""
+
+
+# The pages a user who must change their password may still open.
+PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
+PASSWORD_CHANGE_PAGE = "/account/password"
+
+
 class CsrfRefused(Exception):
     """An unsafe request without this browser session's CSRF token."""
 
@@ -181,6 +190,8 @@ def get_user_page(page: PublicPage) -> SignedInPage:
         request = page.request
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path)
+    if page.viewer.must_change_password and page.request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
     return SignedInPage(**{**page.__dict__, "viewer": page.viewer})
 
 

@@ -21,7 +21,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from api.errors import HTTP_MESSAGES, STATUS
 from api.web import nav
 from api.web import session as web_session
-from api.web.deps import CsrfRefused, LoginRequired, check_csrf, is_htmx, login_url
+from api.web.deps import (
+    PASSWORD_CHANGE_PAGE,
+    CsrfRefused,
+    LoginRequired,
+    PasswordChangeRequired,
+    check_csrf,
+    is_htmx,
+    login_url,
+)
 from api.web.rendering import render
 from storage.objects import ObjectStoreUnavailable, ObjectTooLarge
 from workflows import errors
@@ -89,6 +97,10 @@ def error_response(request: Request, exc: Exception) -> Response:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+    if isinstance(exc, PasswordChangeRequired):
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": PASSWORD_CHANGE_PAGE})
+        return RedirectResponse(PASSWORD_CHANGE_PAGE, status_code=303)
     if isinstance(exc, CsrfRefused):
         return error_page(
             request, 403, "页面已过期或请求来源不明", "为安全起见，本次提交未被受理。请刷新页面后重新操作。"

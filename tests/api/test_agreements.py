@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.fixtures.agreements import PIN, SIGNERS, approved_application, create_key, drain, fire, upload_seal
+from tests.fixtures.app import PASSWORD
 from workflows import audit
 from workflows.agreements import keys
 from workflows.agreements.events import expire_due
@@ -144,13 +145,14 @@ def test_wrong_pins_are_refused_then_throttled(client, login, runtime, draft_agr
 
 def test_the_private_key_is_stored_only_sealed_under_the_pin(client, login, runtime, world):
     h = login("kg-b1")
-    weak = client.post("/api/me/signing-key", headers=h, json={"pin": "123456"})
+    weak = client.post("/api/me/signing-key", headers=h, json={"pin": "123456", "password": PASSWORD})
     assert weak.status_code == 422 and weak.json()["errors"][0]["field"] == "pin"
     created = create_key(client, h, pin="583920")
     assert created["subject"].startswith("UID=kg-b1") or "CN=kg-b1" in created["subject"]
-    assert client.post("/api/me/signing-key", headers=h, json={"pin": "583920"}).status_code == 409
+    again = {"pin": "583920", "password": PASSWORD}
+    assert client.post("/api/me/signing-key", headers=h, json=again).status_code == 409
     assert client.get("/api/me/signing-key", headers=h).json()["sha256"] == created["sha256"]
-    assert client.post("/api/me/signing-key", headers=login("researcher"), json={"pin": "583920"}).status_code == 403
+    assert client.post("/api/me/signing-key", headers=login("researcher"), json=again).status_code == 403
     with runtime.db.session() as s:
         record = s.scalar(select(SigningKey).where(SigningKey.user_id == world.users["kg-b1"].id))
         from cryptography.hazmat.primitives import serialization
@@ -166,11 +168,9 @@ def test_the_private_key_is_stored_only_sealed_under_the_pin(client, login, runt
         unlocked = keys.unlock(session=s, settings=runtime.settings, user_id=record.user_id, pin="583920")
         assert unlocked.certificate.public_key().public_numbers() == unlocked.key.public_key().public_numbers()
     # Replacing the key needs the current PIN.
-    assert (
-        client.post("/api/me/signing-key", headers=h, json={"pin": "902468", "current_pin": "111111"}).status_code
-        == 403
-    )
-    replaced = client.post("/api/me/signing-key", headers=h, json={"pin": "902468", "current_pin": "583920"})
+    change = {"pin": "902468", "password": PASSWORD}
+    assert client.post("/api/me/signing-key", headers=h, json=change | {"current_pin": "111111"}).status_code == 403
+    replaced = client.post("/api/me/signing-key", headers=h, json=change | {"current_pin": "583920"})
     assert replaced.status_code == 201 and replaced.json()["sha256"] != created["sha256"]
 
 

@@ -46,7 +46,7 @@ def prepare(live_server: LiveServer) -> str:
             r = api.put(path, headers=officer, files={"file": ("seal.png", seal, "image/png")})
             assert r.status_code == 200, r.text
         for username in SIGNERS.values():
-            r = api.post("/api/me/signing-key", headers=token(username), json={"pin": PIN})
+            r = api.post("/api/me/signing-key", headers=token(username), json={"pin": PIN, "password": PASSWORD})
             assert r.status_code == 201, r.text
     with runtime.db.session() as s:
         ensure_semester(

@@ -51,6 +51,8 @@ WITHDRAWAL_A1 = Row(
     "withdrawal-a1", may=("kg-a1", "lead-a", "pillar-a", *BUREAU), may_not=("kg-a2", "kg-b1", "kg-out", "lead-b")
 )
 NO_FIXTURE = "no fixture object yet: probed with ids that name nothing"
+NOT_ADMIN = tuple(u for u in EVERYONE if u != "admin")
+KEY_KEEPERS = ("officer", "admin")
 
 # Longest matching prefix wins. Path parameters are filled from the subject's ids by name.
 TABLE: dict[str, Row] = {
@@ -80,6 +82,12 @@ TABLE: dict[str, Row] = {
     "/api/news/reports/": Row(None, note=NO_FIXTURE),
     "/api/alliances/{alliance_id}/agreements": Row("alliance-a", may_not=(), note="bureau action on a public alliance"),
     "/api/withdrawals/{withdrawal_id}": WITHDRAWAL_A1,
+    "/api/users/{user_id}": Row("user-kg-out", may=("admin",), may_not=NOT_ADMIN, note="account management"),
+    "/api/users/{user_id}/signing-key/revoke": Row(
+        "user-kg-out", may=KEY_KEEPERS, may_not=tuple(u for u in EVERYONE if u not in KEY_KEEPERS)
+    ),
+    "/api/alliances/{alliance_id}/research-group": Row("research-seat-a", may=("kg-a1", "lead-a", "pillar-a", *BUREAU), may_not=("lead-b", "kg-b1", "kg-out"), note="names people: the alliance and the bureau"),
+    "/api/teachers/{teacher_id}": Row("teacher-a1", may=("kg-a1", *BUREAU), may_not=("kg-a2", "lead-a", "pillar-a", "lead-b", "kg-b1", "kg-out"), note="a principal keeps only its own roster"),
 }  # fmt: skip
 # Path parameters that are vocabulary, not object ids.
 VOCABULARY = {"event": "submit", "kind": "plan", "code": "2026-autumn", "year": "2026"}
@@ -123,7 +131,11 @@ def build_objects(client: TestClient, login: Any, runtime: Any, world: Any) -> F
     r = client.post("/api/withdrawals", headers=login("kg-a1"), json={"reason": "检查"})
     assert r.status_code == 201, r.text
     fx.ids["withdrawal-a1"] = {"withdrawal_id": r.json()["id"], "version": str(r.json()["version"])}
+    fx.ids["research-seat-a"] = {"alliance_id": str(world.alliances["A"].id), "kindergarten_id": world.kid("A-M1")}
+    teacher = client.post("/api/teachers", headers=login("kg-a1"), json={"name": "名册教师", "level": "young"}).json()
+    fx.ids["teacher-a1"] = {"teacher_id": teacher["id"], "version": "1"}
     fx.ids["semester"] = {}
+    fx.ids["user-kg-out"] = {"user_id": str(world.users["kg-out"].id)}
     notes = client.get("/api/notifications", headers=login("officer")).json()
     fx.ids["notification"] = {"notification_id": notes[0]["id"]}
 
@@ -237,7 +249,14 @@ def call(
 ):  # type: ignore[no-untyped-def]
     url = path.format(**{**VOCABULARY, **values})
     spec = client.app.openapi()
-    return client.request(method, url, headers=headers, **request_kwargs(op, spec, values.get("version", "1")))
+    version = values.get("version", "1")
+    # Required query parameters (a DELETE's ``version``) get a valid value too, so the object check answers.
+    params = {
+        p["name"]: version if p["name"] == "version" else str(example(p.get("schema", {}), spec, version))
+        for p in op.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
+    return client.request(method, url, headers=headers, params=params, **request_kwargs(op, spec, version))
 
 
 def test_every_id_taking_operation_is_in_the_table(client):

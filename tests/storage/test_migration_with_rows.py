@@ -1,7 +1,7 @@
 """Migrations that rebuild a table others refer to keep working once the tables hold rows.
 
 0014 makes ``agreements.member_kindergarten_id`` nullable: on SQLite that rebuilds ``agreements``
-while ``agreement_signatures`` refers to it. With rows in both, down to 0010 and up again must keep
+while ``agreement_signatures`` refers to it. With rows in both, one step down and up again must keep
 every row and every key.
 """
 
@@ -58,7 +58,7 @@ def test_agreements_with_signatures_survive_0014_down_and_up(backend, tmp_path):
         database = Database(url)
         agreement_id = _rows(database)
         database.dispose()
-        migrate.downgrade(url, "0010_merge_heads")
+        migrate.downgrade(url, "0014_agreement_kinds_withdrawals-1")
         migrate.upgrade(url)
         database = Database(url)
         with database.engine.connect() as conn:

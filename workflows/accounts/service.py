@@ -1,4 +1,8 @@
-"""Accounts: sign-in with throttling, user creation, and who may see which users."""
+"""Accounts: sign-in with throttling, user creation, one's own password, and who may see which users.
+
+What the administrator does to other accounts (search, create for a kindergarten or a bureau post,
+deactivate, reset a password) is in ``management``.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,20 @@ from workflows import audit
 from workflows.access import Viewer, ensure_visible
 from workflows.accounts.models import KINDERGARTEN_ROLES, LoginFailure, Role, User
 from workflows.accounts.passwords import dummy_verify, hash_password, verify_password
-from workflows.errors import Conflict, FieldError, NotFound, TooManyAttempts, Unauthenticated, ValidationFailed
+from workflows.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+    ValidationFailed,
+)
 from workflows.registry.models import Kindergarten
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
 
 
 class BadCredentials(Unauthenticated):
@@ -28,8 +41,14 @@ class BadCredentials(Unauthenticated):
     message = "用户名或密码错误"
 
 
-def authenticate(*, session: Session, settings: Settings, username: str, password: str, address: str) -> User:
-    """Check a password, throttled per account and per client address; failures are recorded."""
+class WrongPassword(Forbidden):
+    """A signed-in user's password, asked again before a sensitive change, is not right."""
+
+    code = "wrong_password"
+    message = "登录密码错误"
+
+
+def _check_throttle(session: Session, settings: Settings, *, username: str, address: str) -> None:
     since = utcnow() - timedelta(minutes=settings.login_failure_window_minutes)
     by_account = session.scalar(select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since))
     by_address = session.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since))
@@ -38,15 +57,70 @@ def authenticate(*, session: Session, settings: Settings, username: str, passwor
     ) >= settings.login_max_failures_per_address:
         raise TooManyAttempts(f"登录失败次数过多，请 {settings.login_failure_window_minutes} 分钟后再试")
 
+
+def _record_failure(session: Session, *, username: str, address: str) -> None:
+    session.add(LoginFailure(username=username[:64], address=address[:64]))
+    # The failure must count even though the request ends in an error (and a rollback).
+    session.commit()
+
+
+def authenticate(*, session: Session, settings: Settings, username: str, password: str, address: str) -> User:
+    """Check a password, throttled per account and per client address; failures are recorded."""
+    _check_throttle(session, settings, username=username, address=address)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         dummy_verify(settings, password)
     if user is None or not user.is_active or not verify_password(settings, user.password_hash, password):
-        session.add(LoginFailure(username=username[:64], address=address[:64]))
-        # The failure must count even though the request ends in an error (and a rollback).
-        session.commit()
+        _record_failure(session, username=username, address=address)
         raise BadCredentials()
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    return user
+
+
+def confirm_password(*, session: Session, settings: Settings, user: User, password: str, address: str) -> None:
+    """The signed-in user proves their password again (before a sensitive change); throttled like sign-in."""
+    _check_throttle(session, settings, username=user.username, address=address)
+    if not verify_password(settings, user.password_hash, password):
+        _record_failure(session, username=user.username, address=address)
+        raise WrongPassword()
+
+
+def password_problem(password: str, *, username: str) -> str | None:
+    """Why a new password is refused (None if acceptable)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"密码至少 {MIN_PASSWORD_LENGTH} 位"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"密码不超过 {MAX_PASSWORD_LENGTH} 位"
+    if len(set(password)) < 4:
+        return "密码过于简单：请勿使用重复的字符"
+    if username and username.lower() in password.lower():
+        return "密码不能包含用户名"
+    if password.isdigit():
+        return "密码不能全是数字，请加入字母或符号"
+    return None
+
+
+def change_password(
+    *, session: Session, settings: Settings, user_id: uuid.UUID, current_password: str, new_password: str, address: str
+) -> User:
+    """The user replaces their password (a first or reset one included); needs the current one."""
+    user = get_active_user(session=session, user_id=user_id)
+    problem = password_problem(new_password, username=user.username)
+    if problem is None and new_password == current_password:
+        problem = "新密码不能与当前密码相同"
+    if problem:
+        raise ValidationFailed.single("new_password", "weak_password", problem)
+    confirm_password(session=session, settings=settings, user=user, password=current_password, address=address)
+    user.password_hash = hash_password(settings, new_password)
+    user.must_change_password = False
+    audit.append(
+        session,
+        entity_type="user",
+        entity_id=user.id,
+        event="password_changed",
+        actor=audit.Actor(id=str(user.id), name=user.display_name, role=Role(user.role).value),
+        data={"username": user.username},
+    )
     return user
 
 
@@ -56,6 +130,19 @@ def get_active_user(*, session: Session, user_id: uuid.UUID) -> User:
     if user is None or not user.is_active:
         raise NotFound()
     return user
+
+
+def credential_problems(username: str, password: str, *, is_demo: bool = False) -> list[FieldError]:
+    """What is wrong with a new account's username and password (demo passwords are exempt)."""
+    problems = []
+    if not USERNAME_PATTERN.match(username):
+        problems.append(
+            FieldError("username", "invalid_username", "用户名须以小写字母开头，由 3–64 位小写字母、数字或 _ . - 组成")
+        )
+    problem = None if is_demo else password_problem(password, username=username)
+    if problem:
+        problems.append(FieldError("password", "weak_password", problem))
+    return problems
 
 
 def create_user(
@@ -69,16 +156,11 @@ def create_user(
     kindergarten_id: uuid.UUID | None = None,
     section_id: uuid.UUID | None = None,
     is_demo: bool = False,
+    must_change_password: bool = False,
     actor: audit.Actor = audit.SYSTEM_ACTOR,
 ) -> User:
     """Create an account bound to a kindergarten (applicant, lead, pillar) or to the bureau."""
-    problems = []
-    if not USERNAME_PATTERN.match(username):
-        problems.append(
-            ("username", "invalid_username", "用户名须以小写字母开头，由 3–64 位小写字母、数字或 _ . - 组成")
-        )
-    if len(password) < MIN_PASSWORD_LENGTH and not is_demo:
-        problems.append(("password", "password_too_short", f"密码至少 {MIN_PASSWORD_LENGTH} 位"))
+    problems = [(e.field, e.code, e.message) for e in credential_problems(username, password, is_demo=is_demo)]
     if role in KINDERGARTEN_ROLES and kindergarten_id is None:
         problems.append(("kindergarten_id", "required", "园所账号必须关联一所幼儿园"))
     if role not in KINDERGARTEN_ROLES and kindergarten_id is not None:
@@ -97,6 +179,7 @@ def create_user(
         kindergarten_id=kindergarten_id,
         section_id=section_id,
         is_demo=is_demo,
+        must_change_password=must_change_password,
     )
     session.add(user)
     session.flush()
@@ -118,50 +201,3 @@ def list_kindergarten_users(
     ensure_visible(viewer.may_see_kindergarten_private(kindergarten_id, alliance_id))
     stmt = select(User).where(User.kindergarten_id == kindergarten_id).order_by(User.username)
     return list(session.scalars(stmt))
-
-
-def list_users(*, session: Session, viewer: Viewer) -> list[User]:
-    """Every account, by username, for the administrator."""
-    viewer.require_role(Role.ADMIN)
-    return list(session.scalars(select(User).order_by(User.username)))
-
-
-def set_active(*, session: Session, viewer: Viewer, user_id: uuid.UUID, active: bool) -> User:
-    """Enable or disable an account (an administrator cannot disable their own)."""
-    viewer.require_role(Role.ADMIN)
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("账号不存在")
-    if user.id == viewer.user_id:
-        raise ValidationFailed([FieldError("active", "own_account", "不能停用或启用自己的账号")])
-    if user.is_active != active:
-        user.is_active = active
-        audit.append(
-            session,
-            entity_type="user",
-            entity_id=user.id,
-            event="activated" if active else "deactivated",
-            actor=viewer.actor,
-            data={"username": user.username},
-        )
-    return user
-
-
-def reset_password(*, session: Session, settings: Settings, viewer: Viewer, user_id: uuid.UUID, password: str) -> User:
-    """Set a new password for an account, as the administrator."""
-    viewer.require_role(Role.ADMIN)
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("账号不存在")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed.single("password", "password_too_short", f"密码至少 {MIN_PASSWORD_LENGTH} 位")
-    user.password_hash = hash_password(settings, password)
-    audit.append(
-        session,
-        entity_type="user",
-        entity_id=user.id,
-        event="password_reset",
-        actor=viewer.actor,
-        data={"username": user.username},
-    )
-    return user

@@ -25,18 +25,23 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from storage.db import utcnow
 from storage.settings import Settings
 from workflows import audit
+from workflows.access import Viewer
+from workflows.accounts import service as accounts
+from workflows.accounts.management import user_matches
 from workflows.accounts.models import ROLE_LABELS, Role, User
-from workflows.agreements import ca
+from workflows.agreements import ca, pins
 from workflows.agreements.models import SigningKey
 from workflows.agreements.parties import BUREAU_NAME, BUREAU_SECTION
-from workflows.errors import Conflict, FieldError, Forbidden, ValidationFailed
+from workflows.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from workflows.registry.models import Kindergarten
 
 PIN_PATTERN = re.compile(r"\d{6,12}")
+SIGNING_ROLES = frozenset({Role.APPLICANT, Role.LEAD, Role.PILLAR, Role.OFFICER})
 _NONCE = 12
 
 
@@ -148,21 +153,37 @@ def _organization(user: User) -> tuple[str, str]:
 
 
 def create_signing_key(
-    *, session: Session, settings: Settings, user: User, pin: str, current_pin: str | None = None
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    pin: str,
+    password: str,
+    current_pin: str | None = None,
+    address: str = "",
 ) -> SigningKey:
-    """Give the user a new key pair and certificate, sealed under ``pin``; replacing one needs its PIN."""
-    if user.role not in (Role.APPLICANT, Role.LEAD, Role.PILLAR, Role.OFFICER):
+    """Give the user a new key pair and certificate, sealed under ``pin``.
+
+    Needs the account password again; replacing a key also needs its PIN, and a wrong one counts
+    against the signer's PIN throttle (``pins``) like a wrong PIN when signing."""
+    if user.role not in SIGNING_ROLES:
         raise Forbidden("只有园所账号和成幼科账号可以设置签名密钥")
     problem = pin_problem(pin)
     if problem:
         raise ValidationFailed([FieldError("pin", "weak_pin", problem)])
     existing = active_key(session, user.id)
+    if existing is not None and not current_pin:
+        raise Conflict("已设置签名密钥；更换时请同时提供原签名密码", code="signing_key_exists")
+    accounts.confirm_password(session=session, settings=settings, user=user, password=password, address=address)
     if existing is not None:
-        if current_pin is None:
-            raise Conflict("已设置签名密钥；更换时请同时提供原签名密码", code="signing_key_exists")
+        assert current_pin is not None
+        pins.check_throttle(session, user.id)
         try:
             open_sealed(settings, existing.sealed_key, existing.kdf, current_pin, key_aad(user.id, existing.id))
         except WrongPin:
+            pins.record_wrong_pin(
+                session, entity_type="user", entity_id=user.id, actor=_actor(user), purpose="change_key"
+            )
             raise Forbidden("原签名密码错误", code="wrong_pin") from None
         existing.revoked_at = utcnow()
         session.flush()
@@ -195,7 +216,64 @@ def create_signing_key(
         entity_type="user",
         entity_id=user.id,
         event="signing_key_created" if existing is None else "signing_key_replaced",
-        actor=audit.Actor(id=str(user.id), name=user.display_name, role=Role(user.role).value),
+        actor=_actor(user),
         data={"serial": record.certificate_serial, "sha256": record.certificate_sha256},
     )
     return record
+
+
+def _actor(user: User) -> audit.Actor:
+    return audit.Actor(id=str(user.id), name=user.display_name, role=Role(user.role).value)
+
+
+def last_revoked_key(session: Session, user_id: uuid.UUID) -> SigningKey | None:
+    """The key revoked last, when the user has no active one (they must set a PIN again)."""
+    if active_key(session, user_id) is not None:
+        return None
+    stmt = (
+        select(SigningKey)
+        .where(SigningKey.user_id == user_id, SigningKey.revoked_at.is_not(None))
+        .order_by(SigningKey.revoked_at.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def revoke_signing_key(*, session: Session, viewer: Viewer, user_id: uuid.UUID) -> SigningKey:
+    """The officer (or the administrator) revokes a user's key; the user must enrol again to sign."""
+    viewer.require_role(Role.OFFICER, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("账号不存在")
+    record = session.scalar(
+        select(SigningKey).where(SigningKey.user_id == user_id, SigningKey.revoked_at.is_(None)).with_for_update()
+    )
+    if record is None:
+        raise Conflict("该账号没有有效的签名密钥", code="no_signing_key")
+    record.revoked_at = utcnow()
+    session.flush()
+    audit.append(
+        session,
+        entity_type="user",
+        entity_id=user.id,
+        event="signing_key_revoked",
+        actor=viewer.actor,
+        data={"username": user.username, "serial": record.certificate_serial, "sha256": record.certificate_sha256},
+    )
+    return record
+
+
+def list_active_keys(*, session: Session, viewer: Viewer, query: str = "") -> list[tuple[SigningKey, User]]:
+    """Every active signing key with its account, for the officer's 签名密钥 list (by username)."""
+    viewer.require_role(Role.OFFICER, Role.ADMIN)
+    stmt = (
+        select(SigningKey, User)
+        .join(User, SigningKey.user_id == User.id)
+        .outerjoin(Kindergarten, User.kindergarten_id == Kindergarten.id)
+        .where(SigningKey.revoked_at.is_(None))
+        .options(selectinload(User.kindergarten))
+        .order_by(User.username)
+    )
+    if query:
+        stmt = stmt.where(user_matches(query))
+    return [(key, user) for key, user in session.execute(stmt)]

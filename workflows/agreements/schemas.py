@@ -157,6 +157,8 @@ class SigningKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pin: SecretStr
+    # The account password, asked again: a stolen session alone cannot enrol or replace a key.
+    password: SecretStr
     current_pin: SecretStr | None = None
 
 

@@ -36,6 +36,8 @@ FONT_FALLBACKS = (
     ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
 )
 MAX_SEAL_PIXELS = 4000
+MIN_SEAL_PIXELS = 100
+MAX_SEAL_BYTES = 5 * 1024 * 1024
 
 
 class NoChineseFont(ServiceUnavailable):
@@ -118,16 +120,26 @@ def stamp_image(seal_png: bytes, *, lines: list[str], width: int, height: int) -
     return image
 
 
+def seal_byte_limit(settings: Settings) -> int:
+    """The largest seal scan accepted, in bytes."""
+    return min(settings.max_upload_bytes, MAX_SEAL_BYTES)
+
+
 def _check_png(stream: BinaryIO, settings: Settings) -> bytes:
     sniff(stream, allowed={PNG: "png"})
-    content = stream.read(settings.max_upload_bytes + 1)
-    if len(content) > settings.max_upload_bytes:
-        raise ValidationFailed([FieldError("file", "too_large", "印章图片过大")])
+    limit = seal_byte_limit(settings)
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise ValidationFailed([FieldError("file", "too_large", f"印章图片过大：不能超过 {limit / 1024 / 1024:.0f} MB")])
     try:
         with Image.open(io.BytesIO(content)) as image:
             if max(image.size) > MAX_SEAL_PIXELS:
                 raise ValidationFailed(
                     [FieldError("file", "too_large", f"印章图片不能超过 {MAX_SEAL_PIXELS} 像素见方")]
+                )
+            if min(image.size) < MIN_SEAL_PIXELS:
+                raise ValidationFailed(
+                    [FieldError("file", "too_small", f"印章图片太小：宽和高至少 {MIN_SEAL_PIXELS} 像素，请上传清晰的扫描件")]
                 )
             image.verify()
     except (OSError, SyntaxError):
@@ -193,6 +205,18 @@ def upload_bureau_seal(
     """Officers and admins upload the bureau seal used for the supervising party."""
     viewer.require_role(Role.OFFICER, Role.ADMIN)
     return store_bureau_seal(session=session, objects=objects, content=_check_png(stream, settings), actor=viewer.actor)
+
+
+def own_seal(session: Session, viewer: Viewer) -> tuple[str, str | None] | None:
+    """The seal a viewer keeps (their kindergarten's, or the bureau's for an officer): owner name and
+    object key (None while not uploaded); None for accounts that keep no seal."""
+    if viewer.role in (Role.APPLICANT, Role.LEAD, Role.PILLAR) and viewer.kindergarten_id is not None:
+        kindergarten = session.get(Kindergarten, viewer.kindergarten_id)
+        return (kindergarten.name, kindergarten.seal_key) if kindergarten else None
+    if viewer.role == Role.OFFICER:
+        bureau = session.get(BureauSeal, BUREAU_SEAL_CODE)
+        return BUREAU_PARTY_NAME, bureau.seal_key if bureau else None
+    return None
 
 
 def seal_key(session: Session, agreement: Agreement, party: str) -> str | None:

@@ -4,17 +4,15 @@ Each signature is (a) a detached CMS signature over the frozen .docx and (b) whe
 incremental PAdES signature with the party's seal as the visible stamp. A refused attempt (out of
 turn, twice, for another party, wrong PIN) changes nothing: only an audit entry of the refusal is
 kept, committed on its own so the request's rollback does not lose it. Wrong PINs are throttled per
-account.
+account (``pins``: the same count as for changing the key).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
@@ -23,7 +21,7 @@ from storage.settings import Settings
 from templates.build_agreement import signature_box
 from workflows import audit
 from workflows.access import Viewer
-from workflows.agreements import ca, cms, completion, documents, keys, notices, pades, seals
+from workflows.agreements import ca, cms, completion, documents, keys, notices, pades, pins, seals
 from workflows.agreements.documents import BEIJING, CMS, PDF, read_document
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
@@ -35,14 +33,11 @@ from workflows.errors import (
     FieldError,
     Forbidden,
     StaleVersion,
-    TooManyAttempts,
     TransitionNotAllowed,
     ValidationFailed,
 )
 from workflows.machine import fire
 
-PIN_FAILURE_LIMIT = 5
-PIN_FAILURE_WINDOW = timedelta(minutes=15)
 STAMP_DPI = 300
 LOCATION = "江西省南昌市青山湖区"
 
@@ -95,21 +90,6 @@ def check_may_decline(session: Session, viewer: Viewer, agreement: Agreement, ve
     if refusal is not None:
         _refuse(session, viewer, agreement, event="decline_refused", code=refusal[0], message=refusal[1], party=mine)
         raise TransitionNotAllowed(refusal[1], code=refusal[0])
-
-
-def _throttle(session: Session, viewer: Viewer) -> None:
-    since = utcnow() - PIN_FAILURE_WINDOW
-    failures = session.scalar(
-        select(func.count()).where(
-            audit.AuditEntry.entity_type == "agreement",
-            audit.AuditEntry.event == "pin_refused",
-            audit.AuditEntry.actor_id == str(viewer.user_id),
-            audit.AuditEntry.created_at >= since,
-        )
-    )
-    if (failures or 0) >= PIN_FAILURE_LIMIT:
-        minutes = int(PIN_FAILURE_WINDOW.total_seconds() // 60)
-        raise TooManyAttempts(f"签名密码错误次数过多，请 {minutes} 分钟后再试", code="too_many_pin_failures")
 
 
 def _stamp(
@@ -175,11 +155,14 @@ def sign(
     if agreement.signed_pdf_id is not None:
         seals.chinese_font()  # the visible stamp prints Chinese: without a font, say so (503) before the PIN
     assert pin is not None
-    _throttle(session, viewer)
+    pins.check_throttle(session, viewer.user_id)
     try:
         unlocked = keys.unlock(session=session, settings=settings, user_id=viewer.user_id, pin=pin)
     except keys.WrongPin:
-        _refuse(session, viewer, agreement, event="pin_refused", code="wrong_pin", message="签名密码错误", party=mine)
+        pins.record_wrong_pin(
+            session, entity_type="agreement", entity_id=agreement.id, actor=viewer.actor, state=agreement.state,
+            party=mine, purpose="sign",
+        )  # fmt: skip
         raise Forbidden("签名密码错误，未签署", code="wrong_pin") from None
 
     step = agreement.current_step

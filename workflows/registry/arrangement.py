@@ -13,13 +13,11 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from templates.xlsx import display_width, save_workbook_deterministic
+from templates.xlsx import save_workbook_deterministic
 from workflows import audit
 from workflows.registry.arrangement_rules import (
     ACTIVE_LABELS,
@@ -27,7 +25,6 @@ from workflows.registry.arrangement_rules import (
     ALLIANCE_SHEET,
     ARRANGEMENT_HEADERS,
     ARRANGEMENT_SHEET,
-    MAX_FILE_BYTES,
     KindergartenRow,
     Registered,
     parse_arrangement,
@@ -42,6 +39,7 @@ from workflows.registry.models import (
     Kindergarten,
     Membership,
 )
+from workflows.registry.sheets import read_upload, write_table
 
 TITLE = "附件1 联盟安排表"
 ROLE_ORDER = {AllianceRole.LEAD: 0, AllianceRole.PILLAR: 1, AllianceRole.MEMBER: 2}
@@ -96,28 +94,6 @@ def _place(kindergarten: Kindergarten) -> tuple[str, AllianceRole] | None:
 # --- export -------------------------------------------------------------------------------------
 
 
-def _write_sheet(sheet: Worksheet, headers: tuple[str, ...], rows: list[list[Any]]) -> None:
-    sheet.append(list(headers))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    widths = [display_width(h) for h in headers]
-    for values in rows:
-        sheet.append(values)
-        for cell, value in zip(sheet[sheet.max_row], values, strict=True):
-            # Text format keeps credit codes and phone numbers as typed (leading zeros) on edit too.
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            elif not isinstance(value, int):
-                cell.number_format = "@"
-        for index, value in enumerate(values):
-            text = value.isoformat() if isinstance(value, date) else str(value or "")
-            widths[index] = max(widths[index], display_width(text))
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(width + 4, 60)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(sheet.max_row, 1)}"
-
-
 def _arrangement_rows(kindergartens: list[Kindergarten]) -> list[list[Any]]:
     def order(k: Kindergarten) -> tuple[int, str, int, str]:
         current = k.current_membership
@@ -144,24 +120,17 @@ def export_arrangement(session: Session) -> bytes:
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)
     sheet.title = ARRANGEMENT_SHEET
-    _write_sheet(sheet, ARRANGEMENT_HEADERS, _arrangement_rows(list(kindergartens.values())))
+    write_table(sheet, ARRANGEMENT_HEADERS, _arrangement_rows(list(kindergartens.values())))
     alliance_rows: list[list[Any]] = [
         [a.code, a.name, ACTIVE_LABELS[a.active]] for a in sorted(alliances.values(), key=lambda a: a.code)
     ]
-    _write_sheet(workbook.create_sheet(ALLIANCE_SHEET), ALLIANCE_HEADERS, alliance_rows)
+    write_table(workbook.create_sheet(ALLIANCE_SHEET), ALLIANCE_HEADERS, alliance_rows)
     props = workbook.properties
     props.title, props.subject, props.creator = TITLE, "1+1+N 幼教联盟安排", "Kinderflow"
     return save_workbook_deterministic(workbook)
 
 
 # --- import -------------------------------------------------------------------------------------
-
-
-def _read_bytes(data: BinaryIO | bytes) -> bytes:
-    if isinstance(data, bytes | bytearray | memoryview):
-        return bytes(data)
-    # One byte past the limit is enough to know the file is too large.
-    return data.read(MAX_FILE_BYTES + 1)
 
 
 def _update(target: object, values: dict[str, Any]) -> bool:
@@ -186,7 +155,7 @@ def import_arrangement(
         place = _place(k)
         registered[code] = Registered(code, k.name, k.credit_code, *(place if place else (None, None)))
     sheet = parse_arrangement(
-        _read_bytes(data), registered=registered, alliance_names={c: a.name for c, a in alliances.items()}
+        read_upload(data), registered=registered, alliance_names={c: a.name for c, a in alliances.items()}
     )
     counts = dict.fromkeys(
         ("alliances_created", "alliances_updated", "kindergartens_created", "kindergartens_updated"), 0

@@ -77,7 +77,17 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
         )
         kindergartens[d.code] = k
         for t in demo_data.teachers(d.code, rng):
-            k.teachers.append(Teacher(code=t.code, name=t.name, post=t.post, level=t.level, mentor_team=t.mentor_team))
+            k.teachers.append(
+                Teacher(
+                    code=t.code,
+                    name=t.name,
+                    post=t.post,
+                    level=t.level,
+                    mentor_team=t.mentor_team,
+                    birth_year=t.birth_year,
+                    phone=t.phone,
+                )
+            )
     session.add_all(kindergartens.values())
     alliances = {a.code: Alliance(code=a.code, name=a.name) for a in district.alliances}
     session.add_all(alliances.values())

@@ -47,6 +47,8 @@ class DemoTeacher:
     post: str
     level: TeacherLevel
     mentor_team: str | None = None
+    birth_year: int | None = None
+    phone: str | None = None
 
 
 @dataclass
@@ -236,4 +238,17 @@ def teachers(kindergarten_code: str, rng: random.Random) -> list[DemoTeacher]:
             else None
         )
         staff.append(DemoTeacher(f"{kindergarten_code}-T{n:02d}", person_name(rng), "教师", level, team))
+    for n, teacher in enumerate(staff, start=1):
+        # From the codes, not the generator, so every other demo value stays as it was.
+        teacher.birth_year = BIRTH_YEARS[teacher.level] + (n * 7 + sum(map(ord, kindergarten_code))) % 8
+        teacher.phone = f"13970{'QXM'.index(kindergarten_code[0])}{int(kindergarten_code[2:]):03d}{n:02d}"
     return staff
+
+
+# The first of eight birth years a demo teacher of each level may have.
+BIRTH_YEARS = {
+    TeacherLevel.NEW: 1998,
+    TeacherLevel.YOUNG: 1990,
+    TeacherLevel.BACKBONE: 1980,
+    TeacherLevel.LEADER: 1970,
+}

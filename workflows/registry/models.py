@@ -179,16 +179,52 @@ class Membership(UUIDPrimaryKey, Base):
 
 
 class Teacher(UUIDPrimaryKey, Base):
+    """One person on a kindergarten's staff (教师名册). A teacher who leaves is marked left, never
+    deleted once anything refers to them: attendance and certificates keep their history."""
+
     __tablename__ = "teachers"
-    __table_args__ = (UniqueConstraint("kindergarten_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("kindergarten_id", "code"),
+        # A phone number reaches one person: unique among the district's active teachers.
+        Index(
+            "uq_teachers_active_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("active AND phone IS NOT NULL"),
+            postgresql_where=text("active AND phone IS NOT NULL"),
+        ),
+    )
 
     kindergarten_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"))
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(50))
     post: Mapped[str] = mapped_column(String(50), default="教师")
     level: Mapped[TeacherLevel] = mapped_column(_enum(TeacherLevel, "teacher_level"), default=TeacherLevel.YOUNG)
+    birth_year: Mapped[int | None]
+    # Normalised: 11 digits for a mobile, "area-number" for a landline (see roster_rules).
+    phone: Mapped[str | None] = mapped_column(String(32))
     # One of the six mentor-team domains (健康/语言/社会/科学/艺术/游戏), or none.
     mentor_team: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
+    left_on: Mapped[date | None]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     kindergarten: Mapped[Kindergarten] = relationship(back_populates="teachers")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ResearchGroupSeat(UUIDPrimaryKey, Base):
+    """The teacher a kindergarten sends to its alliance's teaching-research group (教研组), named
+    on purpose; the lead kindergarten's seat is the group's 组长. A kindergarten without a named
+    seat is represented by its 业务园长."""
+
+    __tablename__ = "research_group_seats"
+    __table_args__ = (UniqueConstraint("alliance_id", "kindergarten_id"),)
+
+    alliance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"))
+    kindergarten_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"))
+    teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teachers.id", ondelete="RESTRICT"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    teacher: Mapped[Teacher] = relationship()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
+from workflows.registry import roster_rules
 from workflows.registry.models import (
     CATEGORY_LABELS,
     LEVEL_LABELS,
@@ -16,8 +18,11 @@ from workflows.registry.models import (
     Alliance,
     Kindergarten,
     Teacher,
+    TeacherLevel,
 )
-from workflows.registry.service import KindergartenView, ResearchGroup
+from workflows.registry.research_group import ResearchGroup
+from workflows.registry.roster_rules import STATUS_LABELS as ROSTER_STATUS_LABELS
+from workflows.registry.service import KindergartenView
 
 
 class Contacts(BaseModel):
@@ -90,8 +95,8 @@ def ref(k: Kindergarten | None) -> KindergartenRef | None:
     return KindergartenRef(id=k.id, code=k.code, name=k.name) if k else None
 
 
-class TeacherOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class TeacherRef(BaseModel):
+    """A teacher as the alliance sees them (research group, activity lists): no contacts."""
 
     id: uuid.UUID
     code: str
@@ -103,29 +108,173 @@ class TeacherOut(BaseModel):
     kindergarten_id: uuid.UUID
 
     @classmethod
-    def of(cls, t: Teacher) -> TeacherOut:
+    def of(cls, t: Teacher) -> Self:
+        return cls(**_teacher_ref(t))
+
+
+def _teacher_ref(t: Teacher) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "code": t.code,
+        "name": t.name,
+        "post": t.post,
+        "level": t.level.value,
+        "level_label": LEVEL_LABELS[t.level],
+        "mentor_team": t.mentor_team,
+        "kindergarten_id": t.kindergarten_id,
+    }
+
+
+class TeacherOut(TeacherRef):
+    """A roster entry (教师名册), for those who keep or may read the roster."""
+
+    kindergarten_name: str
+    birth_year: int | None
+    phone: str | None
+    active: bool
+    status_label: str
+    left_on: date | None
+    version: int
+
+    @classmethod
+    def of(cls, t: Teacher) -> Self:
         return cls(
-            id=t.id,
-            code=t.code,
-            name=t.name,
-            post=t.post,
-            level=t.level.value,
-            level_label=LEVEL_LABELS[t.level],
-            mentor_team=t.mentor_team,
-            kindergarten_id=t.kindergarten_id,
+            **_teacher_ref(t),
+            kindergarten_name=t.kindergarten.name,
+            birth_year=t.birth_year,
+            phone=t.phone,
+            active=t.active,
+            status_label=ROSTER_STATUS_LABELS[t.active],
+            left_on=t.left_on,
+            version=t.version,
         )
 
 
+def _name(value: Any) -> Any:
+    return roster_rules.clean_name(value) if isinstance(value, str) else _required(value, "请填写姓名")
+
+
+def _post(value: Any) -> Any:
+    return roster_rules.clean_post(value) if isinstance(value, str) else _required(value, "请填写岗位")
+
+
+def _level(value: Any) -> Any:
+    return roster_rules.level_of(value) if isinstance(value, str) else _required(value, "请选择教师层级")
+
+
+CLEARING = {"name": "请填写姓名", "post": "请填写岗位", "level": "请选择教师层级", "active": "请选择在职或离职"}
+
+
+def _required(value: Any, message: str) -> Any:
+    if value is None:
+        raise ValueError(message)
+    return value
+
+
+def _birth_year(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return roster_rules.parse_birth_year(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return roster_rules.check_birth_year(value)
+    raise ValueError("出生年份须为四位数字，例如 1990")
+
+
+def _phone(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return roster_rules.normalise_phone(value)
+    raise ValueError(f"电话号码格式不正确（{roster_rules.PHONE_FORMAT}）")
+
+
+Name = Annotated[str, BeforeValidator(_name)]
+Post = Annotated[str, BeforeValidator(_post)]
+Level = Annotated[TeacherLevel, BeforeValidator(_level)]
+BirthYear = Annotated[int | None, BeforeValidator(_birth_year)]
+Phone = Annotated[str | None, BeforeValidator(_phone)]
+
+
+class TeacherCreate(BaseModel):
+    """A new roster entry. ``kindergarten_id`` may be left out by a principal (its own)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kindergarten_id: uuid.UUID | None = None
+    name: Name
+    post: Post = roster_rules.DEFAULT_POST
+    level: Level
+    birth_year: BirthYear = None
+    phone: Phone = None
+
+
+class TeacherUpdate(BaseModel):
+    """Changes to a roster entry; fields left out stay as they are, ``null`` clears phone or birth year.
+    ``active: false`` marks the teacher as left (离职), ``true`` back at work."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    name: Name | None = None
+    post: Post | None = None
+    level: Level | None = None
+    birth_year: BirthYear = None
+    phone: Phone = None
+    active: bool | None = None
+
+    @field_validator("name", "post", "level", "active", mode="before")
+    @classmethod
+    def _not_cleared(cls, value: Any, info: ValidationInfo) -> Any:
+        # Leaving a field out keeps it; only phone and birth year may be cleared with null.
+        return _required(value, CLEARING.get(info.field_name or "", "此项必填"))
+
+
+class SeatOut(BaseModel):
+    kindergarten: KindergartenRef
+    role: str
+    role_label: str
+    teacher: TeacherRef | None
+    named: bool
+
+
 class ResearchGroupOut(BaseModel):
-    leader: TeacherOut | None
-    members: list[TeacherOut]
+    leader: TeacherRef | None
+    members: list[TeacherRef]
+    seats: list[SeatOut]
 
     @classmethod
     def of(cls, group: ResearchGroup) -> ResearchGroupOut:
         return cls(
-            leader=TeacherOut.of(group.leader) if group.leader else None,
-            members=[TeacherOut.of(t) for t in group.members],
+            leader=TeacherRef.of(group.leader) if group.leader else None,
+            members=[TeacherRef.of(t) for t in group.members],
+            seats=[
+                SeatOut(
+                    kindergarten=KindergartenRef(
+                        id=s.kindergarten.id, code=s.kindergarten.code, name=s.kindergarten.name
+                    ),
+                    role=s.role.value,
+                    role_label=s.role_label,
+                    teacher=TeacherRef.of(s.teacher) if s.teacher else None,
+                    named=s.named,
+                )
+                for s in group.seats
+            ],
         )
+
+
+class SeatIn(BaseModel):
+    """The teacher a kindergarten sends to the group; ``null`` returns the seat to its 业务园长."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    teacher_id: uuid.UUID | None
+
+
+class LeaderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    teacher_id: uuid.UUID
 
 
 class AllianceOut(BaseModel):

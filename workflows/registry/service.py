@@ -1,4 +1,4 @@
-"""Reading the registry: kindergartens, alliances, teachers, with object-level visibility."""
+"""Reading the registry: kindergartens and alliances, with object-level visibility."""
 
 from __future__ import annotations
 
@@ -8,17 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from workflows.access import Viewer, ensure_visible
+from workflows.access import Viewer
 from workflows.errors import NotFound
-from workflows.registry.models import (
-    RESEARCH_HEAD_POST,
-    Alliance,
-    AllianceRole,
-    Category,
-    Kindergarten,
-    Membership,
-    Teacher,
-)
+from workflows.registry.models import Alliance, AllianceRole, Category, Kindergarten, Membership
+
+# Re-exported: the research group was read from here before it had a module of its own.
+from workflows.registry.research_group import ResearchGroup as ResearchGroup
+from workflows.registry.research_group import alliance_research_group as alliance_research_group
+from workflows.registry.research_group import research_group as research_group
 
 
 @dataclass(frozen=True)
@@ -66,13 +63,6 @@ def get_kindergarten(*, session: Session, viewer: Viewer, kindergarten_id: uuid.
     return _view(viewer, kindergarten)
 
 
-def list_teachers(*, session: Session, viewer: Viewer, kindergarten_id: uuid.UUID) -> list[Teacher]:
-    """A kindergarten's teachers: personal data, so only for those who may see its contacts."""
-    view = get_kindergarten(session=session, viewer=viewer, kindergarten_id=kindergarten_id)
-    ensure_visible(view.private)
-    return list(view.kindergarten.teachers)
-
-
 def list_alliances(*, session: Session) -> list[Alliance]:
     """Every alliance with its lead, pillar and members (public registry information)."""
     stmt = (
@@ -89,34 +79,6 @@ def get_alliance(*, session: Session, alliance_id: uuid.UUID) -> Alliance:
     if alliance is None:
         raise NotFound("联盟不存在")
     return alliance
-
-
-@dataclass(frozen=True)
-class ResearchGroup:
-    """教研组: the lead's 业务园长 leads; the other kindergartens' 业务园长 are members."""
-
-    leader: Teacher | None
-    members: list[Teacher]
-
-
-def research_group(*, session: Session, alliance: Alliance) -> ResearchGroup:
-    """Derive the alliance's teaching-research group from its kindergartens' staff posts."""
-    kindergarten_ids = [m.kindergarten_id for m in alliance.current_memberships]
-    roles = {m.kindergarten_id: m.role for m in alliance.current_memberships}
-    heads = session.scalars(
-        select(Teacher)
-        .where(Teacher.kindergarten_id.in_(kindergarten_ids), Teacher.post == RESEARCH_HEAD_POST, Teacher.active)
-        .order_by(Teacher.code)
-    ).all()
-    leader = next((t for t in heads if roles.get(t.kindergarten_id) == AllianceRole.LEAD), None)
-    return ResearchGroup(leader=leader, members=[t for t in heads if t is not leader])
-
-
-def alliance_research_group(*, session: Session, viewer: Viewer, alliance: Alliance) -> ResearchGroup | None:
-    """The research group names people: shown to the bureau and the alliance's own kindergartens."""
-    if not viewer.may_see_alliance_private(alliance.id):
-        return None
-    return research_group(session=session, alliance=alliance)
 
 
 def suggest_alliance_for_town(*, session: Session, town: str) -> Alliance | None:

@@ -5,7 +5,7 @@ SQLite that rebuilds the table while ``agreement_signatures`` points at it, whic
 turning foreign-key enforcement off for the migration and checking every key before it commits.
 
 Revision ID: 0014_agreement_kinds_withdrawals
-Revises: 0010_merge_heads
+Revises: 0012_accounts
 Create Date: 2026-12-04 18:46:10.145373
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import storage.db
 
 
 revision = '0014_agreement_kinds_withdrawals'
-down_revision = '0010_merge_heads'
+down_revision = '0012_accounts'
 branch_labels = None
 depends_on = None
 
