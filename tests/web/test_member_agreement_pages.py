@@ -5,6 +5,7 @@ server, the final files up front, and withdrawal pages with working notification
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -157,6 +158,18 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
     assert final.status_code == 200 and final.content[:2] == b"PK"  # no LibreOffice here: the signed .docx
     assert "%E6%9C%80%E7%BB%88%E7%AD%BE%E7%BD%B2%E7%89%88.docx" in final.headers["content-disposition"]
     assert browser("kg-a2").get(f"/agreements/{a}/final").status_code == 404
+
+
+def test_a_signer_without_a_seal_is_told_where_to_upload_it(browser, runtime, draft_agreement):
+    from workflows.agreements.models import Agreement
+
+    a = draft_agreement["id"]
+    officer = browser("officer")
+    officer.post(f"/agreements/{a}/events/send", {"version": version_of(officer.get(f"/agreements/{a}").text)})
+    with runtime.db.session() as s:
+        s.get(Agreement, uuid.UUID(a)).member.seal_key = None
+    r = sign(browser("kg-a1"), a, pin=PIN, read_confirmed="true")
+    assert r.status_code == 200 and "尚未上传印章图片" in r.text and 'href="/account"' in r.text
 
 
 def test_final_version_before_completion_is_404(browser, draft_agreement):

@@ -102,6 +102,7 @@ def _page(
         may_decline="decline" in out.allowed_events,
         errors=errors or {},
         unplaced=unplaced or [],
+        seal_missing=any(name.startswith("seals.") for name in errors or {}),
         error=error,
         read_confirmed=read_confirmed,
     )
