@@ -46,7 +46,7 @@ def prepare(live_server: LiveServer) -> None:
             r = api.put(path, headers=officer, files={"file": ("seal.png", png_bytes((120, 120)), "image/png")})
             assert r.status_code == 200, r.text
         for username in ("officer", "lead-a", "pillar-a", "kg-a1"):
-            r = api.post("/api/me/signing-key", headers=token(username), json={"pin": PIN})
+            r = api.post("/api/me/signing-key", headers=token(username), json={"pin": PIN, "password": PASSWORD})
             assert r.status_code == 201, r.text
 
 
