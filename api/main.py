@@ -34,6 +34,7 @@ from api.routes import (
     teachers,
     users,
     verify,
+    withdrawals,
 )
 from storage.runtime import Runtime, build_runtime
 from storage.settings import Settings, get_settings
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         dashboards,
         certificates,
         agreements,
+        withdrawals,
         signing,
         users,
         verify,

@@ -8,10 +8,11 @@ fees, safety and personal data, term and withdrawal, disputes, special terms, en
 
 from __future__ import annotations
 
+# ``basis`` says how the parties came together: 丙方's approved application (with its number), the
+# arrangement table for founding members and for the lead and pillar, and the agreement renewed.
 PREAMBLE = (
-    "为推进全区学前教育优质均衡发展，根据《青山湖区1+1+N幼教联盟实施方案》，经丙方申请、区教科体局审核批准"
-    "（申请编号 {{ application_no }}），丙方加入{{ alliance_name }}。各方本着自愿、平等、互助、共享的原则，"
-    "经协商一致，订立本协议。"
+    "为推进全区学前教育优质均衡发展，根据《青山湖区1+1+N幼教联盟实施方案》，{{ basis }}各方本着自愿、平等、"
+    "互助、共享的原则，经协商一致，订立本协议。"
 )
 
 ARTICLES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -82,3 +83,40 @@ CLOSING = (
     "经签署的电子文本存档于联盟文书流转系统，可凭本协议所载验证码核验其是否为签署原件；需要纸质文本的，打印件经"
     "与电子原件核对一致后使用。（以下无正文）",
 )
+
+
+# The agreement between the lead and the pillar of an alliance (no 丙方): the same structure, with the
+# two kindergartens that lead the alliance together and the bureau supervising.
+LEAD_PILLAR_PREAMBLE = PREAMBLE
+
+LEAD_PILLAR_ARTICLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("第一条　合作目标", (
+        "以《3-6岁儿童学习与发展指南》为指导，发挥甲方的示范引领作用和乙方的辐射带动作用，共同带领联盟成员园规范"
+        "办园行为、提升保育教育质量，促进联盟各园共同发展。",
+    )),
+    ARTICLES[1],
+    ("第三条　甲方（龙头园）的权利和义务", (
+        "（一）每学期初会同乙方制定联盟互动计划，报区教科体局成幼科备案；（二）每学期牵头组织不少于两次集中教研"
+        "活动，活动前提前通报联盟各园、成幼科和区幼教教研员；（三）组织送教、跟岗和开放半日活动，对乙方和联盟成员园"
+        "进行业务指导；（四）组织联盟年度自评，收集整理活动资料并按时归档；（五）有权向区教科体局反映联盟工作情况"
+        "并提出建议。",
+    )),
+    ("第四条　乙方（支柱园）的权利和义务", (
+        "（一）协助甲方制定联盟互动计划、组织联盟活动，每学年至少承办一次联盟活动；（二）发挥乡镇中心园的辐射作用，"
+        "带动并指导本乡镇（街道）成员园参与联盟工作；（三）参加联盟教研活动，共享本园资源；（四）有权获得甲方的"
+        "业务指导，共享联盟资源。",
+    )),
+    ("第五条　区教科体局（监督方）的职责", ARTICLES[5][1]),
+    ("第六条　活动与资料", ARTICLES[6][1]),
+    ("第七条　年度考核", ARTICLES[7][1]),
+    ("第八条　经费", ARTICLES[8][1]),
+    ("第九条　安全、保密与个人信息保护", ARTICLES[9][1]),
+    ("第十条　期限、变更与调整", (
+        "（一）本协议有效期自 {{ term_start }} 起至 {{ term_end }} 止。期满前三个月，双方可协商续签。",
+        "（二）本协议的变更须经各方协商一致，并以书面或电子形式确认。",
+        "（三）区教科体局调整联盟龙头园或支柱园的，本协议自调整决定生效之日起终止。",
+    )),
+    ("第十一条　争议解决", ARTICLES[11][1]),
+    ("第十二条　特别约定", ARTICLES[12][1]),
+    ("第十三条　生效", ARTICLES[13][1]),
+)  # fmt: skip

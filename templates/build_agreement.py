@@ -21,7 +21,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Row
 
 from templates import docx_kit as b
-from templates.agreement_text import ARTICLES, CLOSING, PREAMBLE
+from templates.agreement_text import ARTICLES, CLOSING, LEAD_PILLAR_ARTICLES, LEAD_PILLAR_PREAMBLE, PREAMBLE
 
 # Placeholder pictures (templates.pictures): transparent 1×1 PNGs, each different so each gets a part.
 _PLACEHOLDERS = [
@@ -35,6 +35,8 @@ _PLACEHOLDERS = [
     )
 ]
 PARTY_ORDER = ("lead", "pillar", "member", "bureau")  # rows of the parties table and the signature page
+# The lead–pillar agreement has no 丙方: its tables have no such row at all (not an empty one).
+LEAD_PILLAR_ORDER = ("lead", "pillar", "bureau")
 SEAL_PICTURES = {party: f"seal-{party}" for party in PARTY_ORDER}
 QR_PICTURE = "agreement-qr"
 
@@ -49,9 +51,12 @@ QR_CM = 2.6
 _POINTS_PER_CM = 72 / 2.54
 
 
-def signature_box(party: str, inset_cm: float = 0.15) -> tuple[float, float, float, float]:
-    """The 电子签名 cell of ``party`` on the signature page, in PDF points from the bottom left."""
-    row = PARTY_ORDER.index(party)
+def signature_box(
+    party: str, inset_cm: float = 0.15, parties: Sequence[str] = PARTY_ORDER
+) -> tuple[float, float, float, float]:
+    """The 电子签名 cell of ``party`` on the signature page of an agreement between ``parties``, in PDF
+    points from the bottom left."""
+    row = list(parties).index(party)
     left = LEFT_MARGIN + sum(SIGNATURE_WIDTHS[:-1])
     right = left + SIGNATURE_WIDTHS[-1]
     top = PAGE_HEIGHT - TOP_MARGIN - TITLE_LINE - HEADER_ROW - row * PARTY_ROW
@@ -95,7 +100,7 @@ def _exact_row(table: Table, height_cm: float) -> _Row:
     return row
 
 
-def _signature_page(document: DocumentObject) -> None:
+def _signature_page(document: DocumentObject, parties: Sequence[str]) -> None:
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     fmt = title.paragraph_format
@@ -109,7 +114,8 @@ def _signature_page(document: DocumentObject) -> None:
     ):
         cell.width = Cm(width)
         b._fill(cell, text, label=True)
-    for index, party in enumerate(PARTY_ORDER):
+    for party in parties:
+        index = PARTY_ORDER.index(party)  # each placeholder picture keeps bytes of its own
         row = _exact_row(table, PARTY_ROW)
         cells = row.cells
         for cell, width in zip(cells, SIGNATURE_WIDTHS, strict=True):
@@ -142,33 +148,46 @@ def _signature_page(document: DocumentObject) -> None:
         b._run(paragraph, line, size=Pt(10 if n == 0 else 9), bold=n == 0)
 
 
-def agreement() -> DocumentObject:
-    """联盟协议书: parties, fourteen articles, and the signature page with seals, signatures and a QR code."""
+def _agreement(
+    subtitle: str, parties: Sequence[str], preamble: str, articles: Sequence[tuple[str, Sequence[str]]]
+) -> DocumentObject:
     document = b.start("青山湖区1+1+N幼教联盟协议书")
     b.title(document, "青山湖区1+1+N幼教联盟协议书", size=20)
-    b._paragraph(document, "{{ alliance_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(2))
+    b._paragraph(document, subtitle, align=WD_ALIGN_PARAGRAPH.CENTER, after=Pt(2))
     b._paragraph(document, "协议编号：{{ number }}　　{{ status_line }}", align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(6))
     widths = (2.8, 5.6, 2.2, 5.2)
     table = b._table(document, widths)
     b._row(table, [("当事方", 1, True), ("单位名称", 1, True), ("负责人", 1, True), ("地址", 1, True)], widths, 0.7)
-    for party in PARTY_ORDER:
+    for party in parties:
         b._row(
             table,
             [(f"{{{{ {party}_label }}}}", 1, True)]
             + [(f"{{{{ {party}_{field} }}}}", 1, False) for field in ("name", "head", "address")],
             widths,
         )
-    _body(document, PREAMBLE)
-    for heading, paragraphs in ARTICLES:
+    _body(document, preamble)
+    for heading, paragraphs in articles:
         b._heading(document, heading)
         for text in paragraphs:
             _body(document, text)
     for text in CLOSING:
         _body(document, text)
-    _signature_page(document)
+    _signature_page(document, parties)
     _footer(document, "协议编号 {{ number }}　验证码 {{ verification_code }}")
     b._drop_unused_styles(document)
     return document
+
+
+def agreement() -> DocumentObject:
+    """联盟协议书: parties, fourteen articles, and the signature page with seals, signatures and a QR code."""
+    return _agreement("{{ alliance_name }}", PARTY_ORDER, PREAMBLE, ARTICLES)
+
+
+def lead_pillar_agreement() -> DocumentObject:
+    """The agreement of an alliance's lead (甲方) and pillar (乙方), the bureau supervising: no 丙方 anywhere."""
+    return _agreement(
+        "{{ alliance_name }}　龙头园与支柱园合作协议", LEAD_PILLAR_ORDER, LEAD_PILLAR_PREAMBLE, LEAD_PILLAR_ARTICLES
+    )
 
 
 def _small_loop_table(
@@ -252,5 +271,6 @@ def completion_certificate() -> DocumentObject:
 
 AGREEMENT_TEMPLATES: dict[str, Callable[[], DocumentObject]] = {
     "agreement.docx": agreement,
+    "agreement_lead_pillar.docx": lead_pillar_agreement,
     "completion_certificate.docx": completion_certificate,
 }

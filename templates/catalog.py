@@ -49,9 +49,16 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     }),
     # 联盟协议书 — workflows/agreements/documents.py agreement_context
     "agreement.docx": frozenset({
-        "number", "status_line", "alliance_name", "application_no", "term_start", "term_end",
+        "number", "status_line", "alliance_name", "basis", "term_start", "term_end",
         "special_clauses", "verification_code", "verify_url", "verify_note",
         *(f"{party}_{field}" for party in ("lead", "pillar", "member", "bureau")
+          for field in ("label", "name", "head", "address")),
+    }),
+    # 联盟协议书（龙头园与支柱园）— the same context without the member (丙方)
+    "agreement_lead_pillar.docx": frozenset({
+        "number", "status_line", "alliance_name", "basis", "term_start", "term_end",
+        "special_clauses", "verification_code", "verify_url", "verify_note",
+        *(f"{party}_{field}" for party in ("lead", "pillar", "bureau")
           for field in ("label", "name", "head", "address")),
     }),
     # 签署完成证明 — workflows/agreements/completion.py certificate_context

@@ -1,4 +1,5 @@
-"""The agreement area's tasks: drafting the agreement of an approved application, bulk sending, expiry.
+"""The agreement area's tasks: drafting the agreement of an approved application, bulk sending,
+generating the agreements of members that have none, expiry.
 
 Registered by importing this module from ``workers.tasks``; each task takes ids and is idempotent.
 """
@@ -11,7 +12,7 @@ from datetime import date, datetime
 
 from workers.registry import task
 from workers.runtime import get_runtime
-from workflows.agreements import bulk, events, service
+from workflows.agreements import bulk, events, generation, service
 from workflows.agreements.documents import BEIJING
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,13 @@ def create_from_application(application_id: str, **_: str) -> str | None:
 def bulk_send(job_id: str) -> None:
     """Generate and send the agreements of a bulk-send job; resumes after the last finished item."""
     bulk.run_bulk_send(runtime=get_runtime(), job_id=uuid.UUID(job_id))
+
+
+@task(name=generation.TASK)
+def generate(job_id: str) -> None:
+    """Generate the agreements of a generation job's members (and lead–pillar agreements); resumes
+    after the last finished item, and never makes an agreement twice."""
+    generation.run_generation(runtime=get_runtime(), job_id=uuid.UUID(job_id))
 
 
 @task(name="agreements.expire_due")

@@ -7,17 +7,23 @@ while it runs and a redelivered task skips the items already done.
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
+from storage.runtime import Runtime
 from workflows.access import Viewer
-from workflows.errors import NotFound
+from workflows.errors import DomainError, NotFound, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATE_LABELS = {QUEUED: "排队中", RUNNING: "进行中", DONE: "已完成", FAILED: "失败"}
@@ -121,3 +127,47 @@ def finish(job: Job, *, failed: bool = False) -> None:
     """Mark the job finished."""
     job.state = FAILED if failed else DONE
     job.finished_at = utcnow()
+
+
+def describe(exc: DomainError) -> tuple[str, str]:
+    """An item's error as the job records it: its code and every message a person needs."""
+    if isinstance(exc, ValidationFailed):
+        return exc.code, "；".join(e.message for e in exc.errors) or exc.message
+    return exc.code, exc.message
+
+
+# Handles one item in a transaction of its own: (runtime, the job's creator, the item).
+ItemHandler = Callable[[Runtime, uuid.UUID, dict[str, Any]], None]
+
+
+def run_items(*, runtime: Runtime, job_id: uuid.UUID, handle: ItemHandler) -> None:
+    """Work through the job's remaining items, recording each one's result; a finished job is left alone.
+
+    A domain error is that item's result and the job goes on; a lost database connection is
+    transient and raised, so the task is retried and resumes after the last finished item."""
+    with runtime.db.session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.state in (DONE, FAILED):
+            return
+        start(job)
+        pending, creator = pending_items(job), job.created_by
+    assert creator is not None
+    for item in pending:
+        error: tuple[str, str] | None = None
+        try:
+            handle(runtime, creator, item)
+        except DomainError as exc:
+            error = describe(exc)
+        except (OperationalError, ConnectionError, TimeoutError):
+            raise
+        except Exception as exc:  # a bug must not hide the other items' results
+            logger.exception("job %s: item %s failed", job_id, item["id"])
+            error = ("internal_error", f"处理失败（{type(exc).__name__}），请联系管理员")
+        with runtime.db.session() as session:
+            job = session.get(Job, job_id, with_for_update=True)
+            assert job is not None
+            item_finished(job, item, error=error)
+    with runtime.db.session() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        assert job is not None
+        finish(job)

@@ -14,5 +14,6 @@ from workflows.library import models as library_models  # noqa: F401
 from workflows.mentors import models as mentors_models  # noqa: F401
 from workflows.publishing import models as publishing_models  # noqa: F401
 from workflows.registry import models as registry_models  # noqa: F401
+from workflows.withdrawals import models as withdrawals_models  # noqa: F401
 
 metadata = Base.metadata

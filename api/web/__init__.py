@@ -22,6 +22,9 @@ from api.web.pages import (
     activity_form,
     activity_records,
     admin,
+    agreement_members,
+    agreement_signing,
+    agreement_terms,
     agreements,
     application_form,
     applications,
@@ -42,6 +45,7 @@ from api.web.pages import (
     teachers,
     users,
     verify,
+    withdrawals,
 )
 from api.web.rendering import STATIC_DIR
 from api.web.routing import http_error_page
@@ -52,8 +56,12 @@ PAGE_MODULES: list[ModuleType] = [
     home,
     application_form,
     applications,
+    agreement_members,  # /agreements/alliances before /agreements/{id}
+    agreement_signing,
+    agreement_terms,
     agreements,
     activity_form,  # /activities/new before /activities/{id}
+    withdrawals,
     activities,
     activity_records,
     semester_work,

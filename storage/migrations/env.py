@@ -25,17 +25,42 @@ def run_migrations() -> None:
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         include_name=include_name,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    if sqlite:
+        _sqlite_foreign_keys(connection, on=False)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                _check_sqlite_foreign_keys(connection)
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:  # type: ignore[no-untyped-def]
+    """SQLite alters a table by rebuilding it (batch mode): with foreign keys enforced, dropping the old
+    table counts every row that refers to it as a violation, and a table that others refer to cannot
+    be altered once it holds rows. SQLite's documented procedure turns enforcement off for the schema
+    change (outside a transaction, where the pragma takes effect) and checks every key before commit."""
     if connection.in_transaction():
-        connection.commit()
+        return  # a caller's transaction: the pragma would be ignored, leave enforcement as it is
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_sqlite_foreign_keys(connection) -> None:  # type: ignore[no-untyped-def]
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration leaves rows whose foreign keys name nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -85,7 +85,8 @@ def test_sign_verify_then_run_an_activity(person, live_server: LiveServer, tmp_p
             signers[username].login(username)
             expect(signers[username].page.locator(".todo")).to_contain_text("签署联盟协议书")
         who = signers[username]
-        p = who.open(url)
+        p = who.open(f"{url}/sign")
+        p.get_by_label("我已阅读协议全文").check()
         if party == "member":
             p.fill("#ev-sign-pin", "000000")
             p.locator("form.event-sign button").click()
@@ -93,13 +94,14 @@ def test_sign_verify_then_run_an_activity(person, live_server: LiveServer, tmp_p
             who.problems.clear()  # the refused signature answers 403, which the browser logs
             who.screenshot("31-agreement-sign")
         p.fill("#ev-sign-pin", PIN)
+        p.get_by_label("我已阅读协议全文").check()
         p.locator("form.event-sign button").click()
         expect(p.locator(".flash")).to_contain_text("已签署")
     expect(officer.page.locator(".page-head .state")).to_have_text("已生效")
     expect(officer.page.locator(".route .check-ok")).to_have_count(4)
     officer.screenshot("32-agreement-effective")
     with officer.page.expect_download() as download:
-        officer.page.locator(".documents a").first.click()
+        officer.page.locator(".final-download").click()
     assert download.value.suggested_filename
 
     code = re.search(r"code=([A-Z0-9-]+)", officer.page.locator("a[href^='/verify?code=']").get_attribute("href"))

@@ -47,6 +47,9 @@ ALLIANCE_A = Row("alliance-a", may=("lead-a", "officer"), may_not=("lead-b", "kg
 AGREEMENT_OUT = Row(
     "agreement-out", may=("kg-out", "lead-b", "officer"), may_not=("kg-a1", "kg-a2", "lead-a", "pillar-a")
 )
+WITHDRAWAL_A1 = Row(
+    "withdrawal-a1", may=("kg-a1", "lead-a", "pillar-a", *BUREAU), may_not=("kg-a2", "kg-b1", "kg-out", "lead-b")
+)
 NO_FIXTURE = "no fixture object yet: probed with ids that name nothing"
 NOT_ADMIN = tuple(u for u in EVERYONE if u != "admin")
 KEY_KEEPERS = ("officer", "admin")
@@ -78,6 +81,7 @@ TABLE: dict[str, Row] = {
     "/api/library/": Row(None, note=NO_FIXTURE),
     "/api/news/reports/": Row(None, note=NO_FIXTURE),
     "/api/alliances/{alliance_id}/agreements": Row("alliance-a", may_not=(), note="bureau action on a public alliance"),
+    "/api/withdrawals/{withdrawal_id}": WITHDRAWAL_A1,
     "/api/users/{user_id}": Row("user-kg-out", may=("admin",), may_not=NOT_ADMIN, note="account management"),
     "/api/users/{user_id}/signing-key/revoke": Row(
         "user-kg-out", may=KEY_KEEPERS, may_not=tuple(u for u in EVERYONE if u not in KEY_KEEPERS)
@@ -124,6 +128,9 @@ def build_objects(client: TestClient, login: Any, runtime: Any, world: Any) -> F
     fx.ids["submitted-b"] = {**submitted, "document_id": docs[0]["id"]}
     fx.ids["kg-a1"] = {"kindergarten_id": world.kid("A-M1")}
     fx.ids["alliance-a"] = {"alliance_id": str(world.alliances["A"].id)}
+    r = client.post("/api/withdrawals", headers=login("kg-a1"), json={"reason": "检查"})
+    assert r.status_code == 201, r.text
+    fx.ids["withdrawal-a1"] = {"withdrawal_id": r.json()["id"], "version": str(r.json()["version"])}
     fx.ids["research-seat-a"] = {"alliance_id": str(world.alliances["A"].id), "kindergarten_id": world.kid("A-M1")}
     teacher = client.post("/api/teachers", headers=login("kg-a1"), json={"name": "名册教师", "level": "young"}).json()
     fx.ids["teacher-a1"] = {"teacher_id": teacher["id"], "version": "1"}

@@ -22,7 +22,8 @@ def test_officer_sends_an_alliances_agreements_and_follows_the_job(browser, runt
     page = officer.get("/agreements/bulk").text
     alliance = world.alliances["A"].id
     assert "批量生成并发送协议" in page and f"/agreements/bulk/{alliance}" in page
-    assert 'href="/agreements/bulk"' in officer.get("/").text
+    assert 'href="/agreements/bulk"' in officer.get("/agreements/alliances").text
+    assert 'href="/agreements/alliances"' in officer.get("/").text  # 成员协议 in the menu leads there
 
     r = officer.post(f"/agreements/bulk/{alliance}")
     assert r.status_code == 303, r.text

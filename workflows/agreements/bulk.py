@@ -1,34 +1,33 @@
-"""Generating and sending the agreements of every newly approved member of an alliance, as one job.
+"""Generating and sending the agreements of an alliance that are still to send, as one job.
 
 The request creates the job (its items fixed: the approved applications whose agreement is missing
-or still a draft) and an outbox row; a worker then handles each item in a transaction of its own,
+or still a draft, and the drafts made without an application: founding members', the lead–pillar
+agreement) and an outbox row; a worker then handles each item in a transaction of its own,
 recording progress and per-item errors on the job, so one member's missing seal does not stop the
 others, and a redelivered task goes on where the last one stopped.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
 from storage.runtime import Runtime
 from workflows import jobs, outbox
 from workflows.access import Viewer, viewer_for
 from workflows.accounts.models import Role, User
 from workflows.agreements import events, service
+from workflows.agreements.documents import subject_of
 from workflows.agreements.models import Agreement
 from workflows.applications.models import Application
-from workflows.errors import DomainError, NotFound, ValidationFailed
+from workflows.errors import NotFound
 from workflows.registry.models import Alliance, Kindergarten, Membership
-
-logger = logging.getLogger(__name__)
 
 JOB_KIND = "agreements.bulk_send"
 TASK = "agreements.bulk_send"
+DRAFT_ITEM = "agreement:"  # an item that names a draft agreement rather than an application
 
 
 def candidates(session: Any, alliance_id: uuid.UUID) -> list[Application]:
@@ -52,8 +51,21 @@ def candidates(session: Any, alliance_id: uuid.UUID) -> list[Application]:
     return list(session.scalars(stmt))
 
 
+def drafts_without_application(session: Any, alliance_id: uuid.UUID) -> list[Agreement]:
+    """The alliance's drafts that no application started (founding members', lead–pillar, renewals)."""
+    stmt = select(Agreement).where(
+        Agreement.alliance_id == alliance_id, Agreement.state == "draft", Agreement.application_id.is_(None)
+    )
+    return list(session.scalars(stmt.order_by(Agreement.number)))
+
+
+def waiting(session: Any, alliance_id: uuid.UUID) -> int:
+    """How many agreements of the alliance a bulk send would generate or send."""
+    return len(candidates(session, alliance_id)) + len(drafts_without_application(session, alliance_id))
+
+
 def start_bulk_send(*, session: Any, viewer: Viewer, alliance_id: uuid.UUID) -> jobs.Job:
-    """Queue the job that generates and sends the agreements of the alliance's newly approved members."""
+    """Queue the job that generates and sends the alliance's agreements still to send."""
     viewer.require_role(Role.OFFICER)
     alliance = session.get(Alliance, alliance_id)
     if alliance is None:
@@ -62,6 +74,10 @@ def start_bulk_send(*, session: Any, viewer: Viewer, alliance_id: uuid.UUID) -> 
     for application in candidates(session, alliance_id):
         kindergarten = session.get(Kindergarten, application.kindergarten_id)
         items.append({"id": str(application.id), "label": f"{application.number} {kindergarten.name}"})
+    items += [
+        {"id": f"{DRAFT_ITEM}{a.id}", "label": f"{a.number} {subject_of(a)}"}
+        for a in drafts_without_application(session, alliance_id)
+    ]
     job = jobs.create_job(
         session=session, kind=JOB_KIND, items=items, created_by=viewer.user_id, params={"alliance_id": str(alliance_id)}
     )
@@ -69,21 +85,19 @@ def start_bulk_send(*, session: Any, viewer: Viewer, alliance_id: uuid.UUID) -> 
     return job
 
 
-def _describe(exc: DomainError) -> tuple[str, str]:
-    if isinstance(exc, ValidationFailed):
-        return exc.code, "；".join(e.message for e in exc.errors) or exc.message
-    return exc.code, exc.message
-
-
-def _send_one(runtime: Runtime, creator: uuid.UUID, application_id: uuid.UUID) -> None:
+def _send_one(runtime: Runtime, creator: uuid.UUID, item: dict[str, Any]) -> None:
     with runtime.db.session() as session:
         user = session.get(User, creator)
         if user is None or not user.is_active:
             raise NotFound("发起任务的账号已停用")
         viewer = viewer_for(session, user)
-        agreement = service.create_from_application(
-            session=session, settings=runtime.settings, objects=runtime.objects, application_id=application_id
-        )
+        ref = str(item["id"])
+        if ref.startswith(DRAFT_ITEM):
+            agreement = service.get_visible(session=session, viewer=viewer, agreement_id=uuid.UUID(ref[len(DRAFT_ITEM):]))
+        else:
+            agreement = service.create_from_application(
+                session=session, settings=runtime.settings, objects=runtime.objects, application_id=uuid.UUID(ref)
+            )
         if agreement.state == "draft":
             events.fire_event(
                 session=session, viewer=viewer, settings=runtime.settings, objects=runtime.objects,
@@ -93,31 +107,4 @@ def _send_one(runtime: Runtime, creator: uuid.UUID, application_id: uuid.UUID) -
 
 def run_bulk_send(*, runtime: Runtime, job_id: uuid.UUID) -> None:
     """Work through the job's remaining items, one transaction each; a finished job is left alone."""
-    with runtime.db.session() as session:
-        job = session.get(jobs.Job, job_id)
-        if job is None or job.state in (jobs.DONE, jobs.FAILED):
-            return
-        jobs.start(job)
-        pending, creator = jobs.pending_items(job), job.created_by
-    assert creator is not None
-    for item in pending:
-        error: tuple[str, str] | None = None
-        try:
-            _send_one(runtime, creator, uuid.UUID(item["id"]))
-        except DomainError as exc:
-            error = _describe(exc)
-        except service.CannotCreate as exc:
-            error = ("cannot_create", str(exc))
-        except (OperationalError, ConnectionError, TimeoutError):
-            raise  # transient: the task is retried and goes on from this item
-        except Exception as exc:  # a bug must not hide the other members' results
-            logger.exception("bulk send: item %s failed", item["id"])
-            error = ("internal_error", f"处理失败（{type(exc).__name__}），请联系管理员")
-        with runtime.db.session() as session:
-            job = session.get(jobs.Job, job_id, with_for_update=True)
-            assert job is not None
-            jobs.item_finished(job, item, error=error)
-    with runtime.db.session() as session:
-        job = session.get(jobs.Job, job_id, with_for_update=True)
-        assert job is not None
-        jobs.finish(job)
+    jobs.run_items(runtime=runtime, job_id=job_id, handle=_send_one)

@@ -39,7 +39,7 @@ from workflows.agreements.documents import (
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, SigningKey
 from workflows.agreements.notices import notify_parties
-from workflows.agreements.parties import PARTIES, PARTY_LABELS
+from workflows.agreements.parties import PARTY_LABELS
 from workflows.documents.models import Document
 from workflows.documents.service import list_for_owner, store_generated
 
@@ -172,7 +172,7 @@ def complete(*, session: Session, settings: Settings, objects: ObjectStore, agre
         data={"manifest": manifest_key, "certificate_sha256": certificate.sha256},
     )
     notify_parties(
-        session, agreement, list(PARTIES), "agreement.effective", f"联盟协议书 {agreement.number} 已生效",
+        session, agreement, list(agreement.party_keys), "agreement.effective", f"联盟协议书 {agreement.number} 已生效",
         "各方已全部签署，签署完成证明已生成",
     )  # fmt: skip
 

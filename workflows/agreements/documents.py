@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from templates.build_agreement import PARTY_ORDER, QR_PICTURE, SEAL_PICTURES
+from templates.build_agreement import QR_PICTURE, SEAL_PICTURES
 from templates.docx import render_docx
 from templates.pictures import replace_pictures
 from workflows.agreements.conversion import docx_to_pdf
-from workflows.agreements.models import Agreement
+from workflows.agreements.models import LEAD_PILLAR, MEMBER, Agreement
 from workflows.agreements.parties import BUREAU_PARTY_NAME, party_label
 from workflows.agreements.seals import read_object, seal_key
 from workflows.applications.models import Application
@@ -30,7 +30,7 @@ from workflows.documents.service import next_version_no, store_generated
 from workflows.errors import FieldError
 from workflows.registry.models import Kindergarten
 
-TEMPLATE = "agreement.docx"
+TEMPLATES = {MEMBER: "agreement.docx", LEAD_PILLAR: "agreement_lead_pillar.docx"}
 PDF = "application/pdf"
 CMS = "application/pkcs7-signature"
 BEIJING = timezone(timedelta(hours=8), "北京时间")
@@ -61,14 +61,23 @@ def verify_url(settings: Settings, code: str) -> str:
 
 
 def title_of(agreement: Agreement) -> str:
+    if agreement.kind == LEAD_PILLAR:
+        return "青山湖区1+1+N幼教联盟协议书（龙头园与支柱园）"
     member = agreement.parties.get("member", {}).get("name", "")
     return f"青山湖区1+1+N幼教联盟协议书（{member}）"
+
+
+def subject_of(agreement: Agreement) -> str:
+    """Who the agreement is with, as a list or a 待办 names it: the member, or 龙头园与支柱园."""
+    if agreement.kind == LEAD_PILLAR:
+        return "龙头园与支柱园"
+    return str(agreement.parties.get("member", {}).get("name", ""))
 
 
 def refresh_parties(session: Session, agreement: Agreement) -> None:
     """Copy the parties' current names, heads and addresses onto the agreement (as printed)."""
     parties: dict[str, Any] = {}
-    for party in PARTY_ORDER:
+    for party in agreement.party_keys:
         kindergarten_id = agreement.kindergarten_of(party)
         k = session.get(Kindergarten, kindergarten_id) if kindergarten_id else None
         parties[party] = {
@@ -81,15 +90,31 @@ def refresh_parties(session: Session, agreement: Agreement) -> None:
     agreement.parties = parties
 
 
+def basis_of(session: Session, agreement: Agreement) -> str:
+    """The sentence of the preamble that says how the parties came to this agreement."""
+    alliance = agreement.alliance.name
+    if agreement.kind == LEAD_PILLAR:
+        basis = f"依《联盟安排表》，甲方为{alliance}龙头园，乙方为{alliance}支柱园，共同带领联盟成员园开展工作。"
+    elif agreement.application_id is not None:
+        application = session.get(Application, agreement.application_id)
+        number = application.number if application else "—"
+        basis = f"经丙方申请、区教科体局审核批准（申请编号 {number}），丙方加入{alliance}。"
+    else:
+        basis = f"依《联盟安排表》，丙方为{alliance}成员园。"
+    previous = session.get(Agreement, agreement.renewal_of_id) if agreement.renewal_of_id else None
+    if previous is not None:
+        basis += f"本协议为编号 {previous.number} 协议（{chinese_date(previous.term_end)}期满）的续签。"
+    return basis
+
+
 def agreement_context(session: Session, settings: Settings, agreement: Agreement, *, final: bool) -> dict[str, Any]:
     """Every template variable of the agreement, as plain text values."""
-    application = session.get(Application, agreement.application_id) if agreement.application_id else None
     draft_no = next_version_no(session, owner_type="agreement", owner_id=agreement.id, kind="agreement_draft")
     context: dict[str, Any] = {
         "number": agreement.number,
         "status_line": "定稿（签署版）" if final else f"草稿 第 {draft_no} 版（仅供审阅，不作签署）",
         "alliance_name": agreement.alliance.name,
-        "application_no": application.number if application else "—",
+        "basis": basis_of(session, agreement),
         "term_start": chinese_date(agreement.term_start),
         "term_end": chinese_date(agreement.term_end),
         "special_clauses": agreement.special_clauses.strip() or "无。",
@@ -97,20 +122,25 @@ def agreement_context(session: Session, settings: Settings, agreement: Agreement
         "verify_url": verify_url(settings, agreement.verification_code) if final else "",
         "verify_note": "扫描二维码或访问上述网址，可核验本协议是否为签署原件。" if final else "草稿不可核验。",
     }
-    for party in PARTY_ORDER:
+    for party in agreement.party_keys:
         info = agreement.parties[party]
         for field in ("label", "name", "head", "address"):
             context[f"{party}_{field}"] = info[field] or "—"
     return context
 
 
+def seal_problem(session: Session, agreement: Agreement, party: str) -> FieldError | None:
+    """Why ``party`` cannot put its seal on the agreement yet (no seal image uploaded), or None."""
+    if seal_key(session, agreement, party):
+        return None
+    where = "请成幼科在「我的账号」中上传局印章" if party == "bureau" else "请该园在「我的账号」中上传本园印章"
+    name = agreement.parties[party]["name"]
+    return FieldError(f"seals.{party}", "seal_missing", f"{name}尚未上传印章图片（{where}）")
+
+
 def seal_problems(session: Session, agreement: Agreement) -> list[FieldError]:
-    """Every party whose seal image is missing (the final document prints all four)."""
-    return [
-        FieldError(f"seals.{party}", "required", f"{agreement.parties[party]['name']}尚未上传印章图片")
-        for party in PARTY_ORDER
-        if not seal_key(session, agreement, party)
-    ]
+    """Every party whose seal image is missing (the final document prints every party's)."""
+    return [p for party in agreement.party_keys if (p := seal_problem(session, agreement, party)) is not None]
 
 
 def qr_png(text: str) -> bytes:
@@ -135,7 +165,7 @@ def render_draft(
         kind="agreement_draft",
         title=f"联盟协议书（草稿 第 {version_no} 版）",
         filename=f"{agreement.number}_协议书_草稿v{version_no}.docx",
-        content=render_docx(TEMPLATE, context),
+        content=render_docx(TEMPLATES[agreement.kind], context),
         created_by=actor_id,
     )
 
@@ -146,9 +176,11 @@ def freeze(
     """Render the final .docx once (seals, signature block, code, QR) and its PDF; store both."""
     refresh_parties(session, agreement)
     context = agreement_context(session, settings, agreement, final=True)
-    pictures = {SEAL_PICTURES[p]: read_object(objects, seal_key(session, agreement, p) or "") for p in PARTY_ORDER}
+    pictures = {
+        SEAL_PICTURES[p]: read_object(objects, seal_key(session, agreement, p) or "") for p in agreement.party_keys
+    }
     pictures[QR_PICTURE] = qr_png(verify_url(settings, agreement.verification_code))
-    content = replace_pictures(render_docx(TEMPLATE, context), pictures)
+    content = replace_pictures(render_docx(TEMPLATES[agreement.kind], context), pictures)
     stem = f"{agreement.number}_联盟协议书_第{agreement.round}轮"
     docx = store_generated(
         session=session,

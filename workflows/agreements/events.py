@@ -19,8 +19,8 @@ from workflows.accounts.models import Role
 from workflows.agreements import documents, notices, signing
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, SYSTEM_EVENTS
 from workflows.agreements.models import Agreement
-from workflows.agreements.parties import PARTIES, party_of, route_problems, signers_of
-from workflows.agreements.service import get_visible
+from workflows.agreements.parties import kindergarten_parties, party_of, route_problems, signers_of
+from workflows.agreements.service import get_visible, term_problems
 from workflows.errors import FieldError, TransitionNotAllowed
 from workflows.machine import fire
 from workflows.notifications import notify_users, users_with_role
@@ -49,6 +49,7 @@ def fire_event(
         return signing.sign(
             session=session, viewer=viewer, settings=settings, objects=objects, agreement_id=agreement_id,
             version=version, pin=fields.get("pin"), party=fields.get("party"), address=address,
+            read_confirmed=bool(fields.get("read_confirmed")),
         )  # fmt: skip
     agreement = get_visible(session=session, viewer=viewer, agreement_id=agreement_id, lock=True)
     if event == "decline":
@@ -57,15 +58,13 @@ def fire_event(
     def validate() -> list[FieldError]:
         if event != "send":
             return []
-        problems = route_problems(agreement.route) + documents.seal_problems(session, agreement)
+        problems = route_problems(agreement.route, agreement.party_keys) + documents.seal_problems(session, agreement)
         problems += [
             FieldError(f"signers.{party}", "no_signer", f"{agreement.parties[party]['name']}没有可签署的账号")
-            for party in PARTIES
+            for party in agreement.party_keys
             if not signers_of(session, agreement, party)
         ]
-        if agreement.term_end <= agreement.term_start:
-            problems.append(FieldError("term_end", "before_start", "协议期满日期须晚于起始日期"))
-        return problems
+        return problems + term_problems(agreement.term_start, agreement.term_end)
 
     fire(
         session=session,
@@ -128,7 +127,7 @@ def _on_void(*, session: Session, agreement: Agreement, **_: Any) -> None:
     agreement.ended_at = utcnow()
     for signature in agreement.current_signatures:
         signature.voided_at = agreement.ended_at
-    notices.notify_parties(session, agreement, list(PARTIES[:3]), "agreement.voided", f"联盟协议书 {agreement.number} 已作废",
+    notices.notify_parties(session, agreement, kindergarten_parties(agreement), "agreement.voided", f"联盟协议书 {agreement.number} 已作废",
             agreement.last_comment)  # fmt: skip
 
 
@@ -143,7 +142,7 @@ def _on_terminate(*, session: Session, agreement: Agreement, today: date, **_: A
     )
     if membership is not None:
         membership.ended_on = today
-    notices.notify_parties(session, agreement, list(PARTIES[:3]), "agreement.terminated", f"联盟协议书 {agreement.number} 已终止",
+    notices.notify_parties(session, agreement, kindergarten_parties(agreement), "agreement.terminated", f"联盟协议书 {agreement.number} 已终止",
             agreement.last_comment)  # fmt: skip
 
 
@@ -173,7 +172,7 @@ def expire_due(*, session: Session, today: date) -> list[Agreement]:
             comment=f"协议期限已于 {agreement.term_end.isoformat()} 届满",
         )  # fmt: skip
         agreement.ended_at = utcnow()
-        notices.notify_parties(session, agreement, list(PARTIES[:3]), "agreement.expired", f"联盟协议书 {agreement.number} 已到期",
+        notices.notify_parties(session, agreement, kindergarten_parties(agreement), "agreement.expired", f"联盟协议书 {agreement.number} 已到期",
                 "如需继续合作，请联系成幼科续签")  # fmt: skip
     session.flush()
     return due

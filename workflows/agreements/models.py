@@ -15,11 +15,44 @@ from workflows.registry.models import Alliance, Kindergarten
 
 # The signing route: ordered steps, each one or more parties (a step with several is 会签).
 DEFAULT_ROUTE: list[list[str]] = [["member"], ["lead"], ["pillar"], ["bureau"]]
+# The agreement between a member and the alliance (甲乙丙 + bureau), or between lead and pillar (甲乙 + bureau).
+MEMBER, LEAD_PILLAR = "member", "lead_pillar"
+KIND_PARTIES: dict[str, tuple[str, ...]] = {
+    MEMBER: ("lead", "pillar", "member", "bureau"),
+    LEAD_PILLAR: ("lead", "pillar", "bureau"),
+}
+DEFAULT_ROUTES: dict[str, list[list[str]]] = {MEMBER: DEFAULT_ROUTE, LEAD_PILLAR: [["lead"], ["pillar"], ["bureau"]]}
+# States in which an agreement still binds or may come to bind its parties.
+OPEN_STATES = ("draft", "signing", "returned")
+LIVE_STATES = (*OPEN_STATES, "effective")
+
+
+_OPEN = "state IN ('draft', 'signing', 'returned')"
 
 
 class Agreement(UUIDPrimaryKey, Base):
     __tablename__ = "agreements"
-    __table_args__ = (Index("ix_agreements_state", "state"),)
+    __table_args__ = (
+        Index("ix_agreements_state", "state"),
+        # One unsigned agreement at a time per member of an alliance (a renewal's draft may sit beside
+        # the effective one it renews), whichever path drafts it: an approval, founding members, renewal.
+        Index(
+            "uq_agreements_open_member",
+            "alliance_id",
+            "member_kindergarten_id",
+            unique=True,
+            sqlite_where=text(_OPEN),
+            postgresql_where=text(_OPEN),
+        ),
+        # At most one renewal of an agreement that is not void.
+        Index(
+            "uq_agreements_renewal",
+            "renewal_of_id",
+            unique=True,
+            sqlite_where=text("state != 'voided'"),
+            postgresql_where=text("state != 'voided'"),
+        ),
+    )
 
     number: Mapped[str] = mapped_column(String(20), unique=True)
     # At most one agreement per approved application (the consuming task relies on it).
@@ -27,7 +60,9 @@ class Agreement(UUIDPrimaryKey, Base):
         ForeignKey("applications.id", ondelete="RESTRICT"), unique=True
     )
     alliance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"), index=True)
-    member_kindergarten_id: Mapped[uuid.UUID] = mapped_column(
+    kind: Mapped[str] = mapped_column(String(16), default=MEMBER, server_default=MEMBER)
+    # None for the lead–pillar agreement, which has no 丙方.
+    member_kindergarten_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("kindergartens.id", ondelete="RESTRICT"), index=True
     )
     lead_kindergarten_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"))
@@ -40,6 +75,11 @@ class Agreement(UUIDPrimaryKey, Base):
     term_start: Mapped[date]
     term_end: Mapped[date]
     special_clauses: Mapped[str] = mapped_column(Text, default="")
+    # Renewal: the agreement this one continues (第 term_no 期); the earlier one stays as it was.
+    # NO ACTION rather than RESTRICT: checked at the end of the statement, so one DELETE may remove a whole
+    # line of terms (RESTRICT would refuse it row by row). Nothing deletes agreements in the application.
+    renewal_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agreements.id"))
+    term_no: Mapped[int] = mapped_column(default=1, server_default="1")
     # Printed on the final document; the public verification endpoints look it up.
     verification_code: Mapped[str] = mapped_column(String(16), unique=True)
     # Names as printed, refreshed at every render: {"lead": {"name": ..., "kindergarten_id": ...}, ...}.
@@ -59,12 +99,17 @@ class Agreement(UUIDPrimaryKey, Base):
     ended_at: Mapped[datetime | None]
 
     alliance: Mapped[Alliance] = relationship()
-    member: Mapped[Kindergarten] = relationship(foreign_keys=[member_kindergarten_id])
+    member: Mapped[Kindergarten | None] = relationship(foreign_keys=[member_kindergarten_id])
     lead: Mapped[Kindergarten] = relationship(foreign_keys=[lead_kindergarten_id])
     pillar: Mapped[Kindergarten] = relationship(foreign_keys=[pillar_kindergarten_id])
     signatures: Mapped[list[Signature]] = relationship(back_populates="agreement", order_by="Signature.signed_at")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def party_keys(self) -> tuple[str, ...]:
+        """The parties of this kind of agreement, in the order of its parties table."""
+        return KIND_PARTIES[self.kind]
 
     def kindergarten_of(self, party: str) -> uuid.UUID | None:
         """The kindergarten that is ``party`` (None for the bureau)."""

@@ -29,7 +29,10 @@ def party_of(viewer: Viewer, agreement: Agreement) -> str | None:
         return "bureau"
     if viewer.role not in KINDERGARTEN_ROLES or viewer.kindergarten_id is None:
         return None
-    return next((p for p in PARTIES[:3] if agreement.kindergarten_of(p) == viewer.kindergarten_id), None)
+    return next(
+        (p for p in agreement.party_keys if p != "bureau" and agreement.kindergarten_of(p) == viewer.kindergarten_id),
+        None,
+    )
 
 
 def is_party(viewer: Viewer, agreement: Agreement) -> bool:
@@ -39,6 +42,11 @@ def is_party(viewer: Viewer, agreement: Agreement) -> bool:
         agreement.pillar_kindergarten_id,
         agreement.member_kindergarten_id,
     )
+
+
+def kindergarten_parties(agreement: Agreement) -> list[str]:
+    """The parties that are kindergartens (everyone but the bureau)."""
+    return [p for p in agreement.party_keys if p != "bureau"]
 
 
 def signers_of(session: Session, agreement: Agreement, party: str) -> list[User]:
@@ -53,15 +61,19 @@ def signers_of(session: Session, agreement: Agreement, party: str) -> list[User]
     return list(session.scalars(stmt.order_by(User.username)))
 
 
-def route_problems(route: list[list[str]]) -> list[FieldError]:
-    """A route must name every party exactly once, in non-empty steps."""
+def route_problems(route: list[list[str]], parties: tuple[str, ...] = PARTIES) -> list[FieldError]:
+    """A route must name every party of the agreement exactly once, in non-empty steps."""
     named = [p for step in route for p in step]
     problems = []
+    if not route:
+        problems.append(FieldError("route", "empty", "请设置签署顺序"))
     if any(not step for step in route):
         problems.append(FieldError("route", "empty_step", "签署顺序中不能有空的步骤"))
-    unknown = sorted({p for p in named if p not in PARTIES})
+    unknown = sorted({p for p in named if p not in parties})
     if unknown:
-        problems.append(FieldError("route", "unknown_party", f"签署顺序中有未知的当事方：{'、'.join(unknown)}"))
-    if sorted(named) != sorted(PARTIES) and not unknown:
-        problems.append(FieldError("route", "incomplete", "签署顺序须包含甲方、乙方、丙方和监督方各一次"))
+        names = "、".join(PARTY_LABELS.get(p, p) for p in unknown)
+        problems.append(FieldError("route", "unknown_party", f"签署顺序中有本协议没有的当事方：{names}"))
+    if route and sorted(named) != sorted(parties) and not unknown:
+        every = "、".join(PARTY_LABELS[p] for p in parties)
+        problems.append(FieldError("route", "incomplete", f"签署顺序须包含{every}各一次"))
     return problems

@@ -21,7 +21,8 @@ class AgreementUpdate(BaseModel):
 
 
 class AgreementEventBody(BaseModel):
-    """``POST .../events/<event>``: version and comment (or ``reason``); signing adds ``pin`` (and ``party``)."""
+    """``POST .../events/<event>``: version and comment (or ``reason``); signing adds ``pin``,
+    ``read_confirmed`` (the signer has read the whole text, as the signing page asks) and ``party``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -29,7 +30,61 @@ class AgreementEventBody(BaseModel):
     comment: str = Field(default="", max_length=2000)
     reason: str = Field(default="", max_length=2000)
     pin: SecretStr | None = None
+    read_confirmed: bool = False
     party: str | None = None
+
+
+class RenewBody(BaseModel):
+    """``POST /api/agreements/<id>/renew``: the version of the agreement the officer saw."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+
+
+class GenerateBody(BaseModel):
+    """``POST /api/agreements/generate``: every alliance's members without an agreement, and with
+    ``lead_pillar`` each alliance's missing lead–pillar agreement too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead_pillar: bool = True
+
+
+class AgreementBrief(BaseModel):
+    id: uuid.UUID
+    number: str
+    kind: str
+    state: str
+    state_label: str
+    term_no: int
+    term_start: date
+    term_end: date
+
+
+class MemberAgreementsOut(BaseModel):
+    """A current member (or, for the lead–pillar line, the lead) and its agreements."""
+
+    kindergarten_id: uuid.UUID
+    kindergarten_name: str
+    role: str
+    role_label: str
+    started_on: date
+    agreement: AgreementBrief | None
+    renewal: AgreementBrief | None
+    missing: bool
+
+
+class AllianceAgreementsOut(BaseModel):
+    alliance_id: uuid.UUID
+    alliance_code: str
+    alliance_name: str
+    lead_name: str | None
+    pillar_name: str | None
+    lead_pillar: MemberAgreementsOut | None
+    members: list[MemberAgreementsOut]
+    missing: int
+    lead_pillar_missing: bool
 
 
 class PartyOut(BaseModel):
@@ -63,7 +118,9 @@ class StepOut(BaseModel):
 class AgreementOut(BaseModel):
     id: uuid.UUID
     number: str
+    kind: str
     title: str
+    subject: str
     state: str
     state_label: str
     version: int
@@ -79,6 +136,8 @@ class AgreementOut(BaseModel):
     term_start: date
     term_end: date
     special_clauses: str
+    renewal_of_id: uuid.UUID | None
+    term_no: int
     verification_code: str | None
     verify_url: str | None
     last_comment: str

@@ -18,7 +18,7 @@ from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.agreements.documents import BEIJING, render_draft
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
-from workflows.agreements.models import DEFAULT_ROUTE, Agreement
+from workflows.agreements.models import DEFAULT_ROUTES, MEMBER, OPEN_STATES, Agreement
 from workflows.agreements.parties import is_party, route_problems
 from workflows.applications.models import Application
 from workflows.documents import service as documents
@@ -30,11 +30,14 @@ from workflows.registry.models import Alliance
 logger = logging.getLogger(__name__)
 
 TERM_YEARS = 3
+MAX_TERM_YEARS = 5
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
 
 
-class CannotCreate(Exception):
-    """The approved application cannot have an agreement yet (e.g. its alliance lacks a lead)."""
+class CannotCreate(TransitionNotAllowed):
+    """No agreement can be made yet (e.g. the alliance lacks a lead, or the application is not approved)."""
+
+    code = "cannot_create"
 
 
 def _may_see(viewer: Viewer, agreement: Agreement) -> bool:
@@ -87,11 +90,16 @@ def list_visible(
     return list(session.scalars(stmt.order_by(Agreement.created_at.desc(), Agreement.number.desc())))
 
 
+def _last_day(start: date, years: int) -> date:
+    """The day before the ``years``-th anniversary of ``start`` (1 March stands in for 29 February)."""
+    year = start.year + years
+    anniversary = start.replace(year=year) if (start.month, start.day) != (2, 29) else date(year, 3, 1)
+    return date.fromordinal(anniversary.toordinal() - 1)
+
+
 def default_term(start: date) -> tuple[date, date]:
     """Three years from ``start``, ending the day before its anniversary."""
-    end_year = start.year + TERM_YEARS
-    anniversary = start.replace(year=end_year) if (start.month, start.day) != (2, 29) else date(end_year, 3, 1)
-    return start, date.fromordinal(anniversary.toordinal() - 1)
+    return start, _last_day(start, TERM_YEARS)
 
 
 def _new_code(session: Session) -> str:
@@ -102,10 +110,80 @@ def _new_code(session: Session) -> str:
             return code
 
 
+def open_agreement_of(session: Session, *, alliance_id: uuid.UUID, member_id: uuid.UUID) -> Agreement | None:
+    """The member's agreement in the alliance that is still unsigned (draft, signing or returned), if any."""
+    return session.scalar(
+        select(Agreement).where(
+            Agreement.alliance_id == alliance_id,
+            Agreement.member_kindergarten_id == member_id,
+            Agreement.state.in_(OPEN_STATES),
+        )
+    )
+
+
+def new_agreement(
+    *,
+    session: Session,
+    settings: Settings,
+    objects: ObjectStore,
+    alliance: Alliance,
+    kind: str,
+    member_id: uuid.UUID | None,
+    start: date,
+    actor: audit.Actor,
+    application: Application | None = None,
+    previous: Agreement | None = None,
+) -> Agreement:
+    """Add an agreement (the alliance's lead and pillar as 甲方 and 乙方), audit it and render its first draft.
+
+    Raises IntegrityError when the member has an unsigned agreement already (``uq_agreements_open_member``);
+    callers that may race look first and treat the error as "someone else made it".
+    """
+    if alliance.lead is None or alliance.pillar is None:
+        raise CannotCreate(f"「{alliance.name}」缺少龙头园或支柱园，无法生成协议")
+    year = datetime.now(UTC).year
+    term_start, term_end = default_term(start)
+    agreement = Agreement(
+        number=f"XY{year}-{next_value(session, f'agreement:{year}'):04d}",
+        kind=kind,
+        application_id=application.id if application else None,
+        alliance_id=alliance.id,
+        member_kindergarten_id=member_id,
+        lead_kindergarten_id=alliance.lead.id,
+        pillar_kindergarten_id=alliance.pillar.id,
+        route=[list(step) for step in (previous.route if previous else DEFAULT_ROUTES[kind])],
+        term_start=term_start,
+        term_end=term_end,
+        special_clauses=previous.special_clauses if previous else "",
+        renewal_of_id=previous.id if previous else None,
+        term_no=previous.term_no + 1 if previous else 1,
+        verification_code=_new_code(session),
+    )
+    with session.begin_nested():
+        session.add(agreement)
+    data = {"number": agreement.number, "kind": kind}
+    if application is not None:
+        data["application"] = application.number
+    if previous is not None:
+        data["renewal_of"] = previous.number
+    audit.append(
+        session, entity_type="agreement", entity_id=agreement.id, event="create", actor=actor,
+        to_state=agreement.state, data=data,
+    )  # fmt: skip
+    render_draft(
+        session=session, settings=settings, objects=objects, agreement=agreement,
+        actor_id=None if actor is audit.SYSTEM_ACTOR else actor.id,
+    )  # fmt: skip
+    return agreement
+
+
 def create_from_application(
     *, session: Session, settings: Settings, objects: ObjectStore, application_id: uuid.UUID
 ) -> Agreement:
-    """The agreement of an approved application, created (and its first draft rendered) if missing."""
+    """The agreement of an approved application, created (and its first draft rendered) if missing.
+
+    A member whose unsigned agreement was drafted another way first (founding members) keeps that one;
+    it is linked to the application."""
     existing = session.scalar(select(Agreement).where(Agreement.application_id == application_id))
     if existing is not None:
         return existing
@@ -114,43 +192,34 @@ def create_from_application(
         raise CannotCreate("申请不存在或尚未批准")
     alliance = session.get(Alliance, application.approved_alliance_id)
     assert alliance is not None
-    if alliance.lead is None or alliance.pillar is None:
-        raise CannotCreate(f"「{alliance.name}」缺少龙头园或支柱园，无法生成协议")
-    year = datetime.now(UTC).year
+    drafted = open_agreement_of(session, alliance_id=alliance.id, member_id=application.kindergarten_id)
+    if drafted is not None:
+        if drafted.application_id is None:
+            drafted.application_id = application.id
+            session.flush()
+        return drafted
     start = (application.decided_at or datetime.now(UTC)).astimezone(BEIJING).date()
-    term_start, term_end = default_term(start)
-    agreement = Agreement(
-        number=f"XY{year}-{next_value(session, f'agreement:{year}'):04d}",
-        application_id=application.id,
-        alliance_id=alliance.id,
-        member_kindergarten_id=application.kindergarten_id,
-        lead_kindergarten_id=alliance.lead.id,
-        pillar_kindergarten_id=alliance.pillar.id,
-        route=[list(step) for step in DEFAULT_ROUTE],
-        term_start=term_start,
-        term_end=term_end,
-        verification_code=_new_code(session),
-    )
     try:
-        with session.begin_nested():
-            session.add(agreement)
+        return new_agreement(
+            session=session, settings=settings, objects=objects, alliance=alliance, kind=MEMBER,
+            member_id=application.kindergarten_id, start=start, actor=audit.SYSTEM_ACTOR, application=application,
+        )  # fmt: skip
     except IntegrityError:
-        # A redelivered task raced the first one; the agreement exists now.
+        # A redelivered task (or the founding members' job) raced this one; the agreement exists now.
         found = session.scalar(select(Agreement).where(Agreement.application_id == application_id))
+        found = found or open_agreement_of(session, alliance_id=alliance.id, member_id=application.kindergarten_id)
         if found is None:
             raise
         return found
-    audit.append(
-        session,
-        entity_type="agreement",
-        entity_id=agreement.id,
-        event="create",
-        actor=audit.SYSTEM_ACTOR,
-        to_state=agreement.state,
-        data={"number": agreement.number, "application": application.number},
-    )
-    render_draft(session=session, settings=settings, objects=objects, agreement=agreement, actor_id=None)
-    return agreement
+
+
+def term_problems(start: date, end: date) -> list[FieldError]:
+    """A term ends after it starts and lasts at most ``MAX_TERM_YEARS`` years."""
+    if end <= start:
+        return [FieldError("term_end", "before_start", "协议期满日期须晚于起始日期")]
+    if end > _last_day(start, MAX_TERM_YEARS):
+        return [FieldError("term_end", "too_long", f"协议期限不能超过 {MAX_TERM_YEARS} 年")]
+    return []
 
 
 def update_terms(
@@ -175,9 +244,9 @@ def update_terms(
     if agreement.state not in EDITABLE_STATES:
         raise TransitionNotAllowed(f"协议当前为「{AGREEMENT_WORKFLOW.label(agreement.state)}」，不能修改")
     start, end = term_start or agreement.term_start, term_end or agreement.term_end
-    problems = [FieldError("term_end", "before_start", "协议期满日期须晚于起始日期")] if end <= start else []
+    problems = term_problems(start, end)
     if route is not None:
-        problems += route_problems(route)
+        problems += route_problems(route, agreement.party_keys)
     if problems:
         raise ValidationFailed(problems)
     if agreement.state == "returned":

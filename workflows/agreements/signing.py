@@ -21,7 +21,7 @@ from storage.settings import Settings
 from templates.build_agreement import signature_box
 from workflows import audit
 from workflows.access import Viewer
-from workflows.agreements import ca, cms, completion, keys, notices, pades, pins, seals
+from workflows.agreements import ca, cms, completion, documents, keys, notices, pades, pins, seals
 from workflows.agreements.documents import BEIJING, CMS, PDF, read_document
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
@@ -95,13 +95,29 @@ def check_may_decline(session: Session, viewer: Viewer, agreement: Agreement, ve
 def _stamp(
     session: Session, objects: ObjectStore, agreement: Agreement, party: str, viewer: Viewer, when: str
 ) -> tuple[pades.Box, Image.Image]:
-    box = signature_box(party)
+    box = signature_box(party, parties=agreement.party_keys)
     width = round((box[2] - box[0]) / 72 * STAMP_DPI)
     height = round((box[3] - box[1]) / 72 * STAMP_DPI)
     key = seals.seal_key(session, agreement, party)
-    seal_png = seals.read_object(objects, key) if key else seals.draw_specimen_seal(agreement.parties[party]["name"])
+    assert key is not None  # checked before the PIN was tried (_signing_problems)
+    seal_png = seals.read_object(objects, key)
     lines = [f"{PARTY_LABELS[party]}　{viewer.display_name[:14]}", when]
     return box, seals.stamp_image(seal_png, lines=lines, width=width, height=height)
+
+
+def _signing_problems(
+    session: Session, agreement: Agreement, party: str, *, pin: str | None, read_confirmed: bool
+) -> list[FieldError]:
+    """What the signer must put right before the PIN is even tried (a refusal here costs no attempt)."""
+    problems = []
+    if not read_confirmed:
+        problems.append(FieldError("read_confirmed", "not_read", "请先阅读协议全文，并勾选「我已阅读协议全文」"))
+    if not pin:
+        problems.append(FieldError("pin", "required", "请输入签名密码"))
+    seal = documents.seal_problem(session, agreement, party)
+    if seal is not None:
+        problems.append(seal)
+    return problems
 
 
 def sign(
@@ -113,10 +129,12 @@ def sign(
     agreement_id: uuid.UUID,
     version: int,
     pin: str | None,
+    read_confirmed: bool = False,
     party: str | None = None,
     address: str = "",
 ) -> Agreement:
-    """Sign for the viewer's party, if it is that party's turn and the PIN opens the viewer's key."""
+    """Sign for the viewer's party, if it is that party's turn, the signer confirmed having read the
+    whole text, and the PIN opens the viewer's key."""
     agreement = get_visible(session=session, viewer=viewer, agreement_id=agreement_id, lock=True)
     rule = AGREEMENT_WORKFLOW.rules["sign"]
     if viewer.role not in rule.roles:
@@ -131,8 +149,12 @@ def sign(
         _refuse(session, viewer, agreement, event="sign_refused", code=refusal[0], message=refusal[1], party=mine)
         raise TransitionNotAllowed(refusal[1], code=refusal[0])
     assert mine is not None
-    if not pin:
-        raise ValidationFailed([FieldError("pin", "required", "请输入签名密码")])
+    problems = _signing_problems(session, agreement, mine, pin=pin, read_confirmed=read_confirmed)
+    if problems:
+        raise ValidationFailed(problems)
+    if agreement.signed_pdf_id is not None:
+        seals.chinese_font()  # the visible stamp prints Chinese: without a font, say so (503) before the PIN
+    assert pin is not None
     pins.check_throttle(session, viewer.user_id)
     try:
         unlocked = keys.unlock(session=session, settings=settings, user_id=viewer.user_id, pin=pin)
@@ -218,6 +240,7 @@ def sign(
             "pdf_sha256": pdf_document.sha256 if pdf_document else None,
             "certificate_serial": unlocked.record.certificate_serial,
             "address": address[:64],
+            "read_confirmed": True,
         },
     )
     if agreement.state == "effective":

@@ -24,7 +24,7 @@ from workflows.agreements import ca, cms, pades
 from workflows.agreements.documents import BEIJING, KIND_LABELS, read_document, title_of
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
-from workflows.agreements.parties import PARTIES, PARTY_LABELS
+from workflows.agreements.parties import PARTY_LABELS
 from workflows.agreements.schemas import CheckOut, PublicAgreement, PublicParty, PublicSignature, VerificationOut
 from workflows.documents.models import Document
 
@@ -43,7 +43,7 @@ def _public(agreement: Agreement) -> PublicAgreement:
 
     return PublicAgreement(
         title=title_of(agreement),
-        parties=[PublicParty(label=PARTY_LABELS[p], name=agreement.parties[p]["name"]) for p in PARTIES],
+        parties=[PublicParty(label=PARTY_LABELS[p], name=agreement.parties[p]["name"]) for p in agreement.party_keys],
         status=AGREEMENT_WORKFLOW.label(agreement.state),
         term_start=agreement.term_start,
         term_end=agreement.term_end,

@@ -9,11 +9,22 @@ from sqlalchemy.orm import Session
 
 from storage.settings import Settings
 from workflows.access import Viewer
-from workflows.agreements.documents import title_of, verify_url
+from workflows.agreements.documents import subject_of, title_of, verify_url
+from workflows.agreements.generation import AllianceAgreements, MemberLine
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, PARTY_EVENTS, SYSTEM_EVENTS
 from workflows.agreements.models import Agreement, SigningKey
-from workflows.agreements.parties import PARTIES, PARTY_LABELS, party_of
-from workflows.agreements.schemas import AgreementOut, PartyOut, SignatureOut, SigningKeyOut, StepOut
+from workflows.agreements.parties import PARTY_LABELS, party_of
+from workflows.agreements.schemas import (
+    AgreementBrief,
+    AgreementOut,
+    AllianceAgreementsOut,
+    MemberAgreementsOut,
+    PartyOut,
+    SignatureOut,
+    SigningKeyOut,
+    StepOut,
+)
+from workflows.registry.models import ROLE_LABELS
 
 
 def agreement_out(session: Session, settings: Settings, viewer: Viewer, agreement: Agreement) -> AgreementOut:
@@ -29,7 +40,9 @@ def agreement_out(session: Session, settings: Settings, viewer: Viewer, agreemen
     return AgreementOut(
         id=agreement.id,
         number=agreement.number,
+        kind=agreement.kind,
         title=title_of(agreement),
+        subject=subject_of(agreement),
         state=agreement.state,
         state_label=AGREEMENT_WORKFLOW.label(agreement.state),
         version=agreement.version,
@@ -46,7 +59,7 @@ def agreement_out(session: Session, settings: Settings, viewer: Viewer, agreemen
                 if agreement.parties[p]["kindergarten_id"]
                 else None,
             )
-            for p in PARTIES
+            for p in agreement.party_keys
         ],
         route=[StepOut(index=i, parties=step, done=set(step) <= signed) for i, step in enumerate(agreement.route)],
         current_step=agreement.current_step if agreement.state == "signing" else None,
@@ -55,6 +68,8 @@ def agreement_out(session: Session, settings: Settings, viewer: Viewer, agreemen
         term_start=agreement.term_start,
         term_end=agreement.term_end,
         special_clauses=agreement.special_clauses,
+        renewal_of_id=agreement.renewal_of_id,
+        term_no=agreement.term_no,
         verification_code=agreement.verification_code if sent else None,
         verify_url=verify_url(settings, agreement.verification_code) if sent else None,
         last_comment=agreement.last_comment,
@@ -101,4 +116,46 @@ def signing_key_out(record: SigningKey) -> SigningKeyOut:
         not_after=certificate.not_valid_after_utc,
         created_at=record.created_at,
         certificate_pem=record.certificate_pem,
+    )
+
+
+def agreement_brief(agreement: Agreement) -> AgreementBrief:
+    return AgreementBrief(
+        id=agreement.id,
+        number=agreement.number,
+        kind=agreement.kind,
+        state=agreement.state,
+        state_label=AGREEMENT_WORKFLOW.label(agreement.state),
+        term_no=agreement.term_no,
+        term_start=agreement.term_start,
+        term_end=agreement.term_end,
+    )
+
+
+def _line_out(line: MemberLine) -> MemberAgreementsOut:
+    m = line.membership
+    return MemberAgreementsOut(
+        kindergarten_id=m.kindergarten_id,
+        kindergarten_name=m.kindergarten.name,
+        role=m.role.value,
+        role_label=ROLE_LABELS[m.role],
+        started_on=m.started_on,
+        agreement=agreement_brief(line.current) if line.current else None,
+        renewal=agreement_brief(line.renewal) if line.renewal else None,
+        missing=line.missing,
+    )
+
+
+def alliance_agreements_out(overview: AllianceAgreements) -> AllianceAgreementsOut:
+    """An alliance's members and the state of their agreements."""
+    return AllianceAgreementsOut(
+        alliance_id=overview.alliance.id,
+        alliance_code=overview.alliance.code,
+        alliance_name=overview.alliance.name,
+        lead_name=overview.alliance.lead.name if overview.alliance.lead else None,
+        pillar_name=overview.alliance.pillar.name if overview.alliance.pillar else None,
+        lead_pillar=_line_out(overview.lead_pillar) if overview.lead_pillar else None,
+        members=[_line_out(m) for m in overview.members],
+        missing=overview.missing,
+        lead_pillar_missing=overview.lead_pillar_missing,
     )
