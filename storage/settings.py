@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
         public = self.public_url.strip()
         if public and not public.startswith(("http://", "https://")):
             raise ValueError("KINDERFLOW_PUBLIC_URL must be an http:// or https:// address, e.g. https://kinderflow.example.cn")
+        for item in self.trusted_proxies.replace(";", ",").split(","):
+            try:
+                ipaddress.ip_network(item.strip(), strict=False) if item.strip() else None
+            except ValueError:
+                raise ValueError(f"KINDERFLOW_TRUSTED_PROXIES: {item.strip()!r} is not an IP address or network") from None
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.var_dir / 'kinderflow.db').as_posix()}"
         if not self.object_store:
