@@ -3,8 +3,8 @@
 Some work on uploaded files cannot be bounded from inside the library doing it, and in embedded mode
 tasks run on a thread of the web server's own process, where a runaway parse would take the
 server's memory and the GIL with it. Such work runs here instead: a fresh Python process limits
-itself (``RLIMIT_AS`` for memory, ``RLIMIT_CPU`` for processor time) before it imports anything
-else, reads the file from a temporary path, and prints its JSON answer; the parent kills it at a
+itself (``RLIMIT_AS`` for memory, ``RLIMIT_CPU`` for processor time, and a lower priority) before it
+imports anything else, reads the file from a temporary path, and prints its JSON answer; the parent kills it at a
 wall-clock deadline. The same code runs in a Celery worker (full mode) and on the embedded runner.
 
 Only the jobs named in ``JOBS`` can run, each a function ``(path) -> JSON value`` that may raise
@@ -92,6 +92,8 @@ def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    # Background work: the requests of the process that started it (embedded mode) come first.
+    os.nice(10)
 
 
 def _child(argv: list[str]) -> int:

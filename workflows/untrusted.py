@@ -257,6 +257,9 @@ class UntrustedArchive:
                         while parent is not None and element.getprevious() is not None:
                             del parent[0]
             except etree.XMLSyntaxError as exc:
+                if "excessive depth" in str(exc).lower() or "huge" in str(exc).lower():
+                    # libxml2's own limits (without huge_tree) can strike before ours within one chunk.
+                    raise UnsafeFile("xml_too_complex", f"文件结构异常：{name} 的元素过多或嵌套过深，未予读取") from exc
                 raise UnsafeFile("malformed_xml", f"文件内容已损坏：{name} 不是有效的 XML") from exc
 
     def check_xml(self, name: str) -> int:
