@@ -16,9 +16,11 @@ sheets, an archived material whatever it holds.
 from __future__ import annotations
 
 import contextlib
+import lzma
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, cast
@@ -117,7 +119,7 @@ class _BoundedMember:
         want = CHUNK if size is None or size < 0 else min(size, CHUNK * 4)
         try:
             data = self._stream.read(want)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError, NotImplementedError) as exc:
             raise UnsafeFile("damaged_member", "文件已损坏：压缩包内的部分内容无法解压") from exc
         self.consumed += len(data)
         if self.consumed > self._limit:
@@ -139,7 +141,7 @@ class UntrustedArchive:
         file.seek(0)
         try:
             self._zip = zipfile.ZipFile(file)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever zipfile trips over, the directory is not a zip's
             raise _not_zip() from exc
         members = [m for m in self._zip.infolist() if not m.is_dir()]
         if len(members) > limits.max_members:
