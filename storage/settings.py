@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # A slot number picks the token by slot instead of by label.
     pkcs11_slot: int | None = Field(default=None, ge=0)
     pkcs11_pin: SecretStr = SecretStr("")
+    # Only for `kinderflow token init` creating a SoftHSM2 token in full mode (its security officer's PIN).
+    pkcs11_so_pin: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:

@@ -86,3 +86,29 @@ def provision(folder: Path, *, label: str) -> TokenConfig:
                 timeout=60,
             )
     return TokenConfig(module=module, label=label, pin=pin)
+
+
+def is_softhsm(module: str) -> bool:
+    return Path(module).name == "libsofthsm2.so"
+
+
+def token_labels() -> set[str]:
+    """The labels of the initialised tokens SoftHSM2 has (in the directory ``SOFTHSM2_CONF`` names)."""
+    util = shutil.which("softhsm2-util")
+    if util is None:
+        raise SoftHsmMissing(PACKAGE)
+    shown = subprocess.run([util, "--show-slots"], check=True, capture_output=True, text=True, timeout=60).stdout
+    return {line.split(":", 1)[1].strip() for line in shown.splitlines() if line.strip().startswith("Label:")}
+
+
+def init_token(*, label: str, pin: str, so_pin: str) -> bool:
+    """Create the SoftHSM2 token ``label`` if there is none (full mode's ``kinderflow token init``)."""
+    if label in token_labels():
+        return False
+    util = shutil.which("softhsm2-util")
+    assert util is not None
+    subprocess.run(
+        [util, "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return True
