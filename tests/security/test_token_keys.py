@@ -9,6 +9,7 @@ attacker's own, under a certificate copied from the database or one it makes, fa
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -22,11 +23,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
+from fastapi.testclient import TestClient
 from pkcs11 import Attribute, ObjectClass
 from sqlalchemy import inspect, select
 
+from api.main import create_app
 from storage import softhsm
+from storage.runtime import build_runtime
 from tests.fixtures.agreements import PIN, create_key
+from tests.fixtures.app import PASSWORD, build_world, make_settings
+from tests.web.conftest import Browser
 from workflows.agreements import ca, cms, keys, token
 from workflows.agreements.models import SigningAuthority, SigningKey
 from workflows.models import metadata
@@ -213,3 +219,55 @@ with Database(settings.database_url).session() as s:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("signing_key_missing 签名令牌中找不到您的签名密钥"), lines
     assert lines[1].startswith("signing_token_unavailable 签名令牌中找不到本系统根证书的密钥"), lines
+
+
+def _sign_in_child(settings, key_id: bytes, public_pem: bytes, queue) -> None:
+    key = token.TokenKey(settings, key_id, serialization.load_pem_public_key(public_pem))
+    signature = key.sign(CONTENT, ec.ECDSA(hashes.SHA256()))
+    queue.put(signature)
+
+
+def test_a_forked_process_signs_with_the_token_too(runtime):
+    """Celery and uvicorn workers fork: the child initialises the library again and signs."""
+    with runtime.db.session() as s:
+        authority = ca.ensure_authority(session=s, settings=runtime.settings)  # the parent has the token open
+    public = authority.certificate.public_key()
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_sign_in_child, args=(runtime.settings, authority.key.key_id, pem, queue))
+    child.start()
+    signature = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    public.verify(signature, CONTENT, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
+    # And the parent still signs after its child did.
+    public.verify(authority.key.sign(CONTENT, ec.ECDSA(hashes.SHA256())), CONTENT, ec.ECDSA(hashes.SHA256()))  # type: ignore[call-arg]
+
+
+def test_without_softhsm2_the_service_starts_and_signing_names_the_package(db, tmp_path, monkeypatch):
+    """Embedded mode with no token configured and SoftHSM2 not installed: pages and the API work, and
+    whatever needs a key answers 503 in Chinese, naming the Debian package."""
+    monkeypatch.setattr(softhsm, "module_path", lambda: None)
+    settings = make_settings(db.url, tmp_path, pkcs11_module="", pkcs11_pin="")
+    runtime = build_runtime(settings)
+    build_world(runtime)
+    try:
+        with TestClient(create_app(runtime=runtime)) as client:
+            assert client.get("/api/health").status_code == 200
+            r = client.post("/api/auth/token", data={"username": "kg-a1", "password": PASSWORD})
+            h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            refused = client.post("/api/me/signing-key", headers=h, json={"pin": PIN, "password": PASSWORD})
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "signing_token_unavailable"
+            assert "softhsm2" in refused.json()["message"] and "未安装" in refused.json()["message"]
+            # The page answers the same refusal in Chinese, next to the form, and keeps no key half made.
+            person = Browser(client)
+            assert person.login("kg-a1").status_code == 303
+            answer = person.post("/account/pin", {"password": PASSWORD, "pin": PIN, "pin_confirm": PIN})
+            shown = person.follow(answer) if answer.status_code == 303 else answer
+            assert "未安装 softhsm2" in shown.text
+        with runtime.db.session() as s:
+            assert s.scalar(select(SigningKey)) is None and s.scalar(select(SigningAuthority)) is None
+    finally:
+        runtime.close()

@@ -69,12 +69,12 @@ def config_for(settings: Settings) -> softhsm.TokenConfig:
 @dataclass
 class _Open:
     pid: int
-    lib: Any
     session: Any
 
 
 _LOCK = threading.RLock()
 _open: dict[softhsm.TokenConfig, _Open] = {}
+_initialised: dict[str, int] = {}  # module -> the process that initialised it
 
 
 def _token(lib: Any, config: softhsm.TokenConfig) -> Any:
@@ -92,8 +92,9 @@ def _connect(config: softhsm.TokenConfig) -> Any:
         return current.session
     try:
         lib = pkcs11.lib(config.module)
-        if current is not None:  # forked: this process must initialise the library itself
-            lib.reinitialize()
+        if _initialised.setdefault(config.module, os.getpid()) != os.getpid():
+            lib.reinitialize()  # forked: this process must initialise the library itself
+            _initialised[config.module] = os.getpid()
         session = _token(lib, config).open(user_pin=config.pin, rw=True)
     except TokenUnavailable:
         raise
@@ -103,7 +104,7 @@ def _connect(config: softhsm.TokenConfig) -> Any:
         raise TokenUnavailable(f"签名令牌不可用：找不到标签为「{config.label}」的唯一令牌") from None
     except (pkcs11.PKCS11Error, OSError, RuntimeError) as exc:
         raise TokenUnavailable(f"签名令牌不可用：{type(exc).__name__} {exc}"[:200]) from None
-    _open[config] = _Open(os.getpid(), lib, session)
+    _open[config] = _Open(os.getpid(), session)
     return session
 
 
