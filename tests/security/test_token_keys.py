@@ -188,7 +188,9 @@ def test_the_database_and_the_secret_without_the_token_cannot_sign(client, login
         assert not openssl_verifies(tmp_path, signature, ca_pem, name), name
 
     # The service itself, given the database and the secret but another token, cannot sign either.
+    ours = os.environ["SOFTHSM2_CONF"]
     other = softhsm.provision(tmp_path / "other-token", label="kinderflow-tests")
+    os.environ["SOFTHSM2_CONF"] = ours  # provision points the process at the new token; this one keeps the suite's
     env = {
         **os.environ,
         "SOFTHSM2_CONF": str(tmp_path / "other-token" / "softhsm2.conf"),

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pkcs11
@@ -47,6 +49,9 @@ class KeyNotInToken(Exception):
     """No private key with this id is in the token (destroyed, or the token was replaced)."""
 
 
+_provisioned: dict[tuple[Path, str], softhsm.TokenConfig] = {}
+
+
 def config_for(settings: Settings) -> softhsm.TokenConfig:
     """The configured token, or the installation's own SoftHSM2 token under var/ (created on first use)."""
     if settings.pkcs11_module:
@@ -56,14 +61,20 @@ def config_for(settings: Settings) -> softhsm.TokenConfig:
             pin=settings.pkcs11_pin.get_secret_value(),
             slot=settings.pkcs11_slot,
         )
+    folder = settings.var_dir / "softhsm2"
+    known = _provisioned.get((folder, settings.pkcs11_token_label))
+    if known is not None:
+        return known
     try:
-        return softhsm.provision(settings.var_dir / "softhsm2", label=settings.pkcs11_token_label)
+        config = softhsm.provision(folder, label=settings.pkcs11_token_label)
     except softhsm.SoftHsmMissing:
         raise TokenUnavailable(
             f"未安装 {softhsm.PACKAGE}，签名密钥无处保管，暂不能签名或设置签名密码（请安装 {softhsm.PACKAGE} 软件包）"
         ) from None
-    except (OSError, ValueError) as exc:  # softhsm2-util failed, or var/ is not writable
+    except (OSError, subprocess.SubprocessError) as exc:  # softhsm2-util failed, or var/ is not writable
         raise TokenUnavailable(f"无法创建签名令牌（SoftHSM2）：{exc}"[:200]) from None
+    _provisioned[(folder, settings.pkcs11_token_label)] = config
+    return config
 
 
 @dataclass
