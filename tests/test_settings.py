@@ -46,7 +46,7 @@ def test_environment_variables_use_the_prefix(tmp_path, monkeypatch):
 
 
 def test_full_mode_names_its_signing_token(tmp_path, monkeypatch):
-    for name in ("KINDERFLOW_PKCS11_MODULE", "KINDERFLOW_PKCS11_PIN"):
+    for name in ("KINDERFLOW_PKCS11_MODULE", "KINDERFLOW_PKCS11_PIN", "KINDERFLOW_PKCS11_TOKEN_LABEL"):
         monkeypatch.delenv(name, raising=False)
     real = {"var_dir": tmp_path, "secret_key": "x" * 40, "broker_url": "redis://127.0.0.1:6379/0"}
     with pytest.raises(ValidationError, match="KINDERFLOW_PKCS11_MODULE and KINDERFLOW_PKCS11_PIN are required"):
