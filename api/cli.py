@@ -195,6 +195,35 @@ def cmd_ca_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token_init(args: argparse.Namespace) -> int:
+    """Make sure the signing token is there and opens: a missing SoftHSM2 token is created first."""
+    from storage import softhsm
+    from workflows.agreements import token
+
+    settings = get_settings()
+    label = settings.pkcs11_token_label
+    if settings.pkcs11_module and softhsm.is_softhsm(settings.pkcs11_module) and settings.pkcs11_slot is None:
+        so_pin = settings.pkcs11_so_pin.get_secret_value()
+        try:
+            if label not in softhsm.token_labels():
+                if not so_pin:
+                    print("创建 SoftHSM2 令牌需要 KINDERFLOW_PKCS11_SO_PIN", file=sys.stderr)
+                    return 2
+                softhsm.init_token(label=label, pin=settings.pkcs11_pin.get_secret_value(), so_pin=so_pin)
+                print(f"已创建 SoftHSM2 令牌「{label}」")
+        except softhsm.SoftHsmMissing:
+            print(f"未安装 {softhsm.PACKAGE}", file=sys.stderr)
+            return 1
+    try:
+        with token.token_session(settings):
+            pass
+    except token.TokenUnavailable as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"签名令牌可用：{settings.pkcs11_module or 'SoftHSM2（var 目录内）'}，令牌「{label}」")
+    return 0
+
+
 def cmd_agreements_expire(args: argparse.Namespace) -> int:
     """Expire the effective agreements whose term has ended (daily, like ``remind``)."""
     from datetime import date, datetime
@@ -240,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     ca_parser = sub.add_parser("ca", help="本系统的电子签名根证书")
     ca_sub = ca_parser.add_subparsers(dest="ca_command", required=True)
     ca_sub.add_parser("init", help="创建根证书（已存在则只显示）").set_defaults(func=cmd_ca_init)
+    token_parser = sub.add_parser("token", help="保管签名密钥的 PKCS#11 令牌")
+    token_sub = token_parser.add_subparsers(dest="token_command", required=True)
+    token_sub.add_parser("init", help="检查令牌可用（缺少的 SoftHSM2 令牌先创建）").set_defaults(func=cmd_token_init)
     agreements_parser = sub.add_parser("agreements", help="联盟协议书")
     agreements_sub = agreements_parser.add_subparsers(dest="agreements_command", required=True)
     expire = agreements_sub.add_parser("expire", help="将期限已满的协议置为到期（每日运行）")

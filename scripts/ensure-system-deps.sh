@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Kinderflow needs, only where they are missing.
 #
-#   ensure-system-deps.sh run   what the running service needs: CJK fonts (seals, stamps, documents)
-#                               and LibreOffice Writer (PDF copies of agreements, certificates).
+#   ensure-system-deps.sh run   what the running service needs: CJK fonts (seals, stamps, documents),
+#                               LibreOffice Writer (PDF copies of agreements, certificates) and
+#                               SoftHSM2 (the PKCS#11 token that holds the signing keys).
 #                               If they cannot be installed (no root, no registry), it warns and
 #                               succeeds: the service starts, and each feature that needs a missing
 #                               package answers a Chinese error naming it.
@@ -17,6 +18,7 @@ profile="${1:-run}"
 need=()
 fc-list :lang=zh 2>/dev/null | grep -qi "noto" || need+=(fonts-noto-cjk)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 if [ "$profile" = "test" ]; then
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
   [ -x /usr/lib/chromium/chromium ] || need+=(chromium)

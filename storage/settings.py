@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     # Objects nothing references are deleted once older than this (`kinderflow sweep-orphans`).
     orphan_grace_hours: float = Field(default=24.0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The PKCS#11 token that holds the signers' and the CA's private keys. No module: a SoftHSM2 token
+    # of the installation's own under var_dir (demo and embedded mode only; full mode must name one).
+    pkcs11_module: str = ""
+    pkcs11_token_label: str = "kinderflow"
+    # A slot number picks the token by slot instead of by label.
+    pkcs11_slot: int | None = Field(default=None, ge=0)
+    pkcs11_pin: SecretStr = SecretStr("")
+    # Only for `kinderflow token init` creating a SoftHSM2 token in full mode (its security officer's PIN).
+    pkcs11_so_pin: SecretStr = SecretStr("")
 
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:
@@ -85,6 +94,11 @@ class Settings(BaseSettings):
             self.secret_key = SecretStr(_demo_secret(self.var_dir))
         elif len(secret) < 32 and not self.demo:
             raise ValueError("KINDERFLOW_SECRET_KEY must be at least 32 characters")
+        if not self.demo and not self.embedded and not (self.pkcs11_module and self.pkcs11_pin.get_secret_value()):
+            raise ValueError(
+                "KINDERFLOW_PKCS11_MODULE and KINDERFLOW_PKCS11_PIN are required in full mode "
+                "(the PKCS#11 token that holds the signing keys; KINDERFLOW_PKCS11_TOKEN_LABEL or _SLOT picks it)"
+            )
         return self
 
     @property

@@ -12,6 +12,7 @@ os.environ.setdefault("KINDERFLOW_ARGON2_MEMORY_KIB", "1024")
 os.environ.setdefault("KINDERFLOW_ARGON2_PARALLELISM", "1")
 
 pytest_plugins = [
+    "tests.fixtures.token",
     "tests.fixtures.database",
     "tests.fixtures.s3",
     "tests.fixtures.app",

@@ -27,6 +27,8 @@ DUMMY_SECRETS = {
     "KINDERFLOW_SECRET_KEY": "dummy-kinderflow-secret-key-for-compose-test-0001",
     "POSTGRES_PASSWORD": "dummy-postgres-password-0002",
     "MINIO_ROOT_PASSWORD": "dummy-minio-password-0003",
+    "KINDERFLOW_PKCS11_PIN": "dummy-token-pin-0004",
+    "KINDERFLOW_PKCS11_SO_PIN": "dummy-token-so-pin-0005",
 }
 
 # Settings a real install must give that are not secrets (the address documents link to).
@@ -46,8 +48,12 @@ REQUIRED_APP_ENV = {
     "KINDERFLOW_SECRET_KEY",
     "KINDERFLOW_PUBLIC_URL",
     "KINDERFLOW_TRUSTED_PROXIES",
+    "KINDERFLOW_PKCS11_MODULE",
+    "KINDERFLOW_PKCS11_TOKEN_LABEL",
+    "KINDERFLOW_PKCS11_PIN",
 }
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN", re.IGNORECASE)
+# A token's label names it and is no secret; its PINs are.
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN(?!_LABEL)|_PIN$", re.IGNORECASE)
 
 
 def _docker_compose() -> str:
@@ -159,6 +165,19 @@ def test_app_commands(services: dict) -> None:
     assert re.search(r"kinderflow migrate\s*&&.*kinderflow serve --host 0\.0\.0\.0 --port 8000", api), api
     assert as_text(services["worker"]["command"]) == "kinderflow worker"
     assert as_text(services["beat"]["command"]) == "kinderflow beat"
+
+
+def test_the_signing_token_is_softhsm_in_a_volume_unless_an_hsm_is_named(services: dict, config: dict) -> None:
+    env = environment(services["api"])
+    assert env["KINDERFLOW_PKCS11_MODULE"] == "/usr/lib/softhsm/libsofthsm2.so"
+    assert env["KINDERFLOW_PKCS11_PIN"] == DUMMY_SECRETS["KINDERFLOW_PKCS11_PIN"]
+    assert "hsm-tokens" in (config.get("volumes") or {})
+    for name in APP_SERVICES:
+        targets = {m["target"] if isinstance(m, dict) else m.split(":")[1] for m in services[name].get("volumes") or []}
+        assert "/var/lib/softhsm/tokens" in targets, name
+    assert re.search(r"kinderflow token init\s*&&\s*kinderflow migrate", as_text(services["api"]["command"]))
+    installs = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
+    assert "softhsm2" in installs and "usermod -a -G softhsm kinderflow" in installs
 
 
 def test_redis_is_a_safe_broker(services: dict) -> None:

@@ -43,3 +43,18 @@ def test_environment_variables_use_the_prefix(tmp_path, monkeypatch):
     monkeypatch.setenv("KINDERFLOW_OBJECT_STORE", "s3://bucket")
     s = Settings()
     assert s.max_upload_bytes == 12345 and s.object_store == "s3://bucket"
+
+
+def test_full_mode_names_its_signing_token(tmp_path, monkeypatch):
+    for name in ("KINDERFLOW_PKCS11_MODULE", "KINDERFLOW_PKCS11_PIN", "KINDERFLOW_PKCS11_TOKEN_LABEL"):
+        monkeypatch.delenv(name, raising=False)
+    real = {"var_dir": tmp_path, "secret_key": "x" * 40, "broker_url": "redis://127.0.0.1:6379/0"}
+    with pytest.raises(ValidationError, match="KINDERFLOW_PKCS11_MODULE and KINDERFLOW_PKCS11_PIN are required"):
+        Settings(**real)
+    with pytest.raises(ValidationError, match="KINDERFLOW_PKCS11_PIN"):
+        Settings(**real, pkcs11_module="/usr/lib/softhsm/libsofthsm2.so")
+    named = Settings(**real, pkcs11_module="/opt/hsm/libvendor.so", pkcs11_pin="1234", pkcs11_slot=3)
+    assert named.pkcs11_slot == 3 and named.pkcs11_token_label == "kinderflow"
+    # Embedded and demo installs keep a SoftHSM2 token of their own under var/ instead.
+    assert Settings(var_dir=tmp_path, secret_key="x" * 40).pkcs11_module == ""
+    assert Settings(var_dir=tmp_path, demo=True, broker_url="redis://127.0.0.1:6379/0").pkcs11_module == ""

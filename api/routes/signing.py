@@ -34,7 +34,7 @@ class SigningKeyHolderOut(BaseModel):
 def create_signing_key(
     body: SigningKeyIn, session: SessionDep, settings: SettingsDep, viewer: CurrentViewer, address: ClientAddress
 ) -> SigningKeyOut:
-    """Create the caller's key pair and certificate, sealed under a signing PIN (6–12 digits) never stored.
+    """Create the caller's key pair in the signing token and its certificate, released by a signing PIN (6–12 digits).
 
     The account password is required; replacing a key also needs its ``current_pin``, and a wrong one
     counts against the same lockout as a wrong PIN when signing (403 ``wrong_pin``, then 429)."""

@@ -101,9 +101,12 @@ def reset_password(
 
 
 @router.post("/users/{user_id}/signing-key/revoke", response_model=SigningKeyOut)
-def revoke_signing_key(user_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> SigningKeyOut:
+def revoke_signing_key(
+    user_id: uuid.UUID, session: SessionDep, settings: SettingsDep, viewer: CurrentViewer
+) -> SigningKeyOut:
     """The officer revokes a user's signing key; the user must set a signing PIN again (officer, admin)."""
-    return signing_key_out(keys.revoke_signing_key(session=session, viewer=viewer, user_id=user_id))
+    record = keys.revoke_signing_key(session=session, settings=settings, viewer=viewer, user_id=user_id)
+    return signing_key_out(record)
 
 
 @router.post("/me/password", response_model=MeOut)

@@ -143,7 +143,7 @@ def test_wrong_pins_are_refused_then_throttled(client, login, runtime, draft_agr
     assert client.get(f"/api/agreements/{a['id']}", headers=member).json()["signatures"] == []
 
 
-def test_the_private_key_is_stored_only_sealed_under_the_pin(client, login, runtime, world):
+def test_the_private_key_is_in_the_token_and_released_only_by_the_pin(client, login, runtime, world):
     h = login("kg-b1")
     weak = client.post("/api/me/signing-key", headers=h, json={"pin": "123456", "password": PASSWORD})
     assert weak.status_code == 422 and weak.json()["errors"][0]["field"] == "pin"
@@ -153,18 +153,16 @@ def test_the_private_key_is_stored_only_sealed_under_the_pin(client, login, runt
     assert client.post("/api/me/signing-key", headers=h, json=again).status_code == 409
     assert client.get("/api/me/signing-key", headers=h).json()["sha256"] == created["sha256"]
     assert client.post("/api/me/signing-key", headers=login("researcher"), json=again).status_code == 403
+    other = create_key(client, login("kg-a1"), pin="246813")
+    assert other["sha256"] != created["sha256"]
     with runtime.db.session() as s:
         record = s.scalar(select(SigningKey).where(SigningKey.user_id == world.users["kg-b1"].id))
-        from cryptography.hazmat.primitives import serialization
-
-        with pytest.raises(ValueError):
-            serialization.load_der_private_key(record.sealed_key, password=None)
+        assert record.pin_hash.startswith("$argon2id$") and "583920" not in record.pin_hash
         with pytest.raises(keys.WrongPin):
             keys.unlock(session=s, settings=runtime.settings, user_id=record.user_id, pin="583921")
-        # The sealed key is bound to its account: under another account's id it does not open.
+        # The PIN is bound to its account: another account's PIN does not release this key.
         with pytest.raises(keys.WrongPin):
-            keys.open_sealed(runtime.settings, record.sealed_key, record.kdf, "583920",
-                             keys.key_aad(world.users["kg-a1"].id, record.id))  # fmt: skip
+            keys.unlock(session=s, settings=runtime.settings, user_id=record.user_id, pin="246813")
         unlocked = keys.unlock(session=s, settings=runtime.settings, user_id=record.user_id, pin="583920")
         assert unlocked.certificate.public_key().public_numbers() == unlocked.key.public_key().public_numbers()
     # Replacing the key needs the current PIN.

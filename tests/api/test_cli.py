@@ -31,6 +31,38 @@ def test_demo_install_twice_creates_nothing_twice(tmp_path):
     db = sqlite3.connect(tmp_path / "kinderflow.db")
     assert db.execute("select count(*) from kindergartens").fetchone()[0] == 88
     assert db.execute("select count(*) from users").fetchone()[0] == 3 + 5 + 5 + 73
+    # Embedded mode made its own SoftHSM2 token under var/, PINs kept 0600, and every demo signer's key is in it.
+    token = tmp_path / "softhsm2"
+    for name in ("user-pin", "so-pin"):
+        assert (token / name).stat().st_mode & 0o777 == 0o600
+    assert (token / "softhsm2.conf").read_text().startswith(f"directories.tokendir = {token / 'tokens'}")
+    keys = db.execute("select key_id, pin_hash from signing_keys where revoked_at is null").fetchall()
+    assert len(keys) == 1 + 5 + 5 + 73 and all(len(k) == 32 and h.startswith("$argon2id$") for k, h in keys)
+    assert run(["token", "init"], env).returncode == 0
+
+
+def test_token_init_creates_a_missing_softhsm_token_and_checks_the_pin(tmp_path):
+    from storage import softhsm
+
+    conf = tmp_path / "softhsm2.conf"
+    (tmp_path / "tokens").mkdir()
+    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\n")
+    env = base_env(
+        tmp_path, SOFTHSM2_CONF=str(conf), KINDERFLOW_SECRET_KEY="a-real-secret-" + "x" * 30,
+        KINDERFLOW_BROKER_URL="redis://127.0.0.1:6379/0", KINDERFLOW_PKCS11_MODULE=softhsm.module_path() or "",
+        KINDERFLOW_PKCS11_TOKEN_LABEL="kf-cli", KINDERFLOW_PKCS11_PIN="user-pin-2468",
+    )  # fmt: skip
+    no_so_pin = run(["token", "init"], env)
+    assert no_so_pin.returncode == 2 and "KINDERFLOW_PKCS11_SO_PIN" in no_so_pin.stderr
+    first = run(["token", "init"], {**env, "KINDERFLOW_PKCS11_SO_PIN": "so-pin-1357"})
+    assert first.returncode == 0 and "已创建 SoftHSM2 令牌「kf-cli」" in first.stdout, first.stderr
+    again = run(["token", "init"], env)  # there now: no SO PIN needed, and it opens with the PIN
+    assert again.returncode == 0 and "已创建" not in again.stdout and "签名令牌可用" in again.stdout
+    wrong = run(["token", "init"], {**env, "KINDERFLOW_PKCS11_PIN": "not-the-pin"})
+    assert wrong.returncode == 1 and "令牌 PIN 错误" in wrong.stderr
+    # Full mode names its token: without the module and PIN the service refuses to start.
+    unnamed = run(["migrate"], {k: v for k, v in env.items() if not k.startswith("KINDERFLOW_PKCS11")})
+    assert unnamed.returncode != 0 and "KINDERFLOW_PKCS11_MODULE" in unnamed.stderr
 
 
 def test_real_install_refuses_demo_data_and_placeholder_secret(tmp_path):

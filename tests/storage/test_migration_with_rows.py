@@ -35,7 +35,7 @@ def _rows(database: Database) -> uuid.UUID:
                             filename="a.p7s", content_type="application/pkcs7-signature", size=1, sha256="0" * 64,
                             object_key="sha256/00/00")  # fmt: skip
         key = SigningKey(user_id=user.id, certificate_pem="-", certificate_serial="1", certificate_sha256="1" * 64,
-                         sealed_key=b"x", kdf={})  # fmt: skip
+                         key_id="00" * 16, pin_hash="x")  # fmt: skip
         s.add_all([document, key])
         s.flush()
         agreement = Agreement(number="XY2026-0001", kind="member", alliance_id=alliance.id,

@@ -17,7 +17,7 @@ from templates.build_agreement import SEAL_PICTURES
 from templates.build_files import build
 from templates.pictures import replace_picture, replace_pictures
 from workflows.accounts.models import Role
-from workflows.agreements import ca, keys
+from workflows.agreements import keys
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, AgreementMachine
 from workflows.agreements.models import Agreement, Signature
 from workflows.agreements.parties import PARTIES, route_problems
@@ -114,20 +114,6 @@ def test_route_problems_name_what_is_wrong():
 )  # fmt: skip
 def test_pin_rules(pin: str, ok: bool):
     assert (keys.pin_problem(pin) is None) is ok
-
-
-def test_the_installation_ca_is_created_once_and_its_key_is_sealed(runtime):
-    with runtime.db.session() as s:
-        first = ca.ensure_authority(session=s, settings=runtime.settings)
-    with runtime.db.session() as s:
-        again = ca.ensure_authority(session=s, settings=runtime.settings)
-        row = s.get(ca.SigningAuthority, ca.CA_ROW)
-        from cryptography.hazmat.primitives import serialization
-
-        with pytest.raises(ValueError):
-            serialization.load_der_private_key(row.sealed_key, password=None)
-    assert ca.fingerprint(first.certificate) == ca.fingerprint(again.certificate)
-    assert first.key.private_numbers() == again.key.private_numbers()
 
 
 def test_specimen_seals_say_so_and_fill_the_placeholders():

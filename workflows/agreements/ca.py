@@ -1,8 +1,13 @@
 """The installation's certificate authority: created once, it certifies every signer's key.
 
-Its private key belongs to the installation, not to a person, so it is sealed (AES-256-GCM) under a
-key derived from the installation secret (``settings.secret_key``): a copy of the database alone
-cannot issue certificates. Rotating the secret key therefore needs the CA re-sealed.
+Its private key is generated in the PKCS#11 token (``token``) and never leaves it; the database keeps
+the certificate and the key's id in the token. Certificates are issued by the token signing them, so
+neither the database nor the installation secret, nor both, can issue one.
+
+An installation from before the token kept the CA key sealed (AES-256-GCM) under a key derived from
+the installation secret. The first use after the upgrade moves that key into the token (sensitive,
+not extractable) and erases it from the database, so the root, and every signature made under it,
+stays valid. Backups of the database taken before the upgrade still hold it sealed: README says so.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.settings import Settings
+from workflows import audit
+from workflows.agreements import token
 from workflows.agreements.models import SigningAuthority
 from workflows.agreements.parties import BUREAU_NAME
 
@@ -36,7 +43,7 @@ _CA_AAD = b"kinderflow-ca-key:v1"
 @dataclass(frozen=True)
 class Authority:
     certificate: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: token.TokenKey
 
     @property
     def pem(self) -> bytes:
@@ -48,13 +55,14 @@ def fingerprint(certificate: x509.Certificate) -> str:
     return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def _wrapping_key(settings: Settings) -> bytes:
+def _legacy_wrapping_key(settings: Settings) -> bytes:
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"kinderflow", info=b"installation-ca-key")
     return hkdf.derive(settings.secret_key.get_secret_value().encode())
 
 
-def _new_authority(now: datetime) -> Authority:
-    key = ec.generate_private_key(ec.SECP256R1())
+def _new_authority(settings: Settings, now: datetime) -> Authority:
+    key_id = os.urandom(16)
+    key = token.generate_key(settings, key_id=key_id, label=token.key_label("ca", "root", key_id))
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, "Kinderflow 电子签名根证书"),
@@ -95,25 +103,34 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def _load(settings: Settings, row: SigningAuthority) -> Authority:
+def _move_legacy_key(settings: Settings, session: Session, row: SigningAuthority) -> token.TokenKey:
+    """The CA key sealed in the database by the scheme before the token: into the token, out of the row."""
+    assert row.sealed_key is not None
     certificate = x509.load_pem_x509_certificate(row.certificate_pem.encode())
     nonce, sealed = row.sealed_key[:_NONCE], row.sealed_key[_NONCE:]
-    der = AESGCM(_wrapping_key(settings)).decrypt(nonce, sealed, _CA_AAD)
-    key = serialization.load_der_private_key(der, password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return Authority(certificate, key)
+    der = AESGCM(_legacy_wrapping_key(settings)).decrypt(nonce, sealed, _CA_AAD)
+    legacy = serialization.load_der_private_key(der, password=None)
+    assert isinstance(legacy, ec.EllipticCurvePrivateKey)
+    key_id = token.key_id_for(certificate)
+    key = token.import_key(settings, legacy, key_id=key_id, label=token.key_label("ca", "root", key_id))
+    row.key_id, row.sealed_key = key_id.hex(), None
+    session.flush()
+    audit.append(
+        session,
+        entity_type="registry",
+        entity_id="signing_authority",
+        event="ca_key_moved_to_token",
+        actor=audit.SYSTEM_ACTOR,
+        data={"sha256": row.certificate_sha256},
+    )
+    return key
 
 
 def ensure_authority(*, session: Session, settings: Settings) -> Authority:
-    """The installation CA, created on first need (or by ``kinderflow ca init``)."""
+    """The installation CA, created on first need (or by ``kinderflow ca init``), its key in the token."""
     row = session.get(SigningAuthority, CA_ROW)
     if row is None:
-        authority = _new_authority(datetime.now(UTC))
-        der = authority.key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        nonce = os.urandom(_NONCE)
-        sealed = nonce + AESGCM(_wrapping_key(settings)).encrypt(nonce, der, _CA_AAD)
+        authority = _new_authority(settings, datetime.now(UTC))
         try:
             with session.begin_nested():
                 session.add(
@@ -121,14 +138,21 @@ def ensure_authority(*, session: Session, settings: Settings) -> Authority:
                         id=CA_ROW,
                         certificate_pem=authority.pem.decode(),
                         certificate_sha256=fingerprint(authority.certificate),
-                        sealed_key=sealed,
+                        key_id=authority.key.key_id.hex(),
                     )
                 )
             return authority
         except IntegrityError:
+            token.destroy_key(settings, authority.key.key_id)
             row = session.get(SigningAuthority, CA_ROW)  # another process created it first
             assert row is not None
-    return _load(settings, row)
+    certificate = x509.load_pem_x509_certificate(row.certificate_pem.encode())
+    if row.key_id is None:
+        return Authority(certificate, _move_legacy_key(settings, session, row))
+    key_id = bytes.fromhex(row.key_id)
+    if not token.has_key(settings, key_id):
+        raise token.TokenUnavailable("签名令牌中找不到本系统根证书的密钥（令牌被更换或清空了吗？），暂不能签发证书或签名")
+    return Authority(certificate, token.TokenKey(settings, key_id, certificate.public_key()))  # type: ignore[arg-type]
 
 
 def authority_certificate(*, session: Session, settings: Settings) -> x509.Certificate:

@@ -1,7 +1,7 @@
 """Demo signing material: specimen seals (样章), the installation CA, and a key for every demo signer.
 
-Every demo signing account (lead1…5, pillar1…5, kg001…kg073, officer) gets a key sealed under the
-demo PIN 135790. A real install creates none of this: signers set their own PIN
+Every demo signing account (lead1…5, pillar1…5, kg001…kg073, officer) gets a key made in the token,
+released by the demo PIN 135790. A real install creates none of this: signers set their own PIN
 (``POST /api/me/signing-key``) and kindergartens upload their seal scans.
 """
 
@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import io
 import logging
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.objects import ObjectStore, build_object_store
 from storage.settings import Settings
 from workflows import audit
-from workflows.accounts.models import ROLE_LABELS, Role, User
-from workflows.agreements import ca, keys
+from workflows.accounts.models import Role, User
+from workflows.agreements import ca, keys, token
 from workflows.agreements.models import BureauSeal, SigningKey
 from workflows.agreements.parties import BUREAU_NAME, BUREAU_PARTY_NAME, BUREAU_SEAL_CODE, BUREAU_SECTION
 from workflows.agreements.seals import NoChineseFont, chinese_font, draw_specimen_seal
@@ -72,7 +69,13 @@ def load_signing_demo(*, session: Session, settings: Settings, objects: ObjectSt
             )
         )
 
-    authority = ca.ensure_authority(session=session, settings=settings)
+    try:
+        authority = ca.ensure_authority(session=session, settings=settings)
+    except token.TokenUnavailable as exc:
+        # Without the token (softhsm2 not installed) the demo still loads; signing says what is missing.
+        logger.warning("%s", exc.message)
+        missing = "；".join(m for m in (missing, exc.message) if m)
+        return SigningDemoReport(seals=len(drawn), keys=0, missing=missing)
     with_key = select(SigningKey.user_id).where(SigningKey.revoked_at.is_(None))
     users = list(
         session.scalars(
@@ -81,34 +84,12 @@ def load_signing_demo(*, session: Session, settings: Settings, objects: ObjectSt
             .order_by(User.username)
         )
     )
-    pending = []
-    for user in users:
-        private_key = ec.generate_private_key(ec.SECP256R1())
-        certificate = ca.issue_certificate(
-            authority,
-            private_key.public_key(),
-            common_name=user.display_name,
-            organization=user.kindergarten.name if user.kindergarten else BUREAU_NAME,
-            unit=_unit(user),
-            user_id=user.username,
-        )
-        pending.append((user, uuid.uuid4(), private_key, certificate))
-    # Every demo key is sealed under the published demo PIN, so one derivation serves them all
-    # (argon2id is deliberately slow); each ciphertext still has its own nonce and account binding.
-    kdf = keys.new_kdf(settings)
-    derived = keys.derive(settings, DEMO_PIN, kdf)
-    for user, key_id, private_key, certificate in pending:
-        session.add(
-            SigningKey(
-                id=key_id,
-                user_id=user.id,
-                certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-                certificate_serial=format(certificate.serial_number, "x"),
-                certificate_sha256=ca.fingerprint(certificate),
-                sealed_key=keys.seal_with(derived, private_key, keys.key_aad(user.id, key_id)),
-                kdf=kdf,
-            )
-        )
+    # Every demo key is released by the published demo PIN, so one slow hash serves them all.
+    pin_hash = keys.hash_pin(settings, DEMO_PIN)
+    pending = [
+        keys.enrol(session=session, settings=settings, authority=authority, user=user, pin_hash=pin_hash)
+        for user in users
+    ]
     session.flush()
     if not drawn and not pending:
         return SigningDemoReport(seals=0, keys=0, missing=missing)
@@ -122,8 +103,3 @@ def load_signing_demo(*, session: Session, settings: Settings, objects: ObjectSt
     )
     return SigningDemoReport(seals=len(drawn), keys=len(pending), missing=missing)
 
-
-def _unit(user: User) -> str:
-    if user.kindergarten is None:
-        return user.section.name if user.section else BUREAU_SECTION
-    return ROLE_LABELS[user.role]

@@ -1,29 +1,26 @@
-"""Signers' keys: an EC P-256 key pair per signing account, certified by the installation CA.
+"""Signers' keys: an EC P-256 key pair per signing account, made in the PKCS#11 token and certified
+by the installation CA.
 
-The private key is kept only sealed (AES-256-GCM) under a key derived with argon2id from the signer's
-signing PIN, which is never stored; the server alone cannot sign (电子签名法 art. 13: the signature
-data belong to and are controlled by the signer). The PIN is first keyed with a pepper derived from
-the installation secret, so a stolen database alone does not allow guessing PINs offline. The
-ciphertext is bound to its account and key id (AEAD associated data), so it cannot be moved to
-another account.
+The private key is generated inside the token, sensitive and not extractable (``token``), and is used
+only after the signer's PIN is verified against ``pin_hash`` under the one PIN throttle (``pins``).
+The PIN is keyed with a pepper derived from the installation secret before argon2id, so the database
+alone does not allow guessing it offline; and since the private key is not in the database, even the
+database with the secret (and a guessed PIN) cannot sign: that needs the token.
+
+Keys from before the token (sealed in the database under a PIN-derived key) were retired by the
+upgrade (migration ``0022``): their signers set a PIN again on 我的账号, which enrols a key in the token.
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
-import os
+import logging
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from argon2.low_level import Type, hash_secret_raw
 from cryptography import x509
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -34,7 +31,8 @@ from workflows.access import Viewer
 from workflows.accounts import service as accounts
 from workflows.accounts.management import user_matches
 from workflows.accounts.models import ROLE_LABELS, Role, User
-from workflows.agreements import ca, pins
+from workflows.accounts.passwords import hasher_for, verify_password
+from workflows.agreements import ca, pins, token
 from workflows.agreements.models import SigningKey
 from workflows.agreements.parties import BUREAU_NAME, BUREAU_SECTION
 from workflows.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
@@ -42,18 +40,21 @@ from workflows.registry.models import Kindergarten
 
 PIN_PATTERN = re.compile(r"\d{6,12}")
 SIGNING_ROLES = frozenset({Role.APPLICANT, Role.LEAD, Role.PILLAR, Role.OFFICER})
-_NONCE = 12
+
+logger = logging.getLogger(__name__)
+# ``key_id`` of a key from before the token (retired by the upgrade, never in the token).
+LEGACY_KEY_ID = ""
 
 
 class WrongPin(Exception):
-    """The PIN does not open the sealed key (nothing about the key is revealed)."""
+    """The PIN does not match the signer's (nothing about the key is revealed)."""
 
 
 @dataclass(frozen=True)
 class Unlocked:
-    """A signer's key, opened for one signing, and its certificate."""
+    """A signer's key in the token, released for one signing after the PIN matched, and its certificate."""
 
-    key: ec.EllipticCurvePrivateKey
+    key: token.TokenKey
     certificate: x509.Certificate
     record: SigningKey
 
@@ -68,68 +69,19 @@ def pin_problem(pin: str) -> str | None:
     return None
 
 
-def _pepper(settings: Settings) -> bytes:
-    return hmac.new(settings.secret_key.get_secret_value().encode(), b"kinderflow signing pin", "sha256").digest()
+def _keyed_pin(settings: Settings, pin: str) -> str:
+    pepper = hmac.new(settings.secret_key.get_secret_value().encode(), b"kinderflow signing pin", "sha256").digest()
+    return hmac.new(pepper, pin.encode(), "sha256").hexdigest()
 
 
-def new_kdf(settings: Settings) -> dict[str, Any]:
-    """Fresh derivation parameters: a random salt and the installation's argon2id cost."""
-    return {
-        "alg": "argon2id+aes-256-gcm",
-        "salt": base64.b64encode(os.urandom(16)).decode(),
-        "t": settings.argon2_time_cost,
-        "m": settings.argon2_memory_kib,
-        "p": settings.argon2_parallelism,
-    }
+def hash_pin(settings: Settings, pin: str) -> str:
+    """The slow hash (argon2id, the configured cost) of the PIN keyed with the installation's pepper."""
+    return hasher_for(settings).hash(_keyed_pin(settings, pin))
 
 
-def derive(settings: Settings, pin: str, kdf: dict[str, Any]) -> bytes:
-    """The 256-bit key that seals a private key, from the PIN (peppered) and ``kdf``."""
-    keyed_pin = hmac.new(_pepper(settings), pin.encode(), "sha256").digest()
-    return hash_secret_raw(
-        keyed_pin,
-        base64.b64decode(kdf["salt"]),
-        time_cost=kdf["t"],
-        memory_cost=kdf["m"],
-        parallelism=kdf["p"],
-        hash_len=32,
-        type=Type.ID,
-    )
-
-
-def key_aad(user_id: uuid.UUID, key_id: uuid.UUID) -> bytes:
-    """What binds a sealed key to its account and key id (AEAD associated data)."""
-    return f"kinderflow-signing-key:v1:{user_id}:{key_id}".encode()
-
-
-def seal_with(derived: bytes, private_key: ec.EllipticCurvePrivateKey, aad: bytes) -> bytes:
-    """The PKCS#8 private key encrypted under ``derived`` (nonce + AES-256-GCM ciphertext)."""
-    der = private_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(derived).encrypt(nonce, der, aad)
-
-
-def seal(
-    settings: Settings, private_key: ec.EllipticCurvePrivateKey, pin: str, aad: bytes
-) -> tuple[bytes, dict[str, Any]]:
-    """The private key encrypted under a key derived from ``pin`` with a fresh salt, and the parameters."""
-    kdf = new_kdf(settings)
-    return seal_with(derive(settings, pin, kdf), private_key, aad), kdf
-
-
-def open_sealed(
-    settings: Settings, sealed: bytes, kdf: dict[str, Any], pin: str, aad: bytes
-) -> ec.EllipticCurvePrivateKey:
-    """The private key, if ``pin`` is the one it was sealed with; WrongPin otherwise."""
-    try:
-        der = AESGCM(derive(settings, pin, kdf)).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
-    except InvalidTag:
-        raise WrongPin() from None
-    key = serialization.load_der_private_key(der, password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return key
+def pin_matches(settings: Settings, record: SigningKey, pin: str) -> bool:
+    """True when ``pin`` is the one the key was enrolled with."""
+    return bool(record.pin_hash) and verify_password(settings, record.pin_hash, _keyed_pin(settings, pin))
 
 
 def active_key(session: Session, user_id: uuid.UUID) -> SigningKey | None:
@@ -137,13 +89,32 @@ def active_key(session: Session, user_id: uuid.UUID) -> SigningKey | None:
     return session.scalar(select(SigningKey).where(SigningKey.user_id == user_id, SigningKey.revoked_at.is_(None)))
 
 
+def _no_key(session: Session, user_id: uuid.UUID) -> Conflict:
+    revoked = last_revoked_key(session, user_id)
+    if revoked is not None and revoked.key_id == LEGACY_KEY_ID:
+        return Conflict(
+            "签名密钥已改由签名令牌保管，原密钥已停用：请在「我的账号」重新设置签名密码后再签署", code="no_signing_key"
+        )
+    if revoked is not None:
+        return Conflict("您的签名密钥已被撤销，请在「我的账号」重新设置签名密码", code="no_signing_key")
+    return Conflict("您尚未设置签名密钥，请先在「我的账号」设置签名密码", code="no_signing_key")
+
+
 def unlock(*, session: Session, settings: Settings, user_id: uuid.UUID, pin: str) -> Unlocked:
-    """Open the user's key with the PIN; raises WrongPin (or Conflict when there is no key)."""
+    """The user's key in the token if the PIN matches; raises WrongPin (or Conflict when there is no key)."""
     record = active_key(session, user_id)
     if record is None:
-        raise Conflict("您尚未设置签名密钥，请先设置签名密码", code="no_signing_key")
-    key = open_sealed(settings, record.sealed_key, record.kdf, pin, key_aad(user_id, record.id))
-    return Unlocked(key, x509.load_pem_x509_certificate(record.certificate_pem.encode()), record)
+        raise _no_key(session, user_id)
+    if not pin_matches(settings, record, pin):
+        raise WrongPin()
+    certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
+    key_id = bytes.fromhex(record.key_id)
+    if not token.has_key(settings, key_id):
+        raise Conflict(
+            "签名令牌中找不到您的签名密钥（令牌被更换或清空了吗？）：请在「我的账号」重新设置签名密码",
+            code="signing_key_missing",
+        )
+    return Unlocked(token.TokenKey(settings, key_id, certificate.public_key()), certificate, record)  # type: ignore[arg-type]
 
 
 def _organization(user: User) -> tuple[str, str]:
@@ -162,7 +133,7 @@ def create_signing_key(
     current_pin: str | None = None,
     address: str = "",
 ) -> SigningKey:
-    """Give the user a new key pair and certificate, sealed under ``pin``.
+    """Give the user a new key pair in the token and a certificate, usable with ``pin``.
 
     Needs the account password again; replacing a key also needs its PIN, and a wrong one counts
     against the signer's PIN throttle (``pins``) like a wrong PIN when signing."""
@@ -178,39 +149,16 @@ def create_signing_key(
     if existing is not None:
         assert current_pin is not None
         pins.check_throttle(session, user.id)
-        try:
-            open_sealed(settings, existing.sealed_key, existing.kdf, current_pin, key_aad(user.id, existing.id))
-        except WrongPin:
+        if not pin_matches(settings, existing, current_pin):
             pins.record_wrong_pin(
                 session, entity_type="user", entity_id=user.id, actor=_actor(user), purpose="change_key"
             )
             raise Forbidden("原签名密码错误", code="wrong_pin") from None
-        existing.revoked_at = utcnow()
-        session.flush()
+        _retire(session, settings, existing)
     authority = ca.ensure_authority(session=session, settings=settings)
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    organization, unit = _organization(user)
-    certificate = ca.issue_certificate(
-        authority,
-        private_key.public_key(),
-        common_name=user.display_name,
-        organization=organization,
-        unit=unit,
-        user_id=user.username,
+    record = enrol(
+        session=session, settings=settings, authority=authority, user=user, pin_hash=hash_pin(settings, pin)
     )
-    key_id = uuid.uuid4()
-    sealed, kdf = seal(settings, private_key, pin, key_aad(user.id, key_id))
-    record = SigningKey(
-        id=key_id,
-        user_id=user.id,
-        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        certificate_serial=format(certificate.serial_number, "x"),
-        certificate_sha256=ca.fingerprint(certificate),
-        sealed_key=sealed,
-        kdf=kdf,
-    )
-    session.add(record)
-    session.flush()
     audit.append(
         session,
         entity_type="user",
@@ -220,6 +168,47 @@ def create_signing_key(
         data={"serial": record.certificate_serial, "sha256": record.certificate_sha256},
     )
     return record
+
+
+def enrol(*, session: Session, settings: Settings, authority: ca.Authority, user: User, pin_hash: str) -> SigningKey:
+    """A key pair made in the token for ``user``, its certificate issued by the CA in the token, recorded."""
+    record_id = uuid.uuid4()
+    key = token.generate_key(settings, key_id=record_id.bytes, label=token.key_label("signer", user.username, record_id.bytes))
+    organization, unit = _organization(user)
+    certificate = ca.issue_certificate(
+        authority,
+        key.public_key(),
+        common_name=user.display_name,
+        organization=organization,
+        unit=unit,
+        user_id=user.username,
+    )
+    record = SigningKey(
+        id=record_id,
+        user_id=user.id,
+        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        certificate_serial=format(certificate.serial_number, "x"),
+        certificate_sha256=ca.fingerprint(certificate),
+        key_id=record_id.bytes.hex(),
+        pin_hash=pin_hash,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _retire(session: Session, settings: Settings, record: SigningKey) -> None:
+    """Revoke the key and destroy its private half in the token: it can never sign again."""
+    record.revoked_at = utcnow()
+    session.flush()
+    if record.key_id == LEGACY_KEY_ID:
+        return
+    try:
+        token.destroy_key(settings, bytes.fromhex(record.key_id))
+    except token.TokenUnavailable as exc:
+        # Revoking must not wait for the token: a revoked record is never unlocked, so the key left
+        # behind cannot sign; it is only clutter in the token.
+        logger.warning("revoked key %s left in the token: %s", record.key_id, exc.message)
 
 
 def _actor(user: User) -> audit.Actor:
@@ -239,7 +228,7 @@ def last_revoked_key(session: Session, user_id: uuid.UUID) -> SigningKey | None:
     return session.scalar(stmt)
 
 
-def revoke_signing_key(*, session: Session, viewer: Viewer, user_id: uuid.UUID) -> SigningKey:
+def revoke_signing_key(*, session: Session, settings: Settings, viewer: Viewer, user_id: uuid.UUID) -> SigningKey:
     """The officer (or the administrator) revokes a user's key; the user must enrol again to sign."""
     viewer.require_role(Role.OFFICER, Role.ADMIN)
     user = session.get(User, user_id)
@@ -250,8 +239,7 @@ def revoke_signing_key(*, session: Session, viewer: Viewer, user_id: uuid.UUID) 
     )
     if record is None:
         raise Conflict("该账号没有有效的签名密钥", code="no_signing_key")
-    record.revoked_at = utcnow()
-    session.flush()
+    _retire(session, settings, record)
     audit.append(
         session,
         entity_type="user",

@@ -175,8 +175,8 @@ class Signature(UUIDPrimaryKey, Base):
 
 
 class SigningKey(UUIDPrimaryKey, Base):
-    """A signer's key pair. The private key is stored only sealed under a key derived from the
-    signer's PIN, which is never stored: without the signer the server cannot sign."""
+    """A signer's key pair. The private key is in the PKCS#11 token (found by ``key_id``), used only
+    after the signer's PIN matches ``pin_hash``: the database holds no private key."""
 
     __tablename__ = "signing_keys"
     __table_args__ = (
@@ -194,22 +194,26 @@ class SigningKey(UUIDPrimaryKey, Base):
     certificate_pem: Mapped[str] = mapped_column(Text)
     certificate_serial: Mapped[str] = mapped_column(String(64))
     certificate_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    # AES-256-GCM ciphertext of the PKCS#8 private key; ``kdf`` holds the PIN derivation parameters.
-    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
-    kdf: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # CKA_ID of the private key in the token, hex.
+    key_id: Mapped[str] = mapped_column(String(64))
+    # argon2id of the signer's PIN keyed with the installation secret (``keys.hash_pin``).
+    pin_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
 
 class SigningAuthority(Base):
-    """The installation's own certificate authority (one row), its key sealed under the secret key."""
+    """The installation's own certificate authority (one row); its private key is in the token."""
 
     __tablename__ = "signing_authority"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     certificate_pem: Mapped[str] = mapped_column(Text)
     certificate_sha256: Mapped[str] = mapped_column(String(64))
-    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # CKA_ID of the CA key in the token, hex; None only for a CA from before the token, whose key is
+    # still sealed in ``sealed_key`` until its first use moves it into the token (``ca``).
+    key_id: Mapped[str | None] = mapped_column(String(64))
+    sealed_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

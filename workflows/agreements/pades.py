@@ -11,11 +11,7 @@ import asyncio
 import io
 from dataclasses import dataclass
 
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -25,42 +21,28 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation.pdf_embedded import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.stamp import StaticStampStyle
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from workflows.agreements.cms import trust_context
 
 Box = tuple[float, float, float, float]
 
 
-def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-
-
 def sign_pdf(
     pdf: bytes,
     *,
-    key: ec.EllipticCurvePrivateKey,
-    certificate: x509.Certificate,
-    ca_certificate: x509.Certificate,
+    signer: signers.Signer,
     field_name: str,
     box: Box,
     stamp: Image.Image,
     reason: str,
     location: str,
 ) -> bytes:
-    """``pdf`` with one more signature (a new visible field on the last page), as an incremental update."""
+    """``pdf`` with one more signature (a new visible field on the last page), as an incremental update.
+
+    ``signer`` is pyHanko's PKCS#11 signer for the signer's key in the token (``token.pdf_signer``)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     rectangle = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
     fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=field_name, on_page=-1, box=rectangle))
-    signer = signers.SimpleSigner(
-        signing_cert=_asn1_certificate(certificate),
-        signing_key=asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        ),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(ca_certificate)]),
-    )
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,

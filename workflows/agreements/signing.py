@@ -1,4 +1,4 @@
-"""Signing an agreement: one party, in route order, with its own key opened by its own PIN.
+"""Signing an agreement: one party, in route order, with its own key in the token, released by its own PIN.
 
 Each signature is (a) a detached CMS signature over the frozen .docx and (b) where a PDF exists, an
 incremental PAdES signature with the party's seal as the visible stamp. A refused attempt (out of
@@ -21,7 +21,7 @@ from storage.settings import Settings
 from templates.build_agreement import signature_box
 from workflows import audit
 from workflows.access import Viewer
-from workflows.agreements import ca, cms, completion, documents, keys, notices, pades, pins, seals
+from workflows.agreements import ca, cms, completion, documents, keys, notices, pades, pins, seals, token
 from workflows.agreements.documents import BEIJING, CMS, PDF, read_document
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
@@ -187,17 +187,17 @@ def sign(
         box, stamp = _stamp(
             session, objects, agreement, mine, viewer, signed_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
         )
-        signed_pdf = pades.sign_pdf(
-            read_document(objects, previous),
-            key=unlocked.key,
-            certificate=unlocked.certificate,
-            ca_certificate=ca.authority_certificate(session=session, settings=settings),
-            field_name=f"{mine}-round{agreement.round}",
-            box=box,
-            stamp=stamp,
-            reason=f"签署联盟协议书 {agreement.number}（验证码 {agreement.verification_code}）",
-            location=LOCATION,
-        )
+        chain = [ca.authority_certificate(session=session, settings=settings)]
+        with token.pdf_signer(unlocked.key, certificate=unlocked.certificate, chain=chain) as signer:
+            signed_pdf = pades.sign_pdf(
+                read_document(objects, previous),
+                signer=signer,
+                field_name=f"{mine}-round{agreement.round}",
+                box=box,
+                stamp=stamp,
+                reason=f"签署联盟协议书 {agreement.number}（验证码 {agreement.verification_code}）",
+                location=LOCATION,
+            )
         pdf_document = store_generated(
             session=session, objects=objects, owner_type="agreement", owner_id=agreement.id,
             kind="agreement_signed_pdf", title=f"联盟协议书 PDF（{label}签署后）", filename=f"{stem}签署后.pdf",

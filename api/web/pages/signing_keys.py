@@ -34,7 +34,7 @@ def signing_keys(page: UserPage, q: str = "") -> Response:
 @router.post("/signing-keys/{user_id}/revoke")
 def revoke(user_id: uuid.UUID, page: UserPage, next: Annotated[str, Form()] = "/signing-keys") -> Response:
     """Revoke the user's key (the refusal when there is none is a Chinese page, 409)."""
-    keys.revoke_signing_key(session=page.db, viewer=page.viewer, user_id=user_id)
+    keys.revoke_signing_key(session=page.db, settings=page.settings, viewer=page.viewer, user_id=user_id)
     user = page.db.get(User, user_id)
     if user is None:
         raise NotFound()
