@@ -7,7 +7,7 @@ by the task (an outbox row each), so that retagging keeps their text searchable.
 keep the body they were published with.
 
 Revision ID: 0021_untrusted_files
-Revises: 0014_agreement_kinds_withdrawals
+Revises: 0022_signing_keys_in_token
 Create Date: 2026-12-04 20:56:17.280039
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 
 revision = '0021_untrusted_files'
-down_revision = '0014_agreement_kinds_withdrawals'
+down_revision = '0022_signing_keys_in_token'
 branch_labels = None
 depends_on = None
 
