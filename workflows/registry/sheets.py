@@ -26,7 +26,7 @@ MAX_ZIP_ENTRIES = 1000
 MAX_ROWS = 10_000
 XLSX_LIMITS = Limits(
     max_members=MAX_ZIP_ENTRIES, max_member_bytes=MAX_UNPACKED_BYTES, max_total_bytes=MAX_UNPACKED_BYTES,
-    max_ratio=MAX_RATIO, max_elements=2_000_000,
+    max_ratio=MAX_RATIO, max_elements=1_000_000,
 )
 NOT_XLSX = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx 后重新上传"
 
