@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
+# Where `make run` serves; documents print QR codes and links to this address (KINDERFLOW_PUBLIC_URL).
+RUN_HOST ?= 127.0.0.1
+RUN_PORT ?= 8000
 LOCK_FLAGS := --quiet --strip-extras --generate-hashes --no-emit-index-url --no-emit-find-links --allow-unsafe
 
 .PHONY: run test bench lint install deps lock clean
@@ -36,11 +39,12 @@ deps:
 	bash scripts/ensure-system-deps.sh run
 
 run: export KINDERFLOW_DEMO ?= true
+run: export KINDERFLOW_PUBLIC_URL ?= http://$(RUN_HOST):$(RUN_PORT)
 run: $(RUN_STAMP) deps
 	$(BIN)/kinderflow migrate
 	$(BIN)/kinderflow load-demo
-	@echo "Kinderflow 运行于 http://127.0.0.1:8000 （API 文档 http://127.0.0.1:8000/api/docs）"
-	$(BIN)/kinderflow serve --host 127.0.0.1 --port 8000
+	@echo "Kinderflow 运行于 $(KINDERFLOW_PUBLIC_URL) （API 文档 $(KINDERFLOW_PUBLIC_URL)/api/docs）"
+	$(BIN)/kinderflow serve --host $(RUN_HOST) --port $(RUN_PORT)
 
 test: $(TEST_STAMP)
 	bash scripts/ensure-system-deps.sh test

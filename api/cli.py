@@ -91,18 +91,32 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_unset_public_url(settings: Settings) -> None:
+    import logging
+
+    if (warning := settings.public_url_warning()) is not None:
+        logging.getLogger("kinderflow").warning(warning)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.main import create_app
 
-    uvicorn.run(create_app(get_settings()), host=args.host, port=args.port, proxy_headers=True)
+    settings = get_settings()
+    app = create_app(settings)
+    _warn_unset_public_url(settings)
+    # uvicorn's own X-Forwarded-For handling trusts loopback by default, which lets anyone on the machine
+    # (or a proxy passing headers through) choose their address; api/client_address.py decides instead,
+    # trusting only KINDERFLOW_TRUSTED_PROXIES.
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from workers.app import app
 
+    _warn_unset_public_url(get_settings())
     app.worker_main(["worker", "--loglevel", get_settings().log_level, *args.celery_args])
     return 0
 

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from api.client_address import client_address as resolve_client_address
 from storage.objects import ObjectStore
 from storage.runtime import Runtime
 from storage.settings import Settings
@@ -124,7 +125,8 @@ CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address; X-Forwarded-For counts only from KINDERFLOW_TRUSTED_PROXIES."""
+    return resolve_client_address(request)
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

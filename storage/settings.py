@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "please-change", "kinderflow", "dev"}
 
 
@@ -45,7 +47,13 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_failure_window_minutes: int = 15
-    base_url: str = "http://127.0.0.1:8000"
+    # The address people reach the service at: every QR code and link printed in a document points
+    # here. A real install must set it; unset, documents point at DEFAULT_PUBLIC_URL and the service
+    # warns at start (``public_url_warning``).
+    public_url: str = ""
+    # Addresses (IPs or networks, comma-separated) of reverse proxies whose X-Forwarded-For is believed;
+    # empty: the peer of the connection is the client (api/client_address.py).
+    trusted_proxies: str = ""
     # At-least-once delivery (workers/app.py explains how these fit together).
     task_visibility_timeout_seconds: int = Field(default=30, ge=3)
     task_redrive_after_seconds: int = Field(default=900, ge=1)
@@ -64,6 +72,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:
+        public = self.public_url.strip()
+        if public and not public.startswith(("http://", "https://")):
+            raise ValueError("KINDERFLOW_PUBLIC_URL must be an http:// or https:// address, e.g. https://kinderflow.example.cn")
+        for item in self.trusted_proxies.replace(";", ",").split(","):
+            try:
+                ipaddress.ip_network(item.strip(), strict=False) if item.strip() else None
+            except ValueError:
+                raise ValueError(f"KINDERFLOW_TRUSTED_PROXIES: {item.strip()!r} is not an IP address or network") from None
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.var_dir / 'kinderflow.db').as_posix()}"
         if not self.object_store:
@@ -84,6 +100,20 @@ class Settings(BaseSettings):
                 "(the PKCS#11 token that holds the signing keys; KINDERFLOW_PKCS11_TOKEN_LABEL or _SLOT picks it)"
             )
         return self
+
+    @property
+    def base_url(self) -> str:
+        """The public address documents and messages link to, without a trailing slash."""
+        return (self.public_url.strip() or DEFAULT_PUBLIC_URL).rstrip("/")
+
+    def public_url_warning(self) -> str | None:
+        """What to tell the operator when no public address is configured (None when one is)."""
+        if self.public_url.strip():
+            return None
+        return (
+            "KINDERFLOW_PUBLIC_URL is not set: QR codes and links in documents point at "
+            f"{DEFAULT_PUBLIC_URL}, which nobody else can open; set it to the address people reach this service at"
+        )
 
     @property
     def embedded(self) -> bool:

@@ -31,6 +31,9 @@ DUMMY_SECRETS = {
     "KINDERFLOW_PKCS11_SO_PIN": "dummy-token-so-pin-0005",
 }
 
+# Settings a real install must give that are not secrets (the address documents link to).
+REQUIRED_SETTINGS = {"KINDERFLOW_PUBLIC_URL": "https://kinderflow.example.cn"}
+
 SERVICES = {"postgres", "redis", "minio", "minio-init", "api", "worker", "beat"}
 LONG_RUNNING = SERVICES - {"minio-init"}
 APP_SERVICES = ("api", "worker", "beat")
@@ -43,7 +46,8 @@ REQUIRED_APP_ENV = {
     "KINDERFLOW_S3_SECURE",
     "KINDERFLOW_BROKER_URL",
     "KINDERFLOW_SECRET_KEY",
-    "KINDERFLOW_BASE_URL",
+    "KINDERFLOW_PUBLIC_URL",
+    "KINDERFLOW_TRUSTED_PROXIES",
     "KINDERFLOW_PKCS11_MODULE",
     "KINDERFLOW_PKCS11_TOKEN_LABEL",
     "KINDERFLOW_PKCS11_PIN",
@@ -70,7 +74,7 @@ def run_compose_config(tmp_path: Path, **overrides: str | None) -> subprocess.Co
     """
     compose = _docker_compose()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    for name, value in {**DUMMY_SECRETS, **overrides}.items():
+    for name, value in {**DUMMY_SECRETS, **REQUIRED_SETTINGS, **overrides}.items():
         if value is not None:
             env[name] = value
     empty_env_file = tmp_path / "empty.env"
@@ -239,11 +243,17 @@ def test_secrets_come_only_from_the_environment(services: dict) -> None:
                 assert value in dummies, f"{name}.{key} is not taken from the environment: {value!r}"
 
 
-@pytest.mark.parametrize("missing", sorted(DUMMY_SECRETS))
+@pytest.mark.parametrize("missing", sorted({**DUMMY_SECRETS, **REQUIRED_SETTINGS}))
 def test_config_refuses_to_render_without_a_required_secret(tmp_path: Path, missing: str) -> None:
     result = run_compose_config(tmp_path, **{missing: None})
     assert result.returncode != 0, f"docker-compose config succeeded without {missing}"
     assert missing in result.stderr, result.stderr
+
+
+def test_documents_link_to_the_configured_public_address_and_no_proxy_is_trusted(services: dict) -> None:
+    api = environment(services["api"])
+    assert api["KINDERFLOW_PUBLIC_URL"] == REQUIRED_SETTINGS["KINDERFLOW_PUBLIC_URL"]
+    assert api["KINDERFLOW_TRUSTED_PROXIES"] == ""
 
 
 def test_config_refuses_an_empty_secret_key(tmp_path: Path) -> None:

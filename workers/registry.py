@@ -29,8 +29,13 @@ TASKS: dict[str, Callable[..., Any]] = {}
 OUTBOX_ID_KWARG = "_outbox_id"
 
 
-def task(*, name: str) -> Callable[[F], F]:
-    """Register ``fn`` as the task ``name`` (Celery and embedded); returns ``fn`` unchanged."""
+def task(*, name: str, time_limit: int | None = None, soft_time_limit: int | None = None) -> Callable[[F], F]:
+    """Register ``fn`` as the task ``name`` (Celery and embedded); returns ``fn`` unchanged.
+
+    ``time_limit``/``soft_time_limit`` (seconds) bound this task in a Celery worker below the global
+    limit; work on untrusted content also bounds itself (``workflows.sandbox``), which holds on the
+    embedded runner too."""
+    limits = {k: v for k, v in (("time_limit", time_limit), ("soft_time_limit", soft_time_limit)) if v is not None}
 
     def register(fn: F) -> F:
         existing = TASKS.get(name)
@@ -48,6 +53,7 @@ def task(*, name: str) -> Callable[[F], F]:
             retry_backoff_max=600,
             retry_jitter=True,
             max_retries=MAX_RETRIES,
+            **limits,
         )(run)
         return fn
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from workers import (
     agreement_tasks,  # noqa: F401 - registers the agreements.* tasks
     channel_tasks,  # noqa: F401 - registers the channels.* tasks
+    text_tasks,  # noqa: F401 - registers library.read_text and news.read_body
 )
 from workers.registry import task
 from workers.runtime import get_runtime

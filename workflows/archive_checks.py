@@ -2,7 +2,8 @@
 and is it free of macros, encryption, unsafe zip members and decompression bombs.
 
 Checks read the file in bounded pieces: a non-seekable stream is spooled to a temporary file first,
-zip members are judged from the central directory before anything is decompressed, and images are
+zip members are judged from the central directory before anything is decompressed and Office parts
+are parsed as streams under element and depth limits (``workflows.untrusted``), and images are
 measured from their header before their pixels are decoded.
 """
 
@@ -14,23 +15,25 @@ import logging
 import re
 import tempfile
 import warnings
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
-import docx
-import openpyxl
 from PIL import Image
 
 from storage.bundles import check_member_path
 from storage.objects import CHUNK_SIZE
+from workflows.untrusted import Limits, UnsafeFile, UntrustedArchive
 
 # Zip-bomb guard, applied to the declared sizes before any member is decompressed.
 MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_UNCOMPRESSED = 1 << 30
 MAX_ZIP_RATIO = 100
 RATIO_FLOOR = 1 << 20  # small members may compress extremely well without harm
+ARCHIVE_LIMITS = Limits(
+    max_members=MAX_ZIP_MEMBERS, max_member_bytes=MAX_ZIP_UNCOMPRESSED, max_total_bytes=MAX_ZIP_UNCOMPRESSED,
+    max_ratio=MAX_ZIP_RATIO, ratio_floor=RATIO_FLOOR,
+)
 # Image size limits, read from the header before decoding. JPEGs are decoded at 1/8 scale (every
 # scan is still read), so phone photos up to Pillow's own refusal threshold pass; other formats are
 # decoded whole, so they get a lower bound.
@@ -147,24 +150,21 @@ def _check_ole(file: BinaryIO, suffix: str, found: _Findings) -> None:
         found.insecure("文件含有宏（VBA 代码），归档文件不得含有可执行内容")
 
 
-def _zip_members(file: BinaryIO, found: _Findings) -> zipfile.ZipFile | None:
+def _zip_members(file: BinaryIO, found: _Findings) -> UntrustedArchive | None:
     """Open the zip's directory and apply the path and bomb checks; None if it must not be parsed further."""
     try:
-        archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        found.unusable("文件已损坏：不是完整的 ZIP/Office 文件")
+        archive = UntrustedArchive(file, ARCHIVE_LIMITS)
+    except UnsafeFile as exc:
+        if exc.code == "not_a_package":
+            found.unusable("文件已损坏：不是完整的 ZIP/Office 文件")
+        else:
+            found.insecure("压缩包解压后体积异常（疑似“压缩炸弹”），未予解析")
+            found.unusable("压缩包解压后体积异常，无法安全打开")
         return None
-    members = archive.infolist()
-    unsafe = [m.filename for m in members if not safe_member_path(m.filename)]
+    unsafe = [name for name in archive.names() if not safe_member_path(name)]
     if unsafe:
         found.insecure(f"压缩包内含有不安全的路径：{'、'.join(unsafe[:3])}")
-    declared = sum(m.file_size for m in members)
-    dense = [m for m in members if m.file_size > RATIO_FLOOR and m.file_size > MAX_ZIP_RATIO * max(m.compress_size, 1)]
-    if len(members) > MAX_ZIP_MEMBERS or declared > MAX_ZIP_UNCOMPRESSED or dense:
-        found.insecure("压缩包解压后体积异常（疑似“压缩炸弹”），未予解析")
-        found.unusable("压缩包解压后体积异常，无法安全打开")
-        return None
-    if any(m.flag_bits & 0x1 for m in members):
+    if archive.encrypted:
         found.insecure("压缩包内有加密的文件")
     return archive
 
@@ -180,44 +180,45 @@ def _check_ooxml(file: BinaryIO, suffix: str, found: _Findings) -> None:
     if archive is None:
         return
     with archive:
-        names = {name.lower() for name in archive.namelist()}
-        content_types = archive.read("[Content_Types].xml") if "[content_types].xml" in names else b""
-    if (
-        suffix.endswith("m")
-        or any(n.rsplit("/", 1)[-1] == "vbaproject.bin" for n in names)
-        or _MACRO_TYPES.search(content_types)
-    ):
-        found.insecure("文件含有宏（VBA 代码），归档文件不得含有可执行内容")
-    file.seek(0)
-    opener = _OOXML_OPENERS.get(suffix[:3] + "x")
-    if opener is None:
-        if "ppt/presentation.xml" not in names:
-            found.unusable("演示文稿已损坏：缺少 ppt/presentation.xml")
-        return
-    try:
-        opener(file)
-    except Exception:  # noqa: BLE001 - any parse failure means "cannot be opened"
-        logger.info("%s does not open", suffix, exc_info=True)
+        names = {name.lower(): name for name in archive.names()}
+        try:
+            content_types = (
+                archive.read(names["[content_types].xml"], limit=1 << 20) if "[content_types].xml" in names else b""
+            )
+        except UnsafeFile:
+            content_types = b""
+        if (
+            suffix.endswith("m")
+            or any(n.rsplit("/", 1)[-1] == "vbaproject.bin" for n in names)
+            or _MACRO_TYPES.search(content_types)
+        ):
+            found.insecure("文件含有宏（VBA 代码），归档文件不得含有可执行内容")
+        main_parts = _OOXML_MAIN_PARTS.get(suffix[:3] + "x")
+        if main_parts is None:
+            if "ppt/presentation.xml" not in names:
+                found.unusable("演示文稿已损坏：缺少 ppt/presentation.xml")
+            return
         label = "Word 文档" if suffix.startswith("doc") else "Excel 表格"
-        found.unusable(f"{label}无法打开：文件结构损坏，或内容与扩展名不符")
+        try:
+            # Opening means its main parts are there and parse, streamed under the element and depth limits.
+            for prefix in main_parts:
+                parts = [name for lower, name in names.items() if lower == prefix or lower.startswith(prefix)]
+                if not parts:
+                    raise UnsafeFile("missing_part", f"缺少 {prefix}")
+                for part in parts:
+                    archive.check_xml(part)
+        except UnsafeFile as exc:
+            logger.info("%s does not open: %s", suffix, exc.code)
+            if exc.code == "xml_too_complex":
+                found.insecure(f"{label}结构异常（元素过多或嵌套过深），未予解析")
+            found.unusable(f"{label}无法打开：文件结构损坏，或内容与扩展名不符")
 
 
-def _open_docx(file: BinaryIO) -> None:
-    document = docx.Document(file)
-    _ = len(document.paragraphs)
-
-
-def _open_xlsx(file: BinaryIO) -> None:
-    workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
-    try:
-        for sheet in workbook.worksheets:
-            for _row in sheet.iter_rows(max_row=1):
-                pass
-    finally:
-        workbook.close()
-
-
-_OOXML_OPENERS: dict[str, Callable[[BinaryIO], None]] = {"docx": _open_docx, "xlsx": _open_xlsx}
+# The parts that must be present and well-formed for a package to open (a prefix ending in "/" is a folder).
+_OOXML_MAIN_PARTS: dict[str, tuple[str, ...]] = {
+    "docx": ("word/document.xml",),
+    "xlsx": ("xl/workbook.xml", "xl/worksheets/"),
+}
 
 
 def _check_image(file: BinaryIO, found: _Findings) -> None:

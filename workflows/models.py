@@ -1,7 +1,7 @@
 """Imports every model module so that ``metadata`` knows every table (Alembic, tests)."""
 
 from storage.db import Base
-from workflows import audit, jobs, notifications, numbering, outbox  # noqa: F401
+from workflows import audit, jobs, notifications, numbering, outbox, rate_limits  # noqa: F401
 from workflows.accounts import models as accounts_models  # noqa: F401
 from workflows.activities import models as activities_models  # noqa: F401
 from workflows.agreements import models as agreements_models  # noqa: F401

@@ -53,8 +53,8 @@ def search_library(
 
 
 @router.post("", response_model=ItemOut, status_code=201)
-def promote(body: PromoteBody, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep) -> ItemOut:
-    return item_out(service.promote(session=session, viewer=viewer, objects=objects, body=body))
+def promote(body: PromoteBody, session: SessionDep, viewer: CurrentViewer) -> ItemOut:
+    return item_out(service.promote(session=session, viewer=viewer, body=body))
 
 
 @router.get("/recommendations", response_model=list[RecommendationOut])
@@ -110,10 +110,8 @@ def get_item(item_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> 
 
 
 @router.put("/{item_id}", response_model=ItemOut)
-def update_item(
-    item_id: uuid.UUID, body: ItemUpdate, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep
-) -> ItemOut:
-    return item_out(service.update_tags(session=session, viewer=viewer, objects=objects, item_id=item_id, body=body))
+def update_item(item_id: uuid.UUID, body: ItemUpdate, session: SessionDep, viewer: CurrentViewer) -> ItemOut:
+    return item_out(service.update_tags(session=session, viewer=viewer, item_id=item_id, body=body))
 
 
 @router.post("/{item_id}/remove", response_model=ItemOut)

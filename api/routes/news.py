@@ -67,12 +67,9 @@ def report_event(
     body: ReportEventBody,
     session: SessionDep,
     viewer: CurrentViewer,
-    objects: ObjectsDep,
     settings: SettingsDep,
 ) -> ReportOut:
-    report = events.fire_event(
-        session=session, viewer=viewer, objects=objects, report_id=report_id, event=event, body=body
-    )
+    report = events.fire_event(session=session, viewer=viewer, report_id=report_id, event=event, body=body)
     return report_out(session, viewer, report, base_url=settings.base_url)
 
 

@@ -8,6 +8,7 @@ takes seconds, and each check reads the same archive.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from tests.fixtures.files import jpeg_bytes, pdf_bytes, png_bytes
 from workflows.audit import AuditEntry
 from workflows.documents.models import Document
 
+PUBLIC_URL = "https://kinderflow.example.cn"
 SIGNERS = {"member": "kg-out", "lead": "lead-a", "pillar": "pillar-a", "bureau": "officer"}
 ROUTE = ["member", "lead", "pillar", "bureau"]
 
@@ -163,7 +165,7 @@ def signed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     folder = tmp_path_factory.mktemp(f"agreement-{request.param}")
     url = fresh_database_url(request.param, folder)
     migrate.upgrade(url)
-    runtime = build_runtime(make_settings(url, folder))
+    runtime = build_runtime(make_settings(url, folder, public_url=PUBLIC_URL))
     try:
         world = build_world(runtime)
         with TestClient(create_app(runtime=runtime)) as client:
@@ -397,3 +399,71 @@ def test_one_flipped_byte_fails_verification_and_names_the_check(signed: Signed)
     assert r["found"] and not r["ok"]
     assert {"archive", "cms.member", "cms.lead", "cms.pillar", "cms.bureau"} <= set(r["failed"]), r
     assert "内容已被改动" in next(c["message"] for c in r["checks"] if c["name"] == "cms.member")
+
+
+def _verify_upload(signed: Signed, content: bytes, name: str, **data: str) -> dict[str, Any]:
+    r = signed.client.post("/api/verify", files={"file": (name, content, "application/octet-stream")}, data=data)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_verification_tells_the_truth_a_genuine_completion_certificate_verifies_and_a_one_byte_change_does_not(
+    signed: Signed,
+) -> None:
+    code = signed.agreement["verification_code"]
+    [pdf_doc] = signed.documents("completion_certificate_pdf")
+    pdf = signed.download(pdf_doc["id"])
+    docx = signed.download(signed.agreement["certificate_id"])
+
+    # The PDF people download carries no party's signature: it is genuine by its hash, registered at completion.
+    result = _verify_upload(signed, pdf, "签署完成证明.pdf")
+    assert result["found"] and result["original"] and result["ok"] and result["failed"] == [], result
+    assert result["matched"].startswith("签署完成证明（PDF）") and "个签名" not in str(result)
+    assert result["method"].startswith("按登记的指纹核验") and "根证书" not in result["method"]
+    assert next(c for c in result["checks"] if c["name"] == "registered")["ok"]
+    assert result["summary"].startswith("该文件是本系统登记的签署完成证明")
+    # The .docx is registered too, and sealed with the installation's key (CMS): both are checked and said.
+    result = _verify_upload(signed, docx, "签署完成证明.docx")
+    assert result["ok"] and result["failed"] == [], result
+    assert {c["name"] for c in result["checks"] if c["ok"]} >= {"archive", "registered", "cms.system"}
+    assert "根证书" in result["method"]
+
+    # One byte changed: neither verifies, with or without the code, and nothing claims they do.
+    for content, name in ((pdf, "签署完成证明.pdf"), (docx, "签署完成证明.docx")):
+        for at in (0.2, 0.5, 0.9):
+            changed = _flip(content, at)
+            for data in ({}, {"code": code}):
+                result = _verify_upload(signed, changed, name, **data)
+                assert not result["ok"] and not result["original"] and "archive" in result["failed"], (name, at, result)
+
+    # The public page says how the certificate was verified (over HTTPS: the public address is, so the
+    # session cookie is Secure).
+    browser = TestClient(signed.client.app, base_url="https://testserver")
+    page = browser.get("/verify")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = browser.post(
+        "/verify", data={"csrf_token": token}, files={"file": ("签署完成证明.pdf", pdf, "application/pdf")}
+    )
+    assert r.status_code == 200 and "核验通过" in r.text and "核验未通过" not in r.text, r.text
+    assert "核验方式" in r.text and "按登记的指纹核验" in r.text and "文件含 0 个签名" not in r.text
+    r = browser.post(
+        "/verify", data={"csrf_token": token}, files={"file": ("签署完成证明.pdf", _flip(pdf, 0.5), "application/pdf")}
+    )
+    assert r.status_code == 200 and "核验未通过" in r.text
+
+
+def test_every_qr_code_and_link_in_a_document_uses_the_configured_public_address(signed: Signed) -> None:
+    from workflows.agreements.documents import qr_png
+
+    url = f"{PUBLIC_URL}/verify?code={signed.agreement['verification_code']}"
+    certificate = WordDocument(io.BytesIO(signed.download(signed.agreement["certificate_id"])))
+    text = " ".join(
+        [p.text for p in certificate.paragraphs] + [c.text for t in certificate.tables for r in t.rows for c in r.cells]
+    )
+    assert url in text and "127.0.0.1" not in text
+    final = signed.download(signed.agreement["frozen_docx_id"])
+    with zipfile.ZipFile(io.BytesIO(final)) as archive:
+        pictures = [archive.read(n) for n in archive.namelist() if n.startswith("word/media/")]
+        body = archive.read("word/document.xml").decode()
+    assert qr_png(url) in pictures  # the QR code printed on the agreement encodes the public address
+    assert "127.0.0.1" not in body

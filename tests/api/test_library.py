@@ -8,6 +8,7 @@ import pytest
 from docx import Document as WordDocument
 
 from tests.fixtures.activity_records import FileSpec, docx_bytes, make_activity
+from tests.fixtures.agreements import drain
 from tests.fixtures.files import png_bytes
 
 CASE = "本课例记录了一次幼儿科学探究活动，孩子们用磁铁寻找铁制品。"
@@ -27,31 +28,42 @@ def archived(runtime, world):
     )
 
 
-def promote(client, headers, material_id, **tags):
-    return client.post("/api/library", headers=headers, json={"material_id": str(material_id), **tags})
+@pytest.fixture
+def promote(client, runtime):
+    """Promote, then let the task read the text (「处理中」 until it has)."""
+
+    def _promote(headers, material_id, **tags):
+        r = client.post("/api/library", headers=headers, json={"material_id": str(material_id), **tags})
+        drain(runtime)
+        return r
+
+    return _promote
 
 
-def test_promotion_of_archived_materials(client, login, runtime, world, archived):
+def test_promotion_of_archived_materials(promote, client, login, runtime, world, archived):
     lead = login("lead-a")
-    r = promote(client, lead, archived.materials["磁铁课例.docx"], age_group="大班", keywords=["磁铁", "科学区"])
+    r = promote(lead, archived.materials["磁铁课例.docx"], age_group="大班", keywords=["磁铁", "科学区"])
     assert r.status_code == 201, r.text
     item = r.json()
     assert item["title"] == "磁铁课例" and item["category_label"] == "课例"
     assert (item["domain"], item["format"], item["year"], item["age_group"]) == ("科学", "公开课", 2026, "大班")
-    assert item["alliance_name"] == "测试联盟A" and item["text_indexed"] is True
+    # The text is read by a task, not in the request: 「处理中」 at first, then indexed.
+    assert (item["text_state"], item["text_state_label"], item["text_indexed"]) == ("pending", "处理中", False)
+    item = client.get(f"/api/library/{item['id']}", headers=lead).json()
+    assert item["alliance_name"] == "测试联盟A" and item["text_indexed"] is True and item["text_state"] == "ready"
     assert "幼儿科学探究活动" in item["excerpt"]
 
     # Again, the wrong kind of material, a stranger's material, the wrong role, a held activity.
-    assert promote(client, lead, archived.materials["磁铁课例.docx"]).status_code == 409
-    r = promote(client, lead, archived.materials["签到表.docx"])
+    assert promote(lead, archived.materials["磁铁课例.docx"]).status_code == 409
+    r = promote(lead, archived.materials["签到表.docx"])
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "material_id"
-    assert promote(client, lead, archived.materials["照片.png"]).status_code == 422
-    assert promote(client, login("lead-b"), archived.materials["教学反思.docx"]).status_code == 404
-    assert promote(client, login("kg-a1"), archived.materials["教学反思.docx"]).status_code == 403
+    assert promote(lead, archived.materials["照片.png"]).status_code == 422
+    assert promote(login("lead-b"), archived.materials["教学反思.docx"]).status_code == 404
+    assert promote(login("kg-a1"), archived.materials["教学反思.docx"]).status_code == 403
     held = make_activity(runtime, world, state="held", files=[FileSpec("reflection", "r.docx", docx_bytes("反思"))])
-    assert promote(client, lead, held.materials["r.docx"]).status_code == 409
+    assert promote(lead, held.materials["r.docx"]).status_code == 409
     r = promote(
-        client, login("researcher"), archived.materials["教学反思.docx"], title="探究材料的反思", age_group="小班"
+        login("researcher"), archived.materials["教学反思.docx"], title="探究材料的反思", age_group="小班"
     )
     assert r.status_code == 201 and r.json()["promoter_name"] == "researcher"
 
@@ -62,8 +74,8 @@ def test_promotion_of_archived_materials(client, login, runtime, world, archived
     assert content.headers["content-length"] == str(item["size"])
 
 
-def test_every_alliance_kindergarten_and_the_bureau_read_outsiders_do_not(client, login, archived):
-    r = promote(client, login("lead-a"), archived.materials["磁铁课例.docx"], age_group="大班")
+def test_every_alliance_kindergarten_and_the_bureau_read_outsiders_do_not(promote, client, login, archived):
+    r = promote(login("lead-a"), archived.materials["磁铁课例.docx"], age_group="大班")
     item_id = r.json()["id"]
     for username in ("kg-a1", "pillar-a", "lead-b", "kg-b1", "officer", "researcher", "admin"):
         found = client.get("/api/library", params={"q": "科学探究"}, headers=login(username))
@@ -77,10 +89,10 @@ def test_every_alliance_kindergarten_and_the_bureau_read_outsiders_do_not(client
     assert client.get("/api/library").status_code == 401
 
 
-def test_search_filters_and_retagging(client, login, world, archived):
+def test_search_filters_and_retagging(promote, client, login, world, archived):
     lead = login("lead-a")
-    case = promote(client, lead, archived.materials["磁铁课例.docx"], age_group="大班").json()
-    promote(client, lead, archived.materials["教学反思.docx"], age_group="中班")
+    case = promote(lead, archived.materials["磁铁课例.docx"], age_group="大班").json()
+    promote(lead, archived.materials["教学反思.docx"], age_group="中班")
     h = login("kg-b1")
 
     def ids(**params):
@@ -108,8 +120,8 @@ def test_search_filters_and_retagging(client, login, world, archived):
     assert client.get(path, headers=h).status_code == 404
 
 
-def test_recommendation_for_publication_with_letter(client, login, archived):
-    case = promote(client, login("lead-a"), archived.materials["磁铁课例.docx"], age_group="大班").json()
+def test_recommendation_for_publication_with_letter(promote, client, login, archived):
+    case = promote(login("lead-a"), archived.materials["磁铁课例.docx"], age_group="大班").json()
     path = f"/api/library/{case['id']}/recommendations"
     body = {"reason": "问题真实、过程完整，反思深入 A&B<优秀>"}
     assert client.post(path, headers=login("kg-a1"), json=body).status_code == 403
@@ -150,7 +162,7 @@ def test_recommendation_for_publication_with_letter(client, login, archived):
     assert [x["id"] for x in client.get("/api/library/recommendations", headers=login("kg-a2")).json()] == [rec["id"]]
 
     # A reflection needs no journal named; anything else does; a declined item may be recommended again.
-    reflection = promote(client, login("lead-a"), archived.materials["教学反思.docx"]).json()
+    reflection = promote(login("lead-a"), archived.materials["教学反思.docx"]).json()
     r = client.post(f"/api/library/{reflection['id']}/recommendations", headers=researcher, json=body)
     assert r.json()["journal"] == "《在教学反思中成长》"
     declined = client.post(

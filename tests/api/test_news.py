@@ -11,6 +11,7 @@ from docx import Document
 from lxml import etree
 
 from tests.fixtures.activity_records import FileSpec, make_activity
+from tests.fixtures.agreements import drain
 from tests.fixtures.files import jpeg_bytes, png_bytes
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -76,7 +77,7 @@ def check_atom(feed_bytes: bytes) -> etree._Element:
     return feed
 
 
-def test_publishing_leaves_out_photos_without_consent(client, login, activity):
+def test_publishing_leaves_out_photos_without_consent(client, login, runtime, activity):
     lead, officer = login("lead-a"), login("officer")
     consented, refused, unrecorded = (activity.materials[n] for n in ("同意.jpg", "不同意.png", "未登记.png"))
     assert consent(client, login("kg-a1"), activity, "同意.jpg", True).status_code == 403
@@ -121,7 +122,12 @@ def test_publishing_leaves_out_photos_without_consent(client, login, activity):
     r = fire(client, officer, report, "publish")
     assert r.status_code == 200, r.text
     report = r.json()
-    assert report["state"] == "published" and report["public_url"].endswith(f"/news/{report['id']}")
+    # The report's text is read by a task after publication: 「处理中」, and not public, until it has been.
+    assert (report["state"], report["body_state"], report["body_state_label"]) == ("published", "pending", "处理中")
+    assert report["public_url"] is None
+    drain(runtime)
+    report = client.get(f"/api/news/reports/{report['id']}", headers=lead).json()
+    assert report["body_state"] == "ready" and report["public_url"].endswith(f"/news/{report['id']}")
 
     page = client.get("/news")  # public: no sign-in
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")

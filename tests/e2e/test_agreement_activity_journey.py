@@ -112,6 +112,19 @@ def test_sign_verify_then_run_an_activity(person, live_server: LiveServer, tmp_p
     expect(v.locator(".notice")).to_contain_text("核验通过")
     visitor.screenshot("33-verify-ok")
 
+    # The certificate of completion, as the officer downloads it, verifies too, and the page says how.
+    with officer.page.expect_download() as download:
+        officer.page.locator(".certificate-download").click()
+    certificate = tmp_path / (download.value.suggested_filename or "签署完成证明.pdf")
+    download.value.save_as(certificate)
+    v = visitor.open("/verify")
+    v.set_input_files("#verify-file", str(certificate))
+    v.locator("form[action='/verify'][enctype] button").click()
+    expect(v.locator(".notice")).to_contain_text("核验通过")
+    expect(v.locator(".notice")).to_contain_text("按登记的指纹核验")
+    expect(v.locator(".notice")).not_to_contain_text("个签名")
+    visitor.screenshot("34-verify-certificate")
+
     # --- the lead runs an activity ---------------------------------------------------------------
     lead = signers["lead-a"]
     page = lead.open("/activities")

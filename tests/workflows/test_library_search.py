@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import text
 
@@ -14,7 +16,9 @@ from workflows.library.extraction import docx_blocks
 from workflows.library.schemas import ItemUpdate, PromoteBody
 from workflows.library.search import Filters, fts5_query, search
 from workflows.library.segmentation import index_text, query_words, words
+from workflows.library.text import read_text
 from workflows.publishing.report_html import blocks_to_html
+from workflows.untrusted import UnsafeFile
 
 CASE_TEXT = "本课例记录了一次幼儿科学探究活动：孩子们用磁铁寻找教室里的铁制品。"
 
@@ -35,12 +39,14 @@ def test_fts5_query_quotes_every_word():
 
 def test_docx_text_in_reading_order_with_headings_and_tables():
     content = docx_bytes("第一段。", "第二段 <b>&", heading="活动报道", table=[["时间", "地点"], ["上午", "多功能厅"]])
-    blocks = docx_blocks(content)
+    blocks = docx_blocks(io.BytesIO(content))
     assert [b.text for b in blocks] == ["活动报道", "第一段。", "第二段 <b>&", "时间", "地点", "上午", "多功能厅"]
     assert [b.heading for b in blocks][:3] == [True, False, False]
     html = blocks_to_html([(b.text, b.heading) for b in blocks[:3]])
     assert html == "<h3>活动报道</h3>\n<p>第一段。</p>\n<p>第二段 &lt;b&gt;&amp;</p>"
-    assert docx_blocks(b"not a zip") == []
+    with pytest.raises(UnsafeFile) as refused:
+        docx_blocks(io.BytesIO(b"not a zip"))
+    assert refused.value.code == "not_a_package" and "不是有效的 Office 文档" in refused.value.message
 
 
 def _viewer(runtime, username):
@@ -70,7 +76,10 @@ def promoted(runtime, world):
             body = PromoteBody(
                 material_id=made.materials[name], age_group=age, keywords=["磁铁"] if age == "大班" else []
             )
-            items[name] = service.promote(session=s, viewer=lead, objects=runtime.objects, body=body).id
+            items[name] = service.promote(session=s, viewer=lead, body=body).id
+    # What the outbox task does after the commit: read each .docx (in a bounded child process) and index it.
+    states = {name: read_text(db=runtime.db, objects=runtime.objects, item_id=i) for name, i in items.items()}
+    assert states == {"磁铁课例.docx": "ready", "语言活动反思.docx": "ready", "扫描教案.pdf": "skipped"}
     return made, items
 
 
@@ -113,7 +122,6 @@ def test_retagging_and_removal_keep_the_index_in_step(runtime, promoted):
         service.update_tags(
             session=s,
             viewer=lead,
-            objects=runtime.objects,
             item_id=case_id,
             body=ItemUpdate(version=item.version, keywords=["磁力", "户外游戏"], age_group="大班"),
         )

@@ -1,7 +1,7 @@
 """What an uploaded activity material really is, judged by its content before anything is stored.
 
-Word files are zip packages, so they are opened as such, but only their central directory and
-``[Content_Types].xml`` are read: a package is refused before anything is decompressed when it
+Word files are zip packages, so they are opened as such (``workflows.untrusted``), but only their
+central directory and ``[Content_Types].xml`` are read, in the request: a package is refused before anything is decompressed when it
 declares too many members, too many bytes in total, or a member that expands suspiciously (a zip
 bomb), when it carries macros (a .docm renamed .docx: a macro-enabled main part or vbaProject.bin),
 when it is encrypted, or when it is not a Word document at all.
@@ -9,13 +9,12 @@ when it is encrypted, or when it is not a Word document at all.
 
 from __future__ import annotations
 
-import zipfile
 from typing import BinaryIO
 
 import filetype
-from lxml import etree
 
 from workflows.errors import FieldError, ValidationFailed
+from workflows.untrusted import Limits, UnsafeFile, UntrustedArchive
 from workflows.uploads import HEAD_BYTES, JPEG, PDF, PNG
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -34,7 +33,10 @@ MAX_CONTENT_TYPES_BYTES = 1024 * 1024
 _WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _MACRO_MARKERS = ("macroenabled", "vbaproject", "vbadata", "activex")
 _CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+WORD_LIMITS = Limits(
+    max_members=MAX_MEMBERS, max_member_bytes=MAX_EXPANDED_BYTES, max_total_bytes=MAX_EXPANDED_BYTES,
+    max_ratio=MAX_RATIO, ratio_floor=RATIO_FLOOR, max_elements=100_000,
+)
 
 
 def _refuse(code: str, message: str, field: str) -> ValidationFailed:
@@ -65,48 +67,31 @@ def sniff_material(stream: BinaryIO, *, allowed: frozenset[str], field: str = "f
 def check_word_package(stream: BinaryIO, *, field: str = "file") -> None:
     """Refuse a Word package that is a zip bomb, macro-bearing, encrypted or not Word; rewinds."""
     try:
-        with zipfile.ZipFile(stream) as package:
-            members = package.infolist()
-            _check_sizes(members, field)
-            names = {m.filename.lower(): m for m in members}
-            if any(m.flag_bits & 0x1 for m in members):
+        with UntrustedArchive(stream, WORD_LIMITS) as package:
+            if package.encrypted:
                 raise _refuse("encrypted_document", "文件已加密，请去除密码后再上传", field)
+            names = {name.lower(): name for name in package.names()}
             if any(name.rsplit("/", 1)[-1] in ("vbaproject.bin", "vbadata.xml") for name in names):
                 raise _refuse("macro_document", "文件含有宏（可能是改名的 .docm），请另存为普通 .docx 后上传", field)
-            info = names.get("[content_types].xml")
-            if info is None:
+            if "[content_types].xml" not in names:
                 raise _refuse("not_word_document", "文件不是有效的 Word 文档", field)
-            with package.open(info) as member:
-                content_types = member.read(MAX_CONTENT_TYPES_BYTES + 1)
-    except zipfile.BadZipFile:
-        raise _refuse("not_word_document", "文件已损坏或不是有效的 Word 文档", field) from None
+            content_types = package.read(names["[content_types].xml"], limit=MAX_CONTENT_TYPES_BYTES)
+            if any(marker in content_types.lower().decode("utf-8", "replace") for marker in _MACRO_MARKERS):
+                raise _refuse("macro_document", "文件含有宏（可能是改名的 .docm），请另存为普通 .docx 后上传", field)
+            kinds = {
+                element.get("ContentType", "")
+                for event, element in package.iterparse(names["[content_types].xml"])
+                if event == "start" and element.tag == f"{_CT}Override"
+            }
+    except UnsafeFile as exc:
+        if exc.code in ("not_a_package", "malformed_xml", "missing_part", "damaged_member"):
+            raise _refuse("not_word_document", "文件已损坏或不是有效的 Word 文档", field) from None
+        if exc.code == "encrypted":
+            raise _refuse("encrypted_document", "文件已加密，请去除密码后再上传", field) from None
+        if exc.code in ("too_many_members", "part_too_large"):
+            raise _refuse("suspicious_archive", "文件结构异常（解压后体积过大，疑似压缩炸弹），已拒收", field) from None
+        raise exc.refusal(field) from None
     finally:
         stream.seek(0)
-    _check_content_types(content_types, field)
-
-
-def _check_sizes(members: list[zipfile.ZipInfo], field: str) -> None:
-    suspicious = _refuse("suspicious_archive", "文件结构异常（解压后体积过大，疑似压缩炸弹），已拒收", field)
-    if len(members) > MAX_MEMBERS:
-        raise suspicious
-    if sum(m.file_size for m in members) > MAX_EXPANDED_BYTES:
-        raise suspicious
-    for m in members:
-        if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise suspicious
-    if any(m.filename.lower() == "[content_types].xml" and m.file_size > MAX_CONTENT_TYPES_BYTES for m in members):
-        raise suspicious
-
-
-def _check_content_types(content_types: bytes, field: str) -> None:
-    if len(content_types) > MAX_CONTENT_TYPES_BYTES:
-        raise _refuse("suspicious_archive", "文件结构异常，已拒收", field)
-    if any(marker in content_types.lower().decode("utf-8", "replace") for marker in _MACRO_MARKERS):
-        raise _refuse("macro_document", "文件含有宏（可能是改名的 .docm），请另存为普通 .docx 后上传", field)
-    try:
-        root = etree.fromstring(content_types, _XML_PARSER)
-    except etree.XMLSyntaxError:
-        raise _refuse("not_word_document", "文件不是有效的 Word 文档", field) from None
-    kinds = {o.get("ContentType", "") for o in root.iter(f"{_CT}Override")}
     if _WORD_MAIN not in kinds:
         raise _refuse("not_word_document", "文件不是 Word 文档（.docx）", field)

@@ -210,6 +210,8 @@ class VerificationOut(BaseModel):
     found: bool
     original: bool  # byte for byte an archived file of the agreement
     ok: bool  # every check below holds
+    summary: str = ""  # the verdict in one sentence
+    method: str | None = None  # how it was verified: the parties' signatures, or a registered hash (and seal)
     matched: str | None = None  # which archived file it is
     sha256: str | None = None
     document: PublicAgreement | None = None

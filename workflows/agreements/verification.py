@@ -1,20 +1,25 @@
 """Public verification: is this the signed original, which signatures hold, and what failed if not.
 
-By code (printed on the document) the archived files are re-checked; by upload the file itself is
-compared with the archive byte for byte and its signatures are verified: the detached CMS
-signatures for a .docx, the embedded PAdES signatures for a PDF. Answers reveal only the title, the
-parties, the dates and the status.
+By code (printed on the document) the archived files are re-checked; by upload the file is hashed
+first and compared with the archive, and only then looked into as far as needed
+(``verification_files``): a .docx's detached CMS signatures are verified over the upload; a PDF the
+archive holds byte for byte has its embedded PAdES signatures validated (they are our own bytes),
+while one it does not hold is compared with the archived signed PDF instead of being parsed. The
+certificate of completion carries no party's signature: it is genuine when its SHA-256 is the one
+registered in the archive at completion, and its .docx is also sealed by the installation (CMS).
+Answers reveal only the title, the parties, the dates and the status.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
+import json
 import re
-import zipfile
 from datetime import date, datetime
+from typing import BinaryIO
 
 from cryptography import x509
+from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,9 +31,13 @@ from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
 from workflows.agreements.parties import PARTY_LABELS
 from workflows.agreements.schemas import CheckOut, PublicAgreement, PublicParty, PublicSignature, VerificationOut
+from workflows.agreements.verification_files import SignedRange, Upload, codes_inside, compare_with_archive
 from workflows.documents.models import Document
 
-CODE = re.compile(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}")
+CERTIFICATE_KINDS = frozenset({"completion_certificate", "completion_certificate_pdf"})
+BY_SIGNATURES = "按各方的电子签名核验（签名证书由本系统根证书签发）"
+BY_REGISTERED_HASH = "按登记的指纹核验：签署完成证明在协议生效时归档，其 SHA-256 指纹记入存档清单"
+BY_REGISTERED_HASH_AND_SEAL = BY_REGISTERED_HASH + "；并核验本系统根证书对其所加的签名（CMS）"
 
 
 def normalise_code(code: str) -> str:
@@ -53,14 +62,30 @@ def _public(agreement: Agreement) -> PublicAgreement:
     )
 
 
+def _summary(found: bool, ok: bool, matched: Document | None, checks: list[CheckOut]) -> str:
+    failed = [c.message for c in checks if not c.ok]
+    if not found:
+        return failed[0] if failed else "没有找到对应的协议"
+    if not ok:
+        return "未通过的检查：" + "；".join(failed)
+    if matched is not None and matched.kind in CERTIFICATE_KINDS:
+        return "该文件是本系统登记的签署完成证明，与协议生效时归档的文件逐字节一致"
+    if matched is not None:
+        return "该文件为本系统归档的签署原件，各方签名均有效"
+    return "该核验码对应的协议各方签名均有效"
+
+
 def _result(
     agreement: Agreement | None, checks: list[CheckOut], *, signatures: list[PublicSignature] | None = None,
-    matched: Document | None = None, sha256: str | None = None,
+    matched: Document | None = None, sha256: str | None = None, method: str | None = None,
 ) -> VerificationOut:  # fmt: skip
+    ok = agreement is not None and bool(checks) and all(c.ok for c in checks)
     return VerificationOut(
         found=agreement is not None,
         original=matched is not None,
-        ok=agreement is not None and bool(checks) and all(c.ok for c in checks),
+        ok=ok,
+        summary=_summary(agreement is not None, ok, matched, checks),
+        method=method if agreement is not None else None,
         matched=f"{KIND_LABELS.get(matched.kind, matched.kind)}（{matched.filename}）" if matched else None,
         sha256=sha256,
         document=_public(agreement) if agreement else None,
@@ -74,14 +99,29 @@ def _signatures_of_round(agreement: Agreement, round_no: int) -> list[Signature]
     return sorted((s for s in agreement.signatures if s.round == round_no), key=lambda s: (s.step, s.signed_at))
 
 
+def _cms_check(content: bytes | BinaryIO, signature: bytes, authority: x509.Certificate) -> cms.CmsCheck:
+    """One detached signature over ``content``: bytes, or a stream hashed in chunks from its start."""
+    if isinstance(content, bytes):
+        return cms.verify_detached(content, signature, ca_certificate=authority)
+    content.seek(0)
+    try:
+        return cms.verify_detached(content, signature, ca_certificate=authority)  # type: ignore[arg-type]  # pyHanko reads streams
+    finally:
+        content.seek(0)
+
+
 def _cms_checks(
-    session: Session, objects: ObjectStore, authority: x509.Certificate, content: bytes, signatures: list[Signature]
+    session: Session,
+    objects: ObjectStore,
+    authority: x509.Certificate,
+    content: bytes | BinaryIO,
+    signatures: list[Signature],
 ) -> tuple[list[CheckOut], dict[str, bool]]:
     checks, by_party = [], {}
     for s in signatures:
         stored = session.get(Document, s.cms_document_id)
         assert stored is not None
-        result = cms.verify_detached(content, read_document(objects, stored), ca_certificate=authority)
+        result = _cms_check(content, read_document(objects, stored), authority)
         label = PARTY_LABELS[s.party]
         if result.ok:
             message = f"{label}的 CMS 签名有效：内容未改动，证书由本系统签发"
@@ -167,7 +207,9 @@ def verify_code(*, session: Session, settings: Settings, objects: ObjectStore, c
         pdf_checks, pdf_ok = _pdf_checks(read_document(objects, latest), authority, len(signatures))
         checks += pdf_checks
     checks.append(_state_check(agreement))
-    return _result(agreement, checks, signatures=_public_signatures(agreement, signatures, cms_ok, pdf_ok))
+    return _result(
+        agreement, checks, signatures=_public_signatures(agreement, signatures, cms_ok, pdf_ok), method=BY_SIGNATURES
+    )
 
 
 def _state_check(agreement: Agreement) -> CheckOut:
@@ -180,49 +222,102 @@ def _state_check(agreement: Agreement) -> CheckOut:
     )
 
 
-def _code_inside(content: bytes) -> str | None:
-    """The verification code printed in the file (a PDF's signature reasons, a .docx's text)."""
-    texts: list[str] = []
-    if content.startswith(b"%PDF"):
-        texts = pades.signature_reasons(content)
-    elif content.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                for name in archive.namelist():
-                    if name.startswith("word/") and name.endswith(".xml"):
-                        try:
-                            texts.append(archive.read(name).decode("utf-8", errors="replace"))
-                        except (zipfile.BadZipFile, OSError, ValueError):
-                            continue  # this part is damaged; the others may still name the code
-        except zipfile.BadZipFile:
-            return None
-    for text in texts:
-        match = CODE.search(text)
-        if match:
-            return match.group(0)
-    return None
+def _pdf_differences(
+    session: Session, objects: ObjectStore, agreement: Agreement, file: BinaryIO, upload: Upload
+) -> tuple[list[CheckOut], dict[str, bool]]:
+    """A PDF the archive does not hold, judged against the archived signed PDF without parsing it."""
+    archived_id = agreement.signed_pdf_id or agreement.frozen_pdf_id
+    archived = session.get(Document, archived_id) if archived_id else None
+    if archived is None:
+        return [CheckOut(name="pdf.archived", ok=False, message="存档中没有可比对的签署后 PDF")], {}
+    content = read_document(objects, archived)  # our own file: safe to parse, a few MB at most
+    ranges = []
+    for sig in PdfFileReader(io.BytesIO(content), strict=False).embedded_signatures:
+        start, first, second, length = (int(v) for v in sig.sig_object["/ByteRange"])
+        ranges.append(SignedRange(party=sig.field_name.split("-")[0], gap_start=start + first, gap_end=second, end=second + length))
+    verdicts, overall = compare_with_archive(file, upload.size, io.BytesIO(content), len(content), ranges)
+    checks = [
+        CheckOut(name=f"pdf.{party}", ok=False, message=f"{PARTY_LABELS.get(party, party)}{problem}")
+        for party, problem in verdicts
+    ]
+    checks.append(CheckOut(name="pdf.coverage", ok=False, message=overall))
+    return checks, dict.fromkeys((party for party, _ in verdicts), False)
+
+
+def _archived_hashes(objects: ObjectStore, agreement: Agreement) -> set[str]:
+    """The SHA-256 of every file the write-once archive of the agreement's completion lists."""
+    if not agreement.archive_key:
+        return set()
+    with objects.open(agreement.archive_key) as stream:
+        manifest = json.loads(stream.read(1 << 20))
+    return {str(entry.get("sha256", "")) for entry in manifest.get("files", [])}
+
+
+def _certificate_checks(
+    session: Session, objects: ObjectStore, authority: x509.Certificate, agreement: Agreement,
+    matched: Document, file: BinaryIO,
+) -> tuple[list[CheckOut], str]:  # fmt: skip
+    """A certificate of completion: registered in the archive at completion, and (its .docx) sealed."""
+    label = KIND_LABELS.get(matched.kind, matched.kind)
+    registered = matched.sha256 in _archived_hashes(objects, agreement)
+    checks = [
+        CheckOut(
+            name="registered",
+            ok=registered,
+            message=f"{label}在协议生效时归档登记，其 SHA-256 指纹与存档清单一致"
+            if registered
+            else f"存档清单中没有登记该{label}的指纹",
+        )
+    ]
+    if matched.kind != "completion_certificate":
+        return checks, BY_REGISTERED_HASH
+    seal = session.scalar(
+        select(Document).where(
+            Document.owner_type == "agreement",
+            Document.owner_id == agreement.id,
+            Document.kind == "completion_certificate_signature",
+        )
+    )
+    sealed = seal is not None and _cms_check(file, read_document(objects, seal), authority).ok
+    checks.append(
+        CheckOut(
+            name="cms.system",
+            ok=sealed,
+            message="签署完成证明的系统签名（本系统根证书）有效" if sealed else "签署完成证明的系统签名无效",
+        )
+    )
+    return checks, BY_REGISTERED_HASH_AND_SEAL
+
+
+def _agreement_of_upload(
+    session: Session, file: BinaryIO, upload: Upload, code: str | None
+) -> tuple[Document | None, Agreement | None, str | None]:
+    """The archived file the upload is, its agreement (else the one whose code it names), and why the
+    file could not be read when it could not. The hash comes first: a known file is not looked into."""
+    matched = session.scalar(
+        select(Document).where(Document.sha256 == upload.sha256, Document.owner_type == "agreement").limit(1)
+    )
+    if matched is not None:
+        return matched, session.get(Agreement, matched.owner_id), None
+    wanted, unreadable = ([normalise_code(code)], None) if code else codes_inside(file, upload.kind)
+    for candidate in wanted:
+        agreement = session.scalar(select(Agreement).where(Agreement.verification_code == candidate))
+        if agreement is not None:
+            return None, agreement, None
+    return None, None, unreadable
 
 
 def verify_file(
-    *, session: Session, settings: Settings, objects: ObjectStore, content: bytes, code: str | None = None
-) -> VerificationOut:
-    """Compare an uploaded file with the archive and verify its signatures; name every failed check."""
-    sha256 = hashlib.sha256(content).hexdigest()
-    matched = session.scalar(
-        select(Document).where(Document.sha256 == sha256, Document.owner_type == "agreement").limit(1)
-    )
-    agreement = session.get(Agreement, matched.owner_id) if matched else None
-    wanted = normalise_code(code) if code else _code_inside(content)
-    if agreement is None and wanted:
-        agreement = session.scalar(select(Agreement).where(Agreement.verification_code == wanted))
+    *, session: Session, settings: Settings, objects: ObjectStore, file: BinaryIO, upload: Upload,
+    code: str | None = None,
+) -> VerificationOut:  # fmt: skip
+    """Compare an uploaded file (hashed already: ``upload``) with the archive, then check what it must."""
+    matched, agreement, unreadable = _agreement_of_upload(session, file, upload, code)
     if agreement is None or agreement.frozen_docx_id is None:
-        return _result(
-            None,
-            [CheckOut(name="archive", ok=False, message="存档中没有与该文件一致的协议，也无法从文件中识别验证码")],
-            sha256=sha256,
-        )
-    if matched is not None and matched.owner_id != agreement.id:
-        matched = None
+        message = "存档中没有与该文件一致的协议，也无法从文件中识别验证码"
+        if unreadable:
+            message = f"存档中没有与该文件一致的协议；{unreadable}"
+        return _result(None, [CheckOut(name="archive", ok=False, message=message)], sha256=upload.sha256)
     checks = [
         CheckOut(
             name="archive",
@@ -233,25 +328,20 @@ def verify_file(
         )
     ]
     authority = ca.authority_certificate(session=session, settings=settings)
-    if content.startswith(b"%PDF"):
+    method = BY_SIGNATURES
+    public: list[PublicSignature] = []
+    if matched is not None and matched.kind in CERTIFICATE_KINDS:
+        more, method = _certificate_checks(session, objects, authority, agreement, matched, file)
+        checks += more
+    elif upload.kind == "pdf":
         signatures = _signatures_of_round(agreement, agreement.round)
-        more, pdf_ok = _pdf_checks(content, authority, len(signatures))
+        if matched is not None:
+            file.seek(0)
+            more, pdf_ok = _pdf_checks(file.read(upload.size), authority, len(signatures))  # an archived file: ours
+        else:
+            more, pdf_ok = _pdf_differences(session, objects, agreement, file, upload)
         checks += more
         public = _public_signatures(agreement, signatures, pdf_ok)
-    elif matched is not None and matched.kind == "completion_certificate":
-        sig = session.scalar(
-            select(Document).where(
-                Document.owner_type == "agreement",
-                Document.owner_id == agreement.id,
-                Document.kind == "completion_certificate_signature",
-            )
-        )
-        result = cms.verify_detached(content, read_document(objects, sig), ca_certificate=authority) if sig else None
-        checks.append(
-            CheckOut(name="cms.system", ok=bool(result and result.ok), message="签署完成证明的系统签名有效"
-                     if result and result.ok else "签署完成证明的系统签名无效")
-        )  # fmt: skip
-        public = []
     else:
         # A .docx: the detached signatures of the round it belongs to (the current one, unless it is an
         # earlier round's frozen file, whose signatures were voided).
@@ -259,10 +349,10 @@ def verify_file(
         if matched is not None and matched.kind == "agreement_final":
             round_no = matched.version_no
         signatures = _signatures_of_round(agreement, round_no)
-        more, cms_ok = _cms_checks(session, objects, authority, content, signatures)
+        more, cms_ok = _cms_checks(session, objects, authority, file, signatures)
         checks += more
         if round_no != agreement.round or any(s.voided_at for s in signatures):
             checks.append(CheckOut(name="round", ok=False, message=f"该文件属于已作废的第 {round_no} 轮签署"))
         public = _public_signatures(agreement, signatures, cms_ok)
     checks.append(_state_check(agreement))
-    return _result(agreement, checks, signatures=public, matched=matched, sha256=sha256)
+    return _result(agreement, checks, signatures=public, matched=matched, sha256=upload.sha256, method=method)

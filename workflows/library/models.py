@@ -60,8 +60,14 @@ class LibraryItem(UUIDPrimaryKey, Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     excerpt: Mapped[str] = mapped_column(Text, default="")
-    # False when the file's text could not be read (PDF): the item is found by title and tags only.
+    # False until the file's text is read, and for good when it cannot be (PDF, a broken .docx): the
+    # item is then found by title and tags only.
     text_indexed: Mapped[bool] = mapped_column(default=False)
+    # Reading the text (workflows.library.text): pending (处理中) → ready | failed; none for a PDF.
+    text_state: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    text_problem: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The text as read, kept so that retagging indexes it again without reading the file again.
+    body_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # jieba's search-mode words of title, tags and text, space-joined: what both databases index.
     search_tokens: Mapped[str] = mapped_column(Text, default="")
     promoted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))

@@ -82,6 +82,9 @@ class ItemOut(BaseModel):
     sha256: str
     excerpt: str
     text_indexed: bool
+    text_state: str  # pending (处理中), ready, none (a PDF: title and tags only), failed
+    text_state_label: str
+    text_problem: str
     promoter_name: str
     promoted_at: datetime
     version: int

@@ -13,20 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
-from storage.objects import ObjectStore
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities.models import Material
 from workflows.activities.service import get_visible as get_activity
-from workflows.activities.vocabulary import CATEGORY_LABELS, CST, MaterialCategory
+from workflows.activities.vocabulary import CATEGORY_LABELS, CST
 from workflows.errors import Conflict, Forbidden, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
-from workflows.library.extraction import material_text
 from workflows.library.models import LibraryItem
 from workflows.library.schemas import PROMOTABLE, ItemUpdate, PromoteBody, Tags
-from workflows.library.segmentation import index_text
+from workflows.library.text import index, request_text
 
-EXCERPT_CHARS = 200
 CURATORS = frozenset({Role.OFFICER, Role.RESEARCHER})
 
 
@@ -57,15 +54,6 @@ def get_visible(*, session: Session, viewer: Viewer, item_id: uuid.UUID, lock: b
     return item
 
 
-def _index(item: LibraryItem, body_text: str | None) -> None:
-    labels = CATEGORY_LABELS[MaterialCategory(item.category)]
-    item.text_indexed = body_text is not None
-    item.excerpt = (body_text or "").replace("\n", " ")[:EXCERPT_CHARS]
-    item.search_tokens = index_text(
-        item.title, " ".join(item.keywords), item.domain, item.age_group or "", labels, body_text or ""
-    )
-
-
 def _apply_tags(item: LibraryItem, tags: Tags) -> None:
     if tags.title is not None:
         item.title = tags.title
@@ -75,8 +63,9 @@ def _apply_tags(item: LibraryItem, tags: Tags) -> None:
     item.keywords = tags.keywords
 
 
-def promote(*, session: Session, viewer: Viewer, objects: ObjectStore, body: PromoteBody) -> LibraryItem:
-    """Put a material of an archived activity into the library, tagged and indexed."""
+def promote(*, session: Session, viewer: Viewer, body: PromoteBody) -> LibraryItem:
+    """Put a material of an archived activity into the library, tagged and indexed by title and tags;
+    its text is read by a task (「处理中」 until then)."""
     require_reader(viewer)
     if viewer.role not in CURATORS | {Role.LEAD}:
         raise Forbidden("只有龙头园、成幼科和教研室可以把资料收入资源库")
@@ -111,10 +100,9 @@ def promote(*, session: Session, viewer: Viewer, objects: ObjectStore, body: Pro
         promoter_name=viewer.display_name,
     )
     _apply_tags(item, body)
-    _index(
-        item, material_text(objects, key=material.object_key, content_type=material.content_type, size=material.size)
-    )
+    index(item)
     session.add(item)
+    request_text(session, item)
     session.flush()
     audit.append(
         session,
@@ -127,17 +115,15 @@ def promote(*, session: Session, viewer: Viewer, objects: ObjectStore, body: Pro
     return item
 
 
-def update_tags(
-    *, session: Session, viewer: Viewer, objects: ObjectStore, item_id: uuid.UUID, body: ItemUpdate
-) -> LibraryItem:
-    """Change an item's title and tags and index it again (optimistic version check)."""
+def update_tags(*, session: Session, viewer: Viewer, item_id: uuid.UUID, body: ItemUpdate) -> LibraryItem:
+    """Change an item's title and tags and index them again with the text read (optimistic version check)."""
     item = get_visible(session=session, viewer=viewer, item_id=item_id, lock=True)
     if not may_curate(viewer, item.alliance_id):
         raise Forbidden("只有龙头园、成幼科和教研室可以修改资源标签")
     if body.version != item.version:
         raise StaleVersion()
     _apply_tags(item, body)
-    _index(item, material_text(objects, key=item.object_key, content_type=item.content_type, size=item.size))
+    index(item)
     session.flush()
     audit.append(
         session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workflows.access import Viewer
 from workflows.activities.vocabulary import CATEGORY_LABELS, MaterialCategory
+from workflows.library.extraction import TEXT_STATE_LABELS, TextState
 from workflows.library.machine import RECOMMENDATION_WORKFLOW
 from workflows.library.models import LibraryItem, Recommendation
 from workflows.library.schemas import ItemOut, RecommendationOut
@@ -32,6 +33,9 @@ def item_out(item: LibraryItem) -> ItemOut:
         sha256=item.sha256,
         excerpt=item.excerpt,
         text_indexed=item.text_indexed,
+        text_state=item.text_state,
+        text_state_label=TEXT_STATE_LABELS[TextState(item.text_state)],
+        text_problem=item.text_problem,
         promoter_name=item.promoter_name,
         promoted_at=item.promoted_at,
         version=item.version,

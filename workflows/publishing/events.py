@@ -7,14 +7,13 @@ import uuid
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
-from storage.objects import ObjectStore
 from workflows.access import Viewer
 from workflows.activities.machine import TOOK_PLACE
 from workflows.errors import FieldError
 from workflows.machine import fire
+from workflows.publishing.body import request_body
 from workflows.publishing.machine import NEWS_WORKFLOW
 from workflows.publishing.models import NewsReport
-from workflows.publishing.report_html import report_html
 from workflows.publishing.schemas import ReportEventBody
 from workflows.publishing.service import consents_for, get_visible, photos
 
@@ -31,7 +30,6 @@ def fire_event(
     *,
     session: Session,
     viewer: Viewer,
-    objects: ObjectStore,
     report_id: uuid.UUID,
     event: str,
     body: ReportEventBody,
@@ -66,10 +64,11 @@ def fire_event(
     elif event == "return":
         report.approved_at, report.approver_name = None, ""
     elif event == "publish":
-        # The text is fixed at publication; photos are checked for consent now and again when served.
-        report.body_html = report_html(objects, key=report.material.object_key)
+        # The text is fixed at publication (read by a task: the file is someone's upload); photos are
+        # checked for consent now and again when served.
         report.published_media = publishable_photos(session, report)
         report.published_at = now
+        request_body(session, report)
     elif event == "withdraw":
         report.withdrawn_at = now
     session.flush()

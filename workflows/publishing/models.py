@@ -37,6 +37,10 @@ class NewsReport(UUIDPrimaryKey, Base):
     media_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Fixed when published: the report as HTML (escaped) and the photos that went out with it.
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # Reading the report's text after publication (workflows.publishing.body): none (not published yet),
+    # pending (处理中: not on the public page yet) → ready | failed.
+    body_state: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    body_problem: Mapped[str] = mapped_column(String(200), default="", server_default="")
     published_media: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     version: Mapped[int] = mapped_column(default=1)

@@ -22,7 +22,7 @@ _ENVIRONMENT = Environment(
 
 def render_news_page(entries: list[NewsEntry], *, base_url: str, single: bool = False) -> str:
     """The list of reports, or one report when ``single``; every value escaped but the report HTML,
-    which ``report_html`` built from escaped text."""
+    which ``blocks_to_html`` built from escaped text."""
     base_url = base_url.rstrip("/")
     shown = [
         {

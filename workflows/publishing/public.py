@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from workflows.activities.models import Activity, Material
 from workflows.activities.vocabulary import CST
 from workflows.errors import NotFound
+from workflows.library.extraction import TextState
 from workflows.publishing.models import NewsReport
 from workflows.publishing.service import consents_for
 
@@ -80,7 +81,8 @@ def published_entries(
     """The published reports, newest first, each with the photos that may be shown today."""
     stmt = (
         select(NewsReport)
-        .where(NewsReport.state == "published")
+        # A report whose text is still being read (or could not be) is not on the public page.
+        .where(NewsReport.state == "published", NewsReport.body_state == TextState.READY)
         .options(
             selectinload(NewsReport.activity).selectinload(Activity.alliance),
             selectinload(NewsReport.activity).selectinload(Activity.host),

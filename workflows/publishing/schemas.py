@@ -77,6 +77,10 @@ class ReportOut(BaseModel):
     approved_at: datetime | None
     published_at: datetime | None
     withdrawn_at: datetime | None
+    # After publication the text is read by a task: pending (处理中), ready (on the public page), failed.
+    body_state: str
+    body_state_label: str
+    body_problem: str
     public_url: str | None
     media: list[ReportMediaOut]
     allowed_events: list[str]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
 from workflows.activities.models import Material
+from workflows.library.extraction import TEXT_STATE_LABELS, TextState
 from workflows.publishing.machine import NEWS_WORKFLOW
 from workflows.publishing.models import MediaConsent, NewsReport
 from workflows.publishing.schemas import ConsentOut, ReportMediaOut, ReportOut
@@ -44,7 +45,12 @@ def report_out(session: Session, viewer: Viewer, report: NewsReport, *, base_url
         approved_at=report.approved_at,
         published_at=report.published_at,
         withdrawn_at=report.withdrawn_at,
-        public_url=f"{base_url.rstrip('/')}/news/{report.id}" if report.state == "published" else None,
+        body_state=report.body_state,
+        body_state_label=TEXT_STATE_LABELS[TextState(report.body_state)] if report.body_state != "none" else "",
+        body_problem=report.body_problem,
+        public_url=f"{base_url.rstrip('/')}/news/{report.id}"
+        if report.state == "published" and report.body_state == TextState.READY
+        else None,
         media=[
             ReportMediaOut(
                 material_id=m.id,

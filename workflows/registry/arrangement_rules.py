@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import BinaryIO
 
 from workflows.errors import FieldError, ValidationFailed
 from workflows.registry.models import (
@@ -82,7 +83,7 @@ def _failed(errors: list[FieldError]) -> ValidationFailed:
 
 
 def parse_arrangement(
-    data: bytes, *, registered: Mapping[str, Registered], alliance_names: Mapping[str, str]
+    data: BinaryIO | bytes, *, registered: Mapping[str, Registered], alliance_names: Mapping[str, str]
 ) -> Arrangement:
     """Read the workbook and check it against itself and the registry; raise with every problem."""
     sheets = load_sheets(data, (ALLIANCE_SHEET, ARRANGEMENT_SHEET))

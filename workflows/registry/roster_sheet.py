@@ -247,7 +247,7 @@ def _check_phones(plan: _Plan, rows: dict[int, SheetRow], teachers: list[Teacher
             errors.extend(rows[r.row].problem("联系电话", "duplicate", message) for r in in_sheet[1:])
 
 
-def parse_roster(data: bytes, *, kindergartens: list[Kindergarten], teachers: list[Teacher]) -> _Plan:
+def parse_roster(data: BinaryIO | bytes, *, kindergartens: list[Kindergarten], teachers: list[Teacher]) -> _Plan:
     """Read the workbook and check it against the registry; raise with every problem."""
     sheets = load_sheets(data, (SHEET,))
     errors: list[FieldError] = []

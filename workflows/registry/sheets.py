@@ -5,7 +5,6 @@ and column so an import can refuse the whole workbook and say exactly what to fi
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, BinaryIO, TypeVar
@@ -18,12 +17,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 from templates.xlsx import display_width
 from workflows.errors import FieldError, ValidationFailed
 from workflows.registry.credit_code import credit_code_problem
+from workflows.untrusted import Limits, UnsafeFile, UntrustedArchive, seekable
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_RATIO = 100
 MAX_ZIP_ENTRIES = 1000
 MAX_ROWS = 10_000
+XLSX_LIMITS = Limits(
+    max_members=MAX_ZIP_ENTRIES, max_member_bytes=MAX_UNPACKED_BYTES, max_total_bytes=MAX_UNPACKED_BYTES,
+    max_ratio=MAX_RATIO, max_elements=1_000_000,
+)
 NOT_XLSX = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx 后重新上传"
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
@@ -61,46 +65,57 @@ def write_table(sheet: Worksheet, headers: tuple[str, ...], rows: list[list[Any]
 # --- reading ------------------------------------------------------------------------------------
 
 
-def read_upload(data: BinaryIO | bytes) -> bytes:
-    """The uploaded bytes, reading at most one byte past the limit (enough to refuse the file)."""
-    if isinstance(data, bytes | bytearray | memoryview):
-        return bytes(data)
-    return data.read(MAX_FILE_BYTES + 1)
+def read_upload(data: BinaryIO | bytes) -> BinaryIO:
+    """The uploaded workbook as a seekable stream (never read into memory whole); refused past the limit."""
+    stream: BinaryIO = io.BytesIO(bytes(data)) if isinstance(data, bytes | bytearray | memoryview) else data
+    seekable = getattr(stream, "seekable", lambda: False)()
+    if seekable:
+        stream.seek(0, 2)
+        if stream.tell() > MAX_FILE_BYTES:
+            raise ValidationFailed.single("file", "too_large", "文件过大（超过 50 MB）")
+        stream.seek(0)
+    return stream
 
 
-def _guard_zip(data: bytes) -> None:
-    # Only declared sizes are looked at: zipfile never inflates an entry past its declared size
-    # (it stops and fails the CRC), so the declaration bounds what openpyxl can be made to read.
-    if len(data) > MAX_FILE_BYTES:
-        raise ValidationFailed.single("file", "too_large", "文件过大（超过 50 MB）")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise ValidationFailed.single("file", "not_xlsx", NOT_XLSX) from None
-    unpacked, packed = sum(e.file_size for e in entries), sum(e.compress_size for e in entries)
-    if len(entries) > MAX_ZIP_ENTRIES or unpacked > min(MAX_UNPACKED_BYTES, MAX_RATIO * max(packed, 1)):
-        raise ValidationFailed.single("file", "zip_bomb", "文件解压后过大或压缩比异常，已拒绝读取")
-    if "[Content_Types].xml" not in {e.filename for e in entries}:
+def _guard_zip(archive: UntrustedArchive) -> None:
+    # Members were bounded by their declared sizes (workflows.untrusted: zipfile never inflates an entry
+    # past them), and the workbook as a whole by its compression ratio here; then every XML part is
+    # parsed once under the element and depth limits, before openpyxl (through defusedxml) reads it.
+    unpacked, packed = sum(e.file_size for e in archive.members), sum(e.compress_size for e in archive.members)
+    if unpacked > MAX_RATIO * max(packed, 1):
+        raise UnsafeFile("suspicious_archive", "文件解压后过大或压缩比异常")
+    if not archive.has("[Content_Types].xml"):
         raise ValidationFailed.single("file", "not_xlsx", NOT_XLSX)
+    for name in archive.names():
+        if name.endswith((".xml", ".rels")):
+            archive.check_xml(name)
 
 
-def load_sheets(data: bytes, names: Iterable[str]) -> dict[str, list[tuple[Any, ...]]]:
+def load_sheets(data: BinaryIO | bytes, names: Iterable[str]) -> dict[str, list[tuple[Any, ...]]]:
     """The cell values of the named sheets that exist in the workbook; refuses what is no .xlsx."""
-    _guard_zip(data)
     sheets: dict[str, list[tuple[Any, ...]]] = {}
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            for name in names:
-                if name in workbook.sheetnames:
-                    rows = sheets.setdefault(name, [])
-                    for values in workbook[name].iter_rows(values_only=True):
-                        rows.append(tuple(values))
-                        if len(rows) > MAX_ROWS + 1:
-                            raise ValidationFailed.single("file", "too_many_rows", f"「{name}」表超过 {MAX_ROWS} 行")
-        finally:
-            workbook.close()
+        with seekable(read_upload(data), max_bytes=MAX_FILE_BYTES) as stream:
+            with UntrustedArchive(stream, XLSX_LIMITS) as archive:
+                _guard_zip(archive)
+            stream.seek(0)
+            workbook = load_workbook(stream, read_only=True, data_only=True)
+            try:
+                for name in names:
+                    if name in workbook.sheetnames:
+                        rows = sheets.setdefault(name, [])
+                        for values in workbook[name].iter_rows(values_only=True):
+                            rows.append(tuple(values))
+                            if len(rows) > MAX_ROWS + 1:
+                                raise ValidationFailed.single("file", "too_many_rows", f"「{name}」表超过 {MAX_ROWS} 行")
+            finally:
+                workbook.close()
+    except UnsafeFile as exc:
+        if exc.code == "not_a_package":
+            raise ValidationFailed.single("file", "not_xlsx", NOT_XLSX) from None
+        if exc.code in ("suspicious_archive", "too_many_members"):
+            raise ValidationFailed.single("file", "zip_bomb", "文件解压后过大或压缩比异常，已拒绝读取") from None
+        raise exc.refusal("file") from None
     except ValidationFailed:
         raise
     except Exception:  # openpyxl and its XML parsers raise many kinds; to the clerk they mean one thing

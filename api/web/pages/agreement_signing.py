@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Form
 from starlette.responses import Response
 
+from api.client_address import client_address
 from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors
 from api.web.routing import web_router
@@ -57,7 +58,7 @@ def sign_and_answer(
             session=page.db, viewer=page.viewer, settings=page.settings, objects=page.objects,
             agreement_id=agreement_id, event="sign", version=version,
             fields={"pin": pin or None, "read_confirmed": read_confirmed},
-            address=page.request.client.host if page.request.client else "",
+            address=client_address(page.request),
         )  # fmt: skip
     except DomainError as exc:
         if isinstance(exc, NotFound):

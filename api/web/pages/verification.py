@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from api.deps import client_address
-from api.routes.verify import rate_limit
+from api.client_address import client_address
+from api.rate_limit import REFUSED, count_verification
 from api.web.deps import Page
 from api.web.pages.verify import VerificationBackend, VerificationResult, set_backend
 from workflows.agreements import verification
 from workflows.agreements.schemas import VerificationOut
-from workflows.errors import TooManyAttempts
+from workflows.agreements.verification_files import TooLarge, inspect_upload
 from workflows.verification import Verified, find_by_code, find_by_sha256
 
 
@@ -35,17 +35,12 @@ def _agreement_result(out: VerificationOut) -> VerificationResult:
         details.append(
             (f"{s.party}签署", f"{s.party_name} · {s.signed_on.isoformat()} · {'有效' if s.valid else '无效'}")
         )
+    if out.method:
+        details.append(("核验方式", out.method))
     if out.sha256:
         details.append(("文件指纹（SHA-256）", out.sha256))
-    failed = [c.message for c in out.checks if not c.ok]
-    if out.ok:
-        summary = "该文件为本系统归档的签署原件，各方签名均有效" if out.original else "该核验码对应的协议各方签名均有效"
-    elif not out.found:
-        summary = failed[0] if failed else "没有找到对应的协议"
-    else:
-        summary = "未通过的检查：" + "；".join(failed)
     return VerificationResult(
-        genuine=out.ok, summary=summary, details=details, checks=[(c.ok, c.message) for c in out.checks]
+        genuine=out.ok, summary=out.summary, details=details, checks=[(c.ok, c.message) for c in out.checks]
     )
 
 
@@ -62,11 +57,10 @@ def _other_result(found: Verified, *, by_file: bool) -> VerificationResult:
 
 
 def _limited(page: Page) -> VerificationResult | None:
-    try:
-        rate_limit(page.request, client_address(page.request))
-    except TooManyAttempts as exc:
-        return VerificationResult(genuine=False, summary=exc.message)
-    return None
+    """Counted in the page's transaction (its database slot is already held), like the API's."""
+    if count_verification(page.db, client_address(page.request)):
+        return None
+    return VerificationResult(genuine=False, summary=REFUSED)
 
 
 def by_code(page: Page, code: str) -> VerificationResult:
@@ -83,11 +77,14 @@ def by_file(page: Page, file: BinaryIO, filename: str) -> VerificationResult:
     if (refused := _limited(page)) is not None:
         return refused
     limit = page.settings.max_upload_bytes
-    content = file.read(limit + 1)
-    if len(content) > limit:
+    try:
+        upload = inspect_upload(file, max_bytes=limit)
+    except TooLarge:
         return VerificationResult(genuine=False, summary=f"文件过大：不能超过 {limit // (1024 * 1024)} MB")
-    out = verification.verify_file(session=page.db, settings=page.settings, objects=page.objects, content=content)
-    if not out.found and out.sha256 and (other := find_by_sha256(page.db, out.sha256)) is not None:
+    out = verification.verify_file(
+        session=page.db, settings=page.settings, objects=page.objects, file=file, upload=upload
+    )
+    if not out.found and (other := find_by_sha256(page.db, upload.sha256)) is not None:
         return _other_result(other, by_file=True)
     return _agreement_result(out)
 
