@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from templates import district
 from workflows.accounts.models import ROLE_LABELS, Role
 
 HERE = Path(__file__).parent
@@ -57,7 +58,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(local_time=local_time, size_label=size_label, role_label=role_label)
-    env.globals.update(static_url=static_url)
+    # The district's names (the bureau, its sections, the plan) as every page prints them.
+    env.globals.update(static_url=static_url, district=district)
     return env
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
+from templates.district import BUREAU_SHORT
 from templates.docx import render_docx
 from workflows.access import Viewer
 from workflows.applications.eligibility import RESULT_LABELS
@@ -28,7 +29,7 @@ from workflows.registry.models import Alliance
 TEMPLATE = "application_form.docx"
 COMMITMENTS = (
     "本园承诺：按时参加联盟组织的各项教研活动；按要求提交活动资料并及时归档；如实填报各项信息；"
-    "接受联盟和区教科体局的指导与年度考核评价。"
+    f"接受联盟和{BUREAU_SHORT}的指导与年度考核评价。"
 )
 
 
