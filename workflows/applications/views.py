@@ -15,20 +15,17 @@ from workflows.applications.schemas import (
     AttachmentOut,
     CheckOut,
 )
-from workflows.registry.service import suggest_alliance_for_town
+from workflows.registry.service_area import suggest_alliance
 
 
 def application_out(session: Session, viewer: Viewer, application: Application) -> ApplicationOut:
-    """The application as this viewer sees it; reviewers also get the alliance suggested by town."""
+    """The application as this viewer sees it; reviewers also get the alliance that serves its town."""
     suggestion = None
     if viewer.is_bureau and application.town:
-        alliance = suggest_alliance_for_town(session=session, town=application.town)
-        if alliance is not None:
+        found = suggest_alliance(session=session, town=application.town)
+        if found is not None:
             suggestion = AllianceSuggestion(
-                id=alliance.id,
-                code=alliance.code,
-                name=alliance.name,
-                reason=f"该联盟的龙头园或支柱园同在「{application.town}」",
+                id=found.alliance.id, code=found.alliance.code, name=found.alliance.name, reason=found.reason
             )
     return ApplicationOut(
         id=application.id,
