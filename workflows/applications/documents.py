@@ -11,6 +11,7 @@ from storage.objects import ObjectStore
 from templates.district import BUREAU_SHORT
 from templates.docx import render_docx
 from workflows.access import Viewer
+from workflows.applications import decisions
 from workflows.applications.eligibility import RESULT_LABELS
 from workflows.applications.models import Application
 from workflows.applications.schemas import (
@@ -107,6 +108,10 @@ def form_context(session: Session, application: Application, version_no: int) ->
         "application_no": application.number,
         "version_no": str(version_no),
         "generated_on": (application.submitted_at or utcnow()).date().isoformat(),
+        "submitted_on": decisions.chinese_date(decisions.beijing_day(application.submitted_at))
+        if application.submitted_at
+        else "",
+        **decisions.review_block(decisions.find(session, application.id)),
     }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
+from workflows.applications import decisions
 from workflows.applications.machine import APPLICATION_WORKFLOW
-from workflows.applications.models import Application
+from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
     ATTACHMENT_LABELS,
     AllianceSuggestion,
@@ -14,6 +15,7 @@ from workflows.applications.schemas import (
     AttachmentKind,
     AttachmentOut,
     CheckOut,
+    DecisionOut,
 )
 from workflows.registry.service_area import suggest_alliance
 
@@ -58,4 +60,21 @@ def application_out(session: Session, viewer: Viewer, application: Application) 
         ],
         allowed_events=APPLICATION_WORKFLOW.allowed_events(application, viewer.role),
         suggested_alliance=suggestion,
+        decision=decision_out(decisions.find(session, application.id)),
+    )
+
+
+def decision_out(decision: Decision | None) -> DecisionOut | None:
+    if decision is None:
+        return None
+    return DecisionOut(
+        number=decision.number,
+        outcome=decision.outcome,
+        outcome_label=decisions.OUTCOME_LABELS[decision.outcome],
+        alliance_name=decision.alliance_name,
+        opinion=decision.opinion,
+        decided_on=decision.decided_on,
+        verification_code=decisions.grouped(decision.verification_code),
+        docx_document_id=decision.docx_document_id,
+        pdf_document_id=decision.pdf_document_id,
     )
