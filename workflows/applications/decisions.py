@@ -222,7 +222,6 @@ def _verified(session: Session, decision: Decision) -> Verified:
         genuine=True,
         summary=f"{decision.number} 是{BUREAU_NAME}对{decision.kindergarten_name}入盟申请的批复（{outcome}），由本系统签发",
         details=[
-            ("文号", decision.number),
             ("申请园", decision.kindergarten_name),
             ("申请编号", application.number if application else "—"),
             ("决定", decided),
