@@ -59,7 +59,7 @@ def _environment() -> Environment:
     )
     env.filters.update(local_time=local_time, size_label=size_label, role_label=role_label)
     # The district's names (the bureau, its sections, the plan) as every page prints them.
-    env.globals.update(static_url=static_url, district=district)
+    env.globals.update(static_url=static_url, district_names=district)
     return env
 
 

@@ -99,13 +99,13 @@ def _body(decision: Decision, application: Application) -> list[str]:
 
 def letter_context(decision: Decision, application: Application, *, verify_link: str) -> dict[str, Any]:
     """Every variable of the 批复 template, as text."""
-    verb = "同意" if decision.outcome == "approved" else ""
+    name = decision.kindergarten_name
     return {
         "number": decision.number,
-        "title": f"关于{verb}{decision.kindergarten_name}加入{ALLIANCE_PLAN}的批复"
-        if verb
-        else f"关于{decision.kindergarten_name}申请加入{ALLIANCE_PLAN}的批复",
-        "addressee": decision.kindergarten_name,
+        "title": f"关于同意{name}加入{ALLIANCE_PLAN}的批复"
+        if decision.outcome == "approved"
+        else f"关于{name}申请加入{ALLIANCE_PLAN}的批复",
+        "addressee": name,
         "body": _body(decision, application),
         "issuer": BUREAU_NAME,
         "issued_on": chinese_date(decision.decided_on),
