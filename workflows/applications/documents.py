@@ -13,7 +13,7 @@ from templates.docx import render_docx
 from workflows.access import Viewer
 from workflows.applications import decisions
 from workflows.applications.eligibility import RESULT_LABELS
-from workflows.applications.models import Application
+from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
     ATTACHMENT_LABELS,
     INSPECTION_LABELS,
@@ -42,8 +42,11 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def form_context(session: Session, application: Application, version_no: int) -> dict[str, Any]:
-    """Every template variable of the application form, as plain text values."""
+def form_context(
+    session: Session, application: Application, version_no: int, decision: Decision | None = None
+) -> dict[str, Any]:
+    """Every template variable of the application form, as plain text values; ``decision`` fills the
+    审核意见 block (blank lines to write on while there is none)."""
     form = ApplicationForm.model_validate(application.form)
     alliance = session.get(Alliance, form.preferred_alliance_id) if form.preferred_alliance_id else None
     rate = (
@@ -111,7 +114,7 @@ def form_context(session: Session, application: Application, version_no: int) ->
         "submitted_on": decisions.chinese_date(decisions.beijing_day(application.submitted_at))
         if application.submitted_at
         else "",
-        **decisions.review_block(decisions.find(session, application.id)),
+        **decisions.review_block(decision),
     }
 
 
@@ -120,7 +123,8 @@ def render_application_form(
 ) -> Document:
     """Render the form as it stands and store it as the application's next 申请表 version."""
     version_no = next_version_no(session, owner_type="application", owner_id=application.id, kind="application_form")
-    content = render_docx(TEMPLATE, form_context(session, application, version_no))
+    decision = decisions.find(session, application.id)
+    content = render_docx(TEMPLATE, form_context(session, application, version_no, decision))
     return store_generated(
         session=session,
         objects=objects,
