@@ -55,6 +55,8 @@ def sample_context() -> dict[str, Any]:
             {"label": "无安全隐患和违规办园行为", "result": "待核实", "detail": "需龙头园实地核实"},
         ],
         "application_no": "QSH-2026-0001", "version_no": "1", "generated_on": "2026-03-01",
+        "submitted_on": "2026年3月1日", "review_opinion": "", "decision_line": "", "reviewer": "区教科体局成幼科",
+        "decided_on": "________年____月____日",
     }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
 from templates import docx_kit as b
+from templates.district import REVIEWER
 
 INFO_WIDTHS = (2.6, 5.3, 2.6, 5.3)
 ITEM_WIDTHS = (1.0, 2.3, 1.1, 4.6, 1.4, 1.4, 1.1, 2.9)
@@ -104,7 +105,7 @@ def evaluation_form() -> DocumentObject:
     texts = (
         "龙头园（盖章）\n业务园长签字：\n日期：",
         "区教研室\n评分人签字：\n日期：",
-        "区教科体局成幼科（盖章）\n负责人签字：\n公布日期：{{ published_on }}",
+        f"{REVIEWER}（盖章）\n负责人签字：\n公布日期：{{{{ published_on }}}}",
     )
     for cell, text, width in zip(row.cells, texts, widths, strict=True):
         cell.width = Cm(width)

@@ -26,8 +26,10 @@ from docx.table import Table
 
 from templates.build_activity_files import ACTIVITY_TEMPLATES
 from templates.build_agreement import AGREEMENT_TEMPLATES
+from templates.build_decision_files import DECISION_TEMPLATES
 from templates.build_evaluation_files import EVALUATION_TEMPLATES
 from templates.build_mentor_files import MENTOR_TEMPLATES
+from templates.district import REVIEWER
 from templates.docx import TEMPLATE_DIR
 from templates.docx_kit import (
     HEADING_FONT,
@@ -65,7 +67,15 @@ FIELD_ROWS: tuple[tuple[tuple[str, str], ...], ...] = (
     (("持证教师数", "certified_teachers"), ("持证率", "certification_rate")),
     (("占地面积（㎡）", "site_area_m2"), ("建筑面积（㎡）", "building_area_m2")),
 )
-OPINIONS = ("申请园意见", "龙头园意见", "区教科体局成幼科审核意见")
+# Two blocks, one per step that has someone to fill it: the applicant on submitting, the bureau's
+# section on deciding (the form is rendered again then, with the decision written in). The lead
+# has no step in the application's workflow, so it has no block to leave empty.
+OPINIONS = (
+    ("申请园意见", ("本园自愿申请加入青山湖区1+1+N幼教联盟，所填内容真实，承诺履行联盟义务。",),
+     ("申请园（盖章）：　　　　负责人签字：", "提交日期：{{ submitted_on }}")),
+    (f"{REVIEWER}审核意见", ("{{ review_opinion }}", "{{ decision_line }}"),
+     ("审核部门：{{ reviewer }}（盖章）", "日期：{{ decided_on }}")),
+)  # fmt: skip
 MAIN_WIDTHS = (3.5, 4.4, 3.5, 4.4)  # labels up to 8 characters of bold 五号 on one line
 
 
@@ -146,7 +156,7 @@ def application_form() -> DocumentObject:
 
     _heading(document, "五、审核意见")
     table = _table(document, (3.5, 12.3))
-    for opinion in OPINIONS:
+    for opinion, statements, signature in OPINIONS:
         row = table.add_row()
         row.height, row.height_rule = Cm(3.6), WD_ROW_HEIGHT_RULE.AT_LEAST
         _row_property(row._tr, "w:cantSplit")
@@ -154,7 +164,11 @@ def application_form() -> DocumentObject:
         label.width, body.width = Cm(3.5), Cm(12.3)
         _fill(label, opinion, label=True)
         body.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
-        for line in ("签字：________________　　盖章：", "日期：________年____月____日"):
+        for text in statements:
+            paragraph = body.add_paragraph()
+            paragraph.paragraph_format.space_after = Pt(4)
+            _run(paragraph, text)
+        for line in signature:
             paragraph = body.add_paragraph()
             paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             paragraph.paragraph_format.space_after = Pt(4)
@@ -175,7 +189,7 @@ def application_form() -> DocumentObject:
     return document
 
 
-TEMPLATES: dict[str, Callable[[], DocumentObject]] = {"application_form.docx": application_form, **ACTIVITY_TEMPLATES, **AGREEMENT_TEMPLATES, **EVALUATION_TEMPLATES, **MENTOR_TEMPLATES}
+TEMPLATES: dict[str, Callable[[], DocumentObject]] = {"application_form.docx": application_form, **ACTIVITY_TEMPLATES, **AGREEMENT_TEMPLATES, **EVALUATION_TEMPLATES, **MENTOR_TEMPLATES, **DECISION_TEMPLATES}
 
 
 def build(name: str) -> bytes:

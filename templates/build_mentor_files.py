@@ -15,6 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 
 from templates import docx_kit as b
+from templates.district import REVIEWER
 
 WIDTHS = (3.2, 4.7, 3.2, 4.7)
 INDENT = Pt(21)  # two characters of 五号
@@ -90,7 +91,7 @@ def mentor_nomination() -> DocumentObject:
     ):
         b._row(table, [(label, 1, True), (value, 3, False)], WIDTHS, height)
     b._heading(document, "三、审核意见")
-    _opinions(document, ("推荐园意见", "区教科体局成幼科审核意见"))
+    _opinions(document, ("推荐园意见", f"{REVIEWER}审核意见"))
     return _finish(document, "推荐编号：{{ number }}　生成日期：{{ generated_on }}")
 
 
@@ -116,7 +117,7 @@ def mentor_appointment() -> DocumentObject:
     _body(
         document,
         [
-            "经园所推荐、区教科体局成幼科审核，兹聘请您为青山湖区幼教联盟{{ team_label }}导师，"
+            f"经园所推荐、{REVIEWER}审核，兹聘请您为青山湖区幼教联盟{{{{ team_label }}}}导师，"
             "聘期自{{ term_start }}至{{ term_end }}。",
             "聘期内，请依照幼教联盟的工作要求，承担对乡镇园、民办园的指导任务，参与制定联盟教研计划，"
             "举行讲座、送教、指导研讨，充分发挥示范、引领、辐射作用。",

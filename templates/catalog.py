@@ -21,6 +21,14 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
         "attachments",  # list of {kind_label, filename, size_label, sha256_short}
         "eligibility",  # list of {label, result (符合/不符合/待核实), detail}
         "application_no", "version_no", "generated_on",
+        # 审核意见: filled when the section decides (workflows/applications/decisions.py)
+        "submitted_on", "review_opinion", "decision_line", "reviewer", "decided_on",
+    }),
+    # 批复 — workflows/applications/decisions.py letter_context
+    "decision_letter.docx": frozenset({
+        "number", "title", "addressee", "issuer", "issued_on", "office", "application_no",
+        "verification_code", "verify_url",
+        "body",  # list of paragraphs (text)
     }),
     # 签到表 — workflows/activities/documents.py sign_in_context
     "sign_in_sheet.docx": frozenset({

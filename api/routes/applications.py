@@ -68,11 +68,13 @@ def fire_event(
     event: str,
     body: EventBody,
     session: SessionDep,
+    settings: SettingsDep,
     viewer: CurrentViewer,
     objects: ObjectsDep,
 ) -> ApplicationOut:
     application = events.fire_event(
         session=session,
+        settings=settings,
         viewer=viewer,
         objects=objects,
         application_id=application_id,

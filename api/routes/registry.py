@@ -14,12 +14,15 @@ from storage.objects import content_disposition
 from workflows.accounts import service as accounts
 from workflows.accounts.models import Role
 from workflows.accounts.schemas import UserOut
+from workflows.applications.needs import member_needs
+from workflows.applications.schemas import MemberNeedsOut
 from workflows.documents.service import XLSX
 from workflows.registry import service as registry
 from workflows.registry import teachers
 from workflows.registry.arrangement import export_arrangement, import_arrangement
 from workflows.registry.models import Category
-from workflows.registry.schemas import AllianceOut, KindergartenOut, TeacherOut
+from workflows.registry.schemas import AllianceOut, KindergartenOut, ServiceAreaIn, TeacherOut
+from workflows.registry.service_area import set_service_area
 
 router = APIRouter(tags=["registry"])
 
@@ -83,6 +86,23 @@ def get_alliance(alliance_id: uuid.UUID, session: SessionDep, viewer: CurrentVie
     alliance = registry.get_alliance(session=session, alliance_id=alliance_id)
     group = registry.alliance_research_group(session=session, viewer=viewer, alliance=alliance)
     return AllianceOut.of(alliance, group)
+
+
+@router.put("/alliances/{alliance_id}/service-area", response_model=AllianceOut)
+def put_service_area(
+    alliance_id: uuid.UUID, body: ServiceAreaIn, session: SessionDep, viewer: CurrentViewer
+) -> AllianceOut:
+    """Replace the 乡镇/街道 the alliance serves (officer, admin); a town another alliance serves is a 422."""
+    alliance = set_service_area(session=session, viewer=viewer, alliance_id=alliance_id, towns=body.service_area)
+    return AllianceOut.of(alliance, registry.alliance_research_group(session=session, viewer=viewer, alliance=alliance))
+
+
+@router.get("/alliances/{alliance_id}/member-needs", response_model=list[MemberNeedsOut])
+def get_member_needs(alliance_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[MemberNeedsOut]:
+    """Each member's stated needs (需求诊断) and reasons, for the lead's semester plan; the bureau,
+    lead and pillar of the alliance only."""
+    rows = member_needs(session=session, viewer=viewer, alliance_id=alliance_id)
+    return [MemberNeedsOut(**{**dataclasses.asdict(r), "needs": list(r.needs)}) for r in rows]
 
 
 ARRANGEMENT_FILENAME = "联盟安排表.xlsx"

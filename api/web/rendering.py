@@ -12,12 +12,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from templates import district
 from workflows.accounts.models import ROLE_LABELS, Role
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 # Bumped with the static files, so browsers never keep a stale script or stylesheet.
-ASSET_VERSION = "4"
+ASSET_VERSION = "5"
 # The district's clock, whatever zone the server runs in.
 DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -57,7 +58,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(local_time=local_time, size_label=size_label, role_label=role_label)
-    env.globals.update(static_url=static_url)
+    # The district's names (the bureau, its sections, the plan) as every page prints them.
+    env.globals.update(static_url=static_url, district_names=district)
     return env
 
 

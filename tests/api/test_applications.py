@@ -245,6 +245,7 @@ def test_full_review_cycle(client, world, login, submitted, runtime):
         ("submit", "returned", "submitted"),
         ("start_review", "submitted", "under_review"),
         ("approve", "under_review", "approved"),
+        ("decision_issued", "approved", "approved"),  # 经批复即可加入: the 批复 is issued with the decision
     ]
     assert client.get("/api/audit/verify", headers=officer).json()["ok"] is True
 

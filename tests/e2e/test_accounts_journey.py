@@ -59,7 +59,7 @@ def test_accounts_from_creation_to_a_revoked_key(person, live_server: LiveServer
     admin.screenshot("account-created")
 
     admin.open("/admin/users/new")
-    page.get_by_role("link", name="教育局岗位账号").click()
+    page.get_by_role("link", name="区教科体局岗位账号").click()
     page.get_by_label("岗位").select_option(label="教研室（教研员）")
     page.get_by_label("姓名").fill("幼教教研员 二")
     page.get_by_label("用户名").fill("X")  # refused, and everything typed stays

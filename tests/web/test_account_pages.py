@@ -165,7 +165,7 @@ def test_a_principal_uploads_the_seal_with_a_preview(browser, world, runtime):
 
 def test_the_officer_uploads_the_bureau_seal(browser, world, runtime):
     b = browser("officer")
-    assert "教育局印章" in b.get("/account").text
+    assert "区教科体局印章" in b.get("/account").text
     r = b.post("/account/seal", files={"file": ("seal.png", png_bytes((240, 240)), "image/png")}, htmx=True)
     assert r.status_code == 200 and "印章图片已上传" in r.text
     with runtime.db.session() as s:

@@ -125,6 +125,7 @@ class ApplicationWorkflowModel(RuleBasedStateMachine):
             try:
                 events.fire_event(
                     session=s,
+                    settings=self.runtime.settings,
                     viewer=viewer,
                     objects=self.objects,
                     application_id=self.app_id,
@@ -175,7 +176,8 @@ class ApplicationWorkflowModel(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_random_event_sequences_stay_in_the_graph(runtime, world):
+def test_random_event_sequences_stay_in_the_graph(runtime, world, without_libreoffice):
+    # Decisions issue a 批复; its PDF copy is tested elsewhere, here it would only slow the examples.
     ApplicationWorkflowModel.runtime = runtime
     ApplicationWorkflowModel.world = world
     run_state_machine_as_test(

@@ -60,7 +60,7 @@ KINDERGARTENS = [
 
 def build_registry(session: Session) -> None:
     alliances = {
-        "LM01": Alliance(code="LM01", name="第一联盟（青山湖）"),
+        "LM01": Alliance(code="LM01", name="第一联盟（青山湖）", service_area=["湖坊镇", "京东镇"]),
         "LM02": Alliance(code="LM02", name="东&西<联盟>"),
         "LM03": Alliance(code="LM03", name="已停用联盟", active=False),
     }
@@ -106,7 +106,7 @@ def snapshot(session: Session) -> dict[str, Any]:
         )
         for k in session.scalars(select(Kindergarten))
     )  # fmt: skip
-    alliances = sorted((a.code, a.name, a.active) for a in session.scalars(select(Alliance)))
+    alliances = sorted((a.code, a.name, a.active, tuple(a.service_area)) for a in session.scalars(select(Alliance)))
     current = sorted(
         (m.kindergarten.code, m.alliance.code, m.role, m.started_on)
         for m in session.scalars(select(Membership).where(Membership.ended_on.is_(None)))
@@ -219,10 +219,10 @@ def test_moving_a_kindergarten_ends_one_membership_and_starts_another(db: Databa
     assert history == [("LM01", JOINED, TODAY), ("LM02", TODAY, None)]
 
 
-def test_swapping_lead_and_pillar_and_names(db: Database) -> None:
+def test_swapping_leads_and_names(db: Database) -> None:
     def swap(workbook: Any) -> None:
         sheet = workbook["联盟安排表"]
-        sheet["O2"], sheet["O3"] = "支柱园", "龙头园"
+        sheet["N2"], sheet["N7"] = "LM02", "LM01"  # the two leads change alliances
         sheet["C7"], sheet["C8"] = sheet["C8"].value, sheet["C7"].value
         sheet["D7"], sheet["D8"] = sheet["D8"].value, sheet["D7"].value
         sheet["K9"] = "13907910000"
@@ -232,13 +232,13 @@ def test_swapping_lead_and_pillar_and_names(db: Database) -> None:
     with db.session() as s:
         report = import_arrangement(s, data, actor=ACTOR, today=TODAY)
     assert (report.memberships_ended, report.memberships_started) == (2, 2)
-    assert (report.kindergartens_updated, report.alliances_updated, report.unchanged) == (3, 2, 7)
+    assert (report.kindergartens_updated, report.alliances_updated, report.unchanged) == (3, 2, 8)
     with db.session() as s:
         lm01 = s.scalars(select(Alliance).where(Alliance.code == "LM01")).one()
         assert (lm01.name, lm01.lead and lm01.lead.code, lm01.pillar and lm01.pillar.code) == (
             "东&西<联盟>",
+            "K06",
             "K02",
-            "K01",
         )
         k06 = s.scalars(select(Kindergarten).where(Kindergarten.code == "K06")).one()
         assert k06.name == "湖坊镇中心幼儿园"
@@ -276,12 +276,12 @@ def test_exported_workbook_layout(db: Database) -> None:
     assert sheet["N12"].value is None and sheet["P12"].value is None
     alliances = workbook["联盟"]
     assert [[c.value for c in row] for row in alliances.iter_rows()] == [
-        ["联盟编号", "联盟名称", "状态"],
-        ["LM01", "第一联盟（青山湖）", "启用"],
-        ["LM02", "东&西<联盟>", "启用"],
-        ["LM03", "已停用联盟", "停用"],
+        ["联盟编号", "联盟名称", "状态", "服务区域"],
+        ["LM01", "第一联盟（青山湖）", "启用", "湖坊镇、京东镇"],
+        ["LM02", "东&西<联盟>", "启用", None],
+        ["LM03", "已停用联盟", "停用", None],
     ]
-    assert alliances.freeze_panes == "A2" and alliances.auto_filter.ref == "A1:C4"
+    assert alliances.freeze_panes == "A2" and alliances.auto_filter.ref == "A1:D4"
 
 
 def test_export_zip_has_fixed_timestamps(db: Database) -> None:

@@ -63,7 +63,8 @@ def test_unknown_alliance(db: Database) -> None:
 
 
 def test_two_leads_in_one_alliance(db: Database) -> None:
-    data = edited(exported(db), with_cells(O5="龙头园"))
+    # K04 is made a district-direct kindergarten, so the only problem is the second lead.
+    data = edited(exported(db), with_cells(E5="区直属", O5="龙头园"))
     assert refused(db, data) == [
         (
             "联盟安排表!O5",
@@ -77,7 +78,7 @@ def test_lead_held_by_a_kindergarten_not_in_the_sheet(db: Database) -> None:
     def drop_lead(workbook: Any) -> None:
         sheet = workbook["联盟安排表"]
         sheet.delete_rows(2)  # K01, LM01's lead, stays lead in the registry
-        sheet["O2"] = "龙头园"  # K02 claims the seat
+        sheet["E2"], sheet["O2"] = "区直属", "龙头园"  # K02, as a district-direct kindergarten, claims the seat
 
     problems = refused(db, edited(exported(db), drop_lead))
     # K02 left its pillar seat for the lead's, so LM01 also lacks a pillar.
@@ -129,7 +130,8 @@ def test_alliance_without_role_and_role_without_alliance(db: Database) -> None:
 
 
 def test_alliance_without_pillar(db: Database) -> None:
-    data = edited(exported(db), with_cells(O8="成员园"))
+    # K07 becomes a private kindergarten, which a member may be.
+    data = edited(exported(db), with_cells(E8="民办及企事业办园", O8="成员园"))
     assert refused(db, data) == [("联盟!A3", "missing_role", "第3行：联盟 LM02 没有支柱园")]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from workflows.accounts.models import Role, User
 from workflows.accounts.passwords import verify_password
+from workflows.registry.composition import fits
 from workflows.registry.credit_code import credit_code_problem
 from workflows.registry.demo import DEMO_PASSWORD, load_demo
 from workflows.registry.models import Alliance, Kindergarten, KindergartenStatus, Rating, Teacher
@@ -41,6 +42,13 @@ def test_demo_district_counts_and_idempotence(runtime):
         for a in alliances:
             assert a.lead is not None and a.pillar is not None and a.members
             assert a.pillar.category.value == "township_central"
+            # 1+1+N as the plan sets it, and a service area that holds the pillar's and members' towns.
+            assert all(fits(m.role, m.kindergarten.category, m.kindergarten.rating) for m in a.current_memberships)
+            assert {a.pillar.town, *(k.town for k in a.members)} <= set(a.service_area)
+        served = [town for a in alliances for town in a.service_area]
+        assert len(served) == len(set(served)), "a town is served by one alliance"
+        # Every private kindergarten still outside an alliance lives in a town some alliance serves.
+        assert {k.town for k in kgs if k.category.value == "private" and k.current_membership is None} <= set(served)
         assert any(a.pillar.status == KindergartenStatus.UNDER_CONSTRUCTION for a in alliances)
 
         teachers = Counter(t.kindergarten_id for t in s.scalars(select(Teacher)))

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.settings import Settings
+from templates.district import BUREAU_SHORT
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import KINDERGARTEN_ROLES, Role, User
@@ -193,7 +194,7 @@ def create_account(
         elif role not in KINDERGARTEN_ROLES:
             problems.append(FieldError("role", "not_a_kindergarten_role", "园所账号的角色须为龙头园、乡镇中心园或民办园"))
         if section:
-            problems.append(FieldError("section", "not_allowed", "园所账号不属于教育局科室"))
+            problems.append(FieldError("section", "not_allowed", f"园所账号不属于{BUREAU_SHORT}科室"))
     else:
         if role is None:
             problems.append(FieldError("role", "required", "请选择岗位"))

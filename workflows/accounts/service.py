@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.settings import Settings
+from templates.district import BUREAU_SHORT
 from workflows import audit
 from workflows.access import Viewer, ensure_visible
 from workflows.accounts.models import KINDERGARTEN_ROLES, LoginFailure, Role, User
@@ -164,7 +165,7 @@ def create_user(
     if role in KINDERGARTEN_ROLES and kindergarten_id is None:
         problems.append(("kindergarten_id", "required", "园所账号必须关联一所幼儿园"))
     if role not in KINDERGARTEN_ROLES and kindergarten_id is not None:
-        problems.append(("kindergarten_id", "not_allowed", "教育局账号不能关联幼儿园"))
+        problems.append(("kindergarten_id", "not_allowed", f"{BUREAU_SHORT}账号不能关联幼儿园"))
     if kindergarten_id is not None and session.get(Kindergarten, kindergarten_id) is None:
         problems.append(("kindergarten_id", "not_found", "幼儿园不存在"))
     if problems:

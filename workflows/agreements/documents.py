@@ -13,18 +13,20 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import qrcode
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.objects import ObjectStore
 from storage.settings import Settings
 from templates.build_agreement import QR_PICTURE, SEAL_PICTURES
+from templates.district import BUREAU_SHORT
 from templates.docx import render_docx
 from templates.pictures import replace_pictures
 from workflows.agreements.conversion import docx_to_pdf
 from workflows.agreements.models import LEAD_PILLAR, MEMBER, Agreement
 from workflows.agreements.parties import BUREAU_PARTY_NAME, party_label
 from workflows.agreements.seals import read_object, seal_key
-from workflows.applications.models import Application
+from workflows.applications.models import Application, Decision
 from workflows.documents.models import Document
 from workflows.documents.service import next_version_no, store_generated
 from workflows.errors import FieldError
@@ -98,7 +100,10 @@ def basis_of(session: Session, agreement: Agreement) -> str:
     elif agreement.application_id is not None:
         application = session.get(Application, agreement.application_id)
         number = application.number if application else "—"
-        basis = f"经丙方申请、区教科体局审核批准（申请编号 {number}），丙方加入{alliance}。"
+        decision = session.scalar(select(Decision).where(Decision.application_id == agreement.application_id))
+        # 方案: 书面打报告至区教科体局申请，经批复即可加入 — the agreement names the 批复 it follows.
+        approval = f"批复同意（{decision.number}，申请编号 {number}）" if decision else f"审核批准（申请编号 {number}）"
+        basis = f"经丙方申请、{BUREAU_SHORT}{approval}，丙方加入{alliance}。"
     else:
         basis = f"依《联盟安排表》，丙方为{alliance}成员园。"
     previous = session.get(Agreement, agreement.renewal_of_id) if agreement.renewal_of_id else None
@@ -133,7 +138,7 @@ def seal_problem(session: Session, agreement: Agreement, party: str) -> FieldErr
     """Why ``party`` cannot put its seal on the agreement yet (no seal image uploaded), or None."""
     if seal_key(session, agreement, party):
         return None
-    where = "请成幼科在「我的账号」中上传局印章" if party == "bureau" else "请该园在「我的账号」中上传本园印章"
+    where = f"请成幼科在「我的账号」中上传{BUREAU_SHORT}印章" if party == "bureau" else "请该园在「我的账号」中上传本园印章"
     name = agreement.parties[party]["name"]
     return FieldError(f"seals.{party}", "seal_missing", f"{name}尚未上传印章图片（{where}）")
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+# The bureau's name is re-exported: the agreements area has always imported it from here.
+from templates.district import BUREAU_NAME as BUREAU_NAME
+from templates.district import BUREAU_SHORT, PRESCHOOL_SECTION
 from workflows.access import Viewer
 from workflows.accounts.models import KINDERGARTEN_ROLES, Role, User
 from workflows.agreements.models import Agreement
@@ -12,9 +15,8 @@ from workflows.errors import FieldError
 
 PARTIES = ("lead", "pillar", "member", "bureau")  # the order of the parties table and signature page
 PARTY_LABELS = {"lead": "甲方", "pillar": "乙方", "member": "丙方", "bureau": "监督方"}
-PARTY_ROLES = {"lead": "龙头园", "pillar": "支柱园", "member": "成员园", "bureau": "区教科体局"}
-BUREAU_NAME = "青山湖区教育科技体育局"
-BUREAU_SECTION = "成幼科"
+PARTY_ROLES = {"lead": "龙头园", "pillar": "支柱园", "member": "成员园", "bureau": BUREAU_SHORT}
+BUREAU_SECTION = PRESCHOOL_SECTION
 BUREAU_PARTY_NAME = f"{BUREAU_NAME}（{BUREAU_SECTION}）"
 BUREAU_SEAL_CODE = "chengyou"
 

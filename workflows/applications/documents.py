@@ -8,10 +8,12 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
+from templates.district import BUREAU_SHORT
 from templates.docx import render_docx
 from workflows.access import Viewer
+from workflows.applications import decisions
 from workflows.applications.eligibility import RESULT_LABELS
-from workflows.applications.models import Application
+from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
     ATTACHMENT_LABELS,
     INSPECTION_LABELS,
@@ -28,7 +30,7 @@ from workflows.registry.models import Alliance
 TEMPLATE = "application_form.docx"
 COMMITMENTS = (
     "本园承诺：按时参加联盟组织的各项教研活动；按要求提交活动资料并及时归档；如实填报各项信息；"
-    "接受联盟和区教科体局的指导与年度考核评价。"
+    f"接受联盟和{BUREAU_SHORT}的指导与年度考核评价。"
 )
 
 
@@ -40,8 +42,11 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def form_context(session: Session, application: Application, version_no: int) -> dict[str, Any]:
-    """Every template variable of the application form, as plain text values."""
+def form_context(
+    session: Session, application: Application, version_no: int, decision: Decision | None = None
+) -> dict[str, Any]:
+    """Every template variable of the application form, as plain text values; ``decision`` fills the
+    审核意见 block (blank lines to write on while there is none)."""
     form = ApplicationForm.model_validate(application.form)
     alliance = session.get(Alliance, form.preferred_alliance_id) if form.preferred_alliance_id else None
     rate = (
@@ -106,6 +111,10 @@ def form_context(session: Session, application: Application, version_no: int) ->
         "application_no": application.number,
         "version_no": str(version_no),
         "generated_on": (application.submitted_at or utcnow()).date().isoformat(),
+        "submitted_on": decisions.chinese_date(decisions.beijing_day(application.submitted_at))
+        if application.submitted_at
+        else "",
+        **decisions.review_block(decision),
     }
 
 
@@ -114,7 +123,8 @@ def render_application_form(
 ) -> Document:
     """Render the form as it stands and store it as the application's next 申请表 version."""
     version_no = next_version_no(session, owner_type="application", owner_id=application.id, kind="application_form")
-    content = render_docx(TEMPLATE, form_context(session, application, version_no))
+    decision = decisions.find(session, application.id)
+    content = render_docx(TEMPLATE, form_context(session, application, version_no, decision))
     return store_generated(
         session=session,
         objects=objects,

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
+from storage.settings import Settings
 from workflows import outbox
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.applications import eligibility
+from workflows.applications import decisions, eligibility
 from workflows.applications.documents import render_application_form
 from workflows.applications.machine import APPLICATION_WORKFLOW
 from workflows.applications.models import Application
@@ -29,6 +30,7 @@ from workflows.applications.service import get_visible
 from workflows.errors import FieldError
 from workflows.machine import fire
 from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
+from workflows.registry.composition import composition_problem
 from workflows.registry.models import Alliance, AllianceRole, Membership
 
 
@@ -56,6 +58,7 @@ def completeness_problems(application: Application) -> list[FieldError]:
 def fire_event(
     *,
     session: Session,
+    settings: Settings,
     viewer: Viewer,
     objects: ObjectStore,
     application_id: uuid.UUID,
@@ -81,6 +84,11 @@ def fire_event(
             alliance = session.get(Alliance, uuid.UUID(str(alliance_id))) if alliance_id else None
             if alliance is None or not alliance.active:
                 return [FieldError("alliance_id", "required", "批准时必须选择要加入的联盟")]
+            # 方案: N所民办园为主体 — only a private kindergarten joins as a member.
+            k = application.kindergarten
+            problem = composition_problem(AllianceRole.MEMBER, k.category, k.rating)
+            if problem:
+                return [FieldError("kindergarten_id", "composition", f"{k.name}不能作为成员园加入联盟：{problem}")]
             chosen.append(alliance)
             data["alliance_id"] = str(alliance.id)
         return []
@@ -102,10 +110,12 @@ def fire_event(
     if consequence:
         consequence(
             session=session,
+            settings=settings,
             viewer=viewer,
             objects=objects,
             application=application,
             alliance=chosen[0] if chosen else None,
+            comment=comment,
             today=today,
             moved_from=moved.from_state,
         )
@@ -145,17 +155,52 @@ def _on_return(*, session: Session, application: Application, **_: Any) -> None:
     _notify_applicant(session, application, f"申请 {application.number} 已退回修改", application.last_comment)
 
 
-def _on_reject(*, session: Session, application: Application, **_: Any) -> None:
+def _decide(
+    *,
+    session: Session,
+    settings: Settings,
+    viewer: Viewer,
+    objects: ObjectStore,
+    application: Application,
+    comment: str,
+    alliance: Alliance | None,
+) -> decisions.Decision:
+    """经批复即可加入: the 批复, and the 申请表 again with the decision in its 审核意见 block."""
     application.decided_at = utcnow()
-    _notify_applicant(session, application, f"申请 {application.number} 未获批准", application.last_comment)
+    decision = decisions.issue(
+        session=session, settings=settings, objects=objects, viewer=viewer, application=application,
+        comment=comment, alliance_name=alliance.name if alliance else "",
+    )  # fmt: skip
+    render_application_form(session=session, objects=objects, application=application, actor=viewer)
+    return decision
+
+
+def _on_reject(
+    *, session: Session, settings: Settings, viewer: Viewer, objects: ObjectStore, application: Application,
+    comment: str, **_: Any,
+) -> None:  # fmt: skip
+    decision = _decide(
+        session=session, settings=settings, viewer=viewer, objects=objects, application=application,
+        comment=comment, alliance=None,
+    )  # fmt: skip
+    _notify_applicant(
+        session,
+        application,
+        f"申请 {application.number} 未获批准（{decision.number}）",
+        f"理由：{application.last_comment}。批复可在申请页面下载。",
+    )
 
 
 def _on_approve(
-    *, session: Session, application: Application, alliance: Alliance | None, today: date, **_: Any
-) -> None:
+    *, session: Session, settings: Settings, viewer: Viewer, objects: ObjectStore, application: Application,
+    alliance: Alliance | None, comment: str, today: date, **_: Any,
+) -> None:  # fmt: skip
     assert alliance is not None
     application.approved_alliance_id = alliance.id
-    application.decided_at = utcnow()
+    decision = _decide(
+        session=session, settings=settings, viewer=viewer, objects=objects, application=application,
+        comment=comment, alliance=alliance,
+    )  # fmt: skip
     current = session.scalar(
         select(Membership).where(
             Membership.kindergarten_id == application.kindergarten_id, Membership.ended_on.is_(None)
@@ -183,8 +228,8 @@ def _on_approve(
     _notify_applicant(
         session,
         application,
-        f"申请 {application.number} 已批准",
-        f"已加入「{alliance.name}」，联盟协议书将随后发出签署",
+        f"申请 {application.number} 已批准（{decision.number}）",
+        f"经批复同意加入「{alliance.name}」，批复可在申请页面下载；联盟协议书将随后发出签署",
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
@@ -64,3 +64,31 @@ class Attachment(UUIDPrimaryKey, Base):
     replaced_at: Mapped[datetime | None]
 
     application: Mapped[Application] = relationship(back_populates="attachments")
+
+
+class Decision(UUIDPrimaryKey, Base):
+    """The bureau's 批复 on an application (方案: 书面打报告至区教科体局申请，经批复即可加入): numbered
+    ``青教科体成幼批〔year〕serial号`` without gaps per year, verifiable by its printed code.
+
+    Names are copied at issue, so the letter says what was decided even after a rename.
+    """
+
+    __tablename__ = "application_decisions"
+    __table_args__ = (UniqueConstraint("year", "serial"),)
+
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applications.id", ondelete="RESTRICT"), unique=True
+    )
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    year: Mapped[int]
+    serial: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(16))  # the application's final state: approved / rejected
+    kindergarten_name: Mapped[str] = mapped_column(String(100))
+    alliance_name: Mapped[str] = mapped_column(String(100), default="")
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    decided_on: Mapped[date]
+    verification_code: Mapped[str] = mapped_column(String(16), unique=True)
+    docx_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
+    pdf_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
+    issued_by: Mapped[str] = mapped_column(String(100), default="")
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -211,6 +211,20 @@ class AllianceSuggestion(BaseModel):
     reason: str
 
 
+class DecisionOut(BaseModel):
+    """The 批复 on a decided application: its number, what it decided, and its files."""
+
+    number: str
+    outcome: str
+    outcome_label: str
+    alliance_name: str
+    opinion: str
+    decided_on: date
+    verification_code: str
+    docx_document_id: uuid.UUID | None
+    pdf_document_id: uuid.UUID | None
+
+
 class ApplicationOut(BaseModel):
     id: uuid.UUID
     number: str
@@ -229,3 +243,17 @@ class ApplicationOut(BaseModel):
     attachments: list[AttachmentOut]
     allowed_events: list[str]
     suggested_alliance: AllianceSuggestion | None = None
+    decision: DecisionOut | None = None
+
+
+class MemberNeedsOut(BaseModel):
+    """A member of an alliance and the needs (需求诊断) and reasons its approved application stated."""
+
+    kindergarten_id: uuid.UUID
+    kindergarten_name: str
+    town: str
+    joined_on: date
+    application_id: uuid.UUID | None
+    application_number: str | None
+    needs: list[str]
+    reasons: str

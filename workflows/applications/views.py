@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
+from workflows.applications import decisions
 from workflows.applications.machine import APPLICATION_WORKFLOW
-from workflows.applications.models import Application
+from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
     ATTACHMENT_LABELS,
     AllianceSuggestion,
@@ -14,21 +15,19 @@ from workflows.applications.schemas import (
     AttachmentKind,
     AttachmentOut,
     CheckOut,
+    DecisionOut,
 )
-from workflows.registry.service import suggest_alliance_for_town
+from workflows.registry.service_area import suggest_alliance
 
 
 def application_out(session: Session, viewer: Viewer, application: Application) -> ApplicationOut:
-    """The application as this viewer sees it; reviewers also get the alliance suggested by town."""
+    """The application as this viewer sees it; reviewers also get the alliance that serves its town."""
     suggestion = None
     if viewer.is_bureau and application.town:
-        alliance = suggest_alliance_for_town(session=session, town=application.town)
-        if alliance is not None:
+        found = suggest_alliance(session=session, town=application.town)
+        if found is not None:
             suggestion = AllianceSuggestion(
-                id=alliance.id,
-                code=alliance.code,
-                name=alliance.name,
-                reason=f"该联盟的龙头园或支柱园同在「{application.town}」",
+                id=found.alliance.id, code=found.alliance.code, name=found.alliance.name, reason=found.reason
             )
     return ApplicationOut(
         id=application.id,
@@ -61,4 +60,21 @@ def application_out(session: Session, viewer: Viewer, application: Application) 
         ],
         allowed_events=APPLICATION_WORKFLOW.allowed_events(application, viewer.role),
         suggested_alliance=suggestion,
+        decision=decision_out(decisions.find(session, application.id)),
+    )
+
+
+def decision_out(decision: Decision | None) -> DecisionOut | None:
+    if decision is None:
+        return None
+    return DecisionOut(
+        number=decision.number,
+        outcome=decision.outcome,
+        outcome_label=decisions.OUTCOME_LABELS[decision.outcome],
+        alliance_name=decision.alliance_name,
+        opinion=decision.opinion,
+        decided_on=decision.decided_on,
+        verification_code=decisions.grouped(decision.verification_code),
+        docx_document_id=decision.docx_document_id,
+        pdf_document_id=decision.pdf_document_id,
     )

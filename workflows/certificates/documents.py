@@ -9,13 +9,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from templates.district import BUREAU_SECTION_NAME
 from templates.docx import render_docx
 from workflows.certificates.models import Certificate
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "certificate.docx"
-ISSUER = "青山湖区教科体局成幼科"
+ISSUER = BUREAU_SECTION_NAME
 KIND_LABELS = {"open_class": "公开课证书", "lecture": "讲座证书"}
 KIND_OF_FORMAT = {"公开课": "open_class", "讲座": "lecture"}
 ROLE_PHRASES = {"open_class": "执教公开课", "lecture": "主讲专题讲座"}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
+from templates.district import BUREAU_NAME, RESEARCH_OFFICE
 from templates.docx import render_docx
 from workflows import audit
 from workflows.access import Viewer
@@ -28,7 +29,7 @@ from workflows.machine import fire
 from workflows.numbering import next_value
 
 LETTER_TEMPLATE = "publication_recommendation.docx"
-ISSUER = "青山湖区教育科学体育局教研室"
+ISSUER = f"{BUREAU_NAME}{RESEARCH_OFFICE}"
 
 
 def _may_see(viewer: Viewer, recommendation: Recommendation) -> bool:

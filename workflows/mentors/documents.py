@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
+from templates.district import BUREAU_NAME, REVIEWER
 from templates.docx import render_docx
 from workflows.access import Viewer
 from workflows.activities.vocabulary import CST
@@ -21,7 +22,7 @@ from workflows.registry.models import LEVEL_LABELS
 
 NOMINATION_TEMPLATE = "mentor_nomination.docx"
 APPOINTMENT_TEMPLATE = "mentor_appointment.docx"
-ISSUER = "青山湖区教育科学体育局"
+ISSUER = BUREAU_NAME
 
 
 def chinese_date(day: date) -> str:
@@ -79,7 +80,7 @@ def appointment_context(mentor: Mentor) -> dict[str, Any]:
         "team_label": TEAM_LABELS[mentor.team],
         "term_start": chinese_date(mentor.term_start),
         "term_end": chinese_date(mentor.term_end),
-        "alliances_label": "、".join(alliances) if alliances else "由区教科体局成幼科另行安排",
+        "alliances_label": "、".join(alliances) if alliances else f"由{REVIEWER}另行安排",
         "issuer": ISSUER,
         "issued_on": chinese_date((mentor.appointed_at or utcnow()).astimezone(CST).date()),
     }

@@ -13,13 +13,14 @@ from html import escape
 
 from lxml import etree
 
+from templates.district import BUREAU_NAME
 from workflows.publishing.public import NewsEntry
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FEED_ID = uuid.uuid5(uuid.NAMESPACE_URL, "kinderflow:news")
 FEED_TITLE = "青山湖区1+1+N幼教联盟 活动报道"
-PUBLISHER = "青山湖区教育科学体育局"
+PUBLISHER = BUREAU_NAME
 # The feed's "updated" before anything was ever published.
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 

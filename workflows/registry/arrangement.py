@@ -39,6 +39,7 @@ from workflows.registry.models import (
     Kindergarten,
     Membership,
 )
+from workflows.registry.service_area import area_label
 from workflows.registry.sheets import read_upload, write_table
 
 TITLE = "附件1 联盟安排表"
@@ -122,7 +123,8 @@ def export_arrangement(session: Session) -> bytes:
     sheet.title = ARRANGEMENT_SHEET
     write_table(sheet, ARRANGEMENT_HEADERS, _arrangement_rows(list(kindergartens.values())))
     alliance_rows: list[list[Any]] = [
-        [a.code, a.name, ACTIVE_LABELS[a.active]] for a in sorted(alliances.values(), key=lambda a: a.code)
+        [a.code, a.name, ACTIVE_LABELS[a.active], area_label(a.service_area or []) or None]
+        for a in sorted(alliances.values(), key=lambda a: a.code)
     ]
     write_table(workbook.create_sheet(ALLIANCE_SHEET), ALLIANCE_HEADERS, alliance_rows)
     props = workbook.properties
@@ -155,7 +157,10 @@ def import_arrangement(
         place = _place(k)
         registered[code] = Registered(code, k.name, k.credit_code, *(place if place else (None, None)))
     sheet = parse_arrangement(
-        read_upload(data), registered=registered, alliance_names={c: a.name for c, a in alliances.items()}
+        read_upload(data),
+        registered=registered,
+        alliance_names={c: a.name for c, a in alliances.items()},
+        alliance_areas={c: list(a.service_area or []) for c, a in alliances.items()},
     )
     counts = dict.fromkeys(
         ("alliances_created", "alliances_updated", "kindergartens_created", "kindergartens_updated"), 0
@@ -176,11 +181,14 @@ def import_arrangement(
 
         for arow in sheet.alliances:
             alliance = alliances.get(arow.code)
+            values: dict[str, Any] = {"name": arow.name, "active": arow.active}
+            if arow.service_area is not None:
+                values["service_area"] = list(arow.service_area)
             if alliance is None:
-                alliances[arow.code] = Alliance(code=arow.code, name=arow.name, active=arow.active)
+                alliances[arow.code] = Alliance(code=arow.code, **values)
                 session.add(alliances[arow.code])
                 counts["alliances_created"] += 1
-            elif _update(alliance, {"name": arow.name, "active": arow.active}):
+            elif _update(alliance, values):
                 counts["alliances_updated"] += 1
 
         touched: set[str] = set()

@@ -9,6 +9,7 @@ from datetime import date
 from typing import BinaryIO
 
 from workflows.errors import FieldError, ValidationFailed
+from workflows.registry.composition import composition_problem
 from workflows.registry.models import (
     CATEGORY_LABELS,
     RATING_LABELS,
@@ -19,17 +20,20 @@ from workflows.registry.models import (
     KindergartenStatus,
     Rating,
 )
+from workflows.registry.service_area import parse_towns, sheet_area_problems
 from workflows.registry.sheets import SheetRow, cell_text, duplicates, load_sheets, read_table, refused
 
 ALLIANCE_SHEET = "联盟"
 ARRANGEMENT_SHEET = "联盟安排表"
-ALLIANCE_HEADERS = ("联盟编号", "联盟名称", "状态")
+ALLIANCE_HEADERS = ("联盟编号", "联盟名称", "状态", "服务区域")
 ARRANGEMENT_HEADERS = (
     "序号", "园所编号", "园所名称", "统一社会信用代码", "园所类别", "等级", "办园状态", "乡镇/街道",
     "地址", "园长", "园长电话", "联系人", "联系电话", "联盟编号", "联盟角色", "加入日期",
 )  # fmt: skip
-# 序号 is for people reading the sheet; the import never needs it.
-OPTIONAL_HEADERS = frozenset({"序号"})
+# 序号 is for people reading the sheet; the import never needs it. A table saved before alliances had
+# a service area has no 服务区域 column: the areas then stay as they are.
+OPTIONAL_HEADERS = frozenset({"序号", "服务区域"})
+AREA_HEADER = "服务区域"
 ACTIVE_LABELS = {True: "启用", False: "停用"}
 
 
@@ -39,6 +43,7 @@ class AllianceRow:
     code: str
     name: str
     active: bool
+    service_area: tuple[str, ...] | None  # None: the sheet has no 服务区域 column, keep the area
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,11 @@ def _failed(errors: list[FieldError]) -> ValidationFailed:
 
 
 def parse_arrangement(
-    data: BinaryIO | bytes, *, registered: Mapping[str, Registered], alliance_names: Mapping[str, str]
+    data: BinaryIO | bytes,
+    *,
+    registered: Mapping[str, Registered],
+    alliance_names: Mapping[str, str],
+    alliance_areas: Mapping[str, list[str]] | None = None,
 ) -> Arrangement:
     """Read the workbook and check it against itself and the registry; raise with every problem."""
     sheets = load_sheets(data, (ALLIANCE_SHEET, ARRANGEMENT_SHEET))
@@ -92,7 +101,7 @@ def parse_arrangement(
     kindergarten_table = read_table(sheets, ARRANGEMENT_SHEET, ARRANGEMENT_HEADERS, errors, optional=OPTIONAL_HEADERS)
     if alliance_table is None or kindergarten_table is None:
         raise _failed(errors)
-    alliances, active = _read_alliances(alliance_table, alliance_names, errors)
+    alliances, active = _read_alliances(alliance_table, alliance_names, alliance_areas or {}, errors)
     in_sheet = {cell_text(row.raw("园所编号")) for row in kindergarten_table}
     outside = {code: reg for code, reg in registered.items() if code not in in_sheet}
     kindergartens, places = _read_kindergartens(kindergarten_table, active, outside, errors)
@@ -103,23 +112,36 @@ def parse_arrangement(
 
 
 def _read_alliances(
-    table: list[SheetRow], alliance_names: Mapping[str, str], errors: list[FieldError]
+    table: list[SheetRow],
+    alliance_names: Mapping[str, str],
+    alliance_areas: Mapping[str, list[str]],
+    errors: list[FieldError],
 ) -> tuple[list[AllianceRow], dict[str, bool]]:
     result: list[AllianceRow] = []
     codes, names = [], []
+    areas: list[tuple[int, str, list[str]]] = []
     active_by_code: dict[str, bool] = {}
     for row in table:
         code = row.text("联盟编号", max_len=16, required=True)
         name = row.text("联盟名称", max_len=100, required=True)
         active = row.choice("状态", ACTIVE_LABELS)
+        area = row.checked(AREA_HEADER, parse_towns) if AREA_HEADER in row.columns else None
         codes.append((row, code))
         names.append((row, name))
         if code:
             active_by_code.setdefault(code, active is not False)
+            areas.append((row.number, code, area or []))
         if not row.errors and code and name and active is not None:
-            result.append(AllianceRow(row.number, code, name, active))
+            kept = None if AREA_HEADER not in row.columns else tuple(area or ())
+            result.append(AllianceRow(row.number, code, name, active, kept))
         errors.extend(row.errors)
     errors.extend(duplicates(codes, "联盟编号") + duplicates(names, "联盟名称"))
+    if table and AREA_HEADER in table[0].columns:
+        # Alliances the sheet does not list keep their areas: a town of theirs is taken.
+        outside = {code: towns for code, towns in alliance_areas.items() if code not in active_by_code}
+        by_number = {row.number: row for row in table}
+        for number, message in sheet_area_problems(areas, outside):
+            errors.append(by_number[number].problem(AREA_HEADER, "area_taken", message))
     owners = {name: code for code, name in alliance_names.items() if code not in active_by_code}
     for row, name in names:
         if name in owners:
@@ -165,6 +187,9 @@ def _read_kindergartens(
             row.fail("联盟编号", "role_without_alliance", "填写了「联盟角色」但未填写「联盟编号」")
         elif alliance and role is not None:
             places.append((row, alliance, role))
+            problem = composition_problem(role, category, rating) if category and rating is not None else None
+            if problem:
+                row.fail("联盟角色", "composition", f"「联盟角色」为{ROLE_LABELS[role]}，但{problem}")
         if not alliance and joined_on is not None:
             row.fail("加入日期", "date_without_alliance", "未填写「联盟编号」时不应填写「加入日期」")
         for header, value in (("园所名称", name), ("统一社会信用代码", credit)):

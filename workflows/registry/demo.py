@@ -45,6 +45,7 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
     if session.scalar(select(func.count()).select_from(Kindergarten)):
         # Seals a missing font kept from being drawn last time are drawn now, if the font is there.
         signing = load_signing_demo(session=session, settings=settings)
+        _fill_service_areas(session)
         return DemoReport(
             False,
             _count(session, Kindergarten),
@@ -89,7 +90,8 @@ def load_demo(*, session: Session, settings: Settings) -> DemoReport:
                 )
             )
     session.add_all(kindergartens.values())
-    alliances = {a.code: Alliance(code=a.code, name=a.name) for a in district.alliances}
+    # Each alliance serves the towns its pillar and members sit in (demo_data.ALLIANCES).
+    alliances = {a.code: Alliance(code=a.code, name=a.name, service_area=list(a.towns)) for a in district.alliances}
     session.add_all(alliances.values())
     for d in district.kindergartens:
         if d.alliance and d.role:
@@ -155,6 +157,15 @@ def _account_specs(
     for n, k in enumerate(private, start=1):
         specs.append((DemoAccount(f"kg{n:03d}", Role.APPLICANT, k.name), k, None))
     return specs
+
+
+def _fill_service_areas(session: Session) -> None:
+    """A demo district loaded before alliances had service areas gets them: an alliance with an empty
+    area gets the demo towns, one the office has set is left as it is."""
+    towns = {a.code: list(a.towns) for a in demo_data.district().alliances}
+    for alliance in session.scalars(select(Alliance).where(Alliance.code.in_(list(towns)))):
+        if not alliance.service_area:
+            alliance.service_area = towns[alliance.code]
 
 
 def _count(session: Session, model: type) -> int:

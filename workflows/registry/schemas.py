@@ -285,6 +285,7 @@ class AllianceOut(BaseModel):
     lead: KindergartenRef | None
     pillar: KindergartenRef | None
     members: list[KindergartenRef]
+    service_area: list[str]
     research_group: ResearchGroupOut | None = None
 
     @classmethod
@@ -297,5 +298,12 @@ class AllianceOut(BaseModel):
             lead=ref(a.lead),
             pillar=ref(a.pillar),
             members=[r for r in (ref(k) for k in a.members) if r is not None],
+            service_area=list(a.service_area or []),
             research_group=ResearchGroupOut.of(group) if group else None,
         )
+
+
+class ServiceAreaIn(BaseModel):
+    """The 乡镇/街道 an alliance serves, replacing the list it had (checked by the service, in Chinese)."""
+
+    service_area: list[str]

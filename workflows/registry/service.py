@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflows.access import Viewer
 from workflows.errors import NotFound
-from workflows.registry.models import Alliance, AllianceRole, Category, Kindergarten, Membership
+from workflows.registry.models import Alliance, Category, Kindergarten, Membership
 
 # Re-exported: the research group was read from here before it had a module of its own.
 from workflows.registry.research_group import ResearchGroup as ResearchGroup
@@ -79,20 +79,3 @@ def get_alliance(*, session: Session, alliance_id: uuid.UUID) -> Alliance:
     if alliance is None:
         raise NotFound("联盟不存在")
     return alliance
-
-
-def suggest_alliance_for_town(*, session: Session, town: str) -> Alliance | None:
-    """The alliance whose lead or pillar serves the same town or street, if any."""
-    stmt = (
-        select(Alliance)
-        .join(Membership)
-        .join(Kindergarten)
-        .where(
-            Alliance.active,
-            Membership.ended_on.is_(None),
-            Membership.role.in_([AllianceRole.PILLAR, AllianceRole.LEAD]),
-            Kindergarten.town == town,
-        )
-        .order_by(Membership.role.desc(), Alliance.code)
-    )
-    return session.scalars(stmt).first()

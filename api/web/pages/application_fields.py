@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api.web.forms import FieldErrors, present, pydantic_errors
+from templates.district import BUREAU_SHORT
 from workflows.applications.documents import COMMITMENTS
 from workflows.applications.models import Application
 from workflows.applications.schemas import (
@@ -70,7 +71,7 @@ SECTIONS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
         (
             FieldSpec("head_name", "text", attrs={"maxlength": "50"}),
             FieldSpec("head_phone", "tel", PHONE_HELP, attrs={"inputmode": "tel"}),
-            FieldSpec("contact_name", "text", "负责与联盟、教科体局日常联络的老师", attrs={"maxlength": "50"}),
+            FieldSpec("contact_name", "text", f"负责与联盟、{BUREAU_SHORT}日常联络的老师", attrs={"maxlength": "50"}),
             FieldSpec("contact_phone", "tel", PHONE_HELP, attrs={"inputmode": "tel"}),
             FieldSpec("address", "text", attrs={"maxlength": "200"}),
             FieldSpec("town", "text", "如「罗家镇」；系统据此建议同乡镇的联盟", attrs={"maxlength": "50"}),
@@ -102,7 +103,7 @@ SECTIONS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
     (
         "申请内容",
         (
-            FieldSpec("preferred_alliance_id", "select", "可不选：区教科体局将按就近原则统筹安排"),
+            FieldSpec("preferred_alliance_id", "select", f"可不选：{BUREAU_SHORT}将按就近原则统筹安排"),
             FieldSpec(
                 "reasons", "textarea", "简述加入联盟的原因和希望得到的帮助", attrs={"maxlength": "4000", "rows": "5"}
             ),

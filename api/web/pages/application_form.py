@@ -88,6 +88,7 @@ def save(application_id: uuid.UUID, page: UserPage, form: FormDep) -> Response:
     try:
         events.fire_event(
             session=page.db,
+            settings=page.settings,
             viewer=page.viewer,
             objects=page.objects,
             application_id=application.id,

@@ -44,7 +44,7 @@ nav.register(
     )
 )
 
-HISTORY_LABELS = {"create": "创建申请", "edit": "修改申请表", "attach": "上传附件"} | {
+HISTORY_LABELS = {"create": "创建申请", "edit": "修改申请表", "attach": "上传附件", "decision_issued": "签发批复"} | {
     name: rule.label for name, rule in APPLICATION_WORKFLOW.rules.items()
 }
 # Events an officer may apply to many applications at once from the queue.
@@ -126,6 +126,7 @@ def fire(
     try:
         application = events.fire_event(
             session=page.db,
+            settings=page.settings,
             viewer=page.viewer,
             objects=page.objects,
             application_id=application_id,
@@ -163,6 +164,7 @@ def bulk_fire(application_id: uuid.UUID, event: str, page: UserPage, version: An
         try:
             events.fire_event(
                 session=page.db,
+                settings=page.settings,
                 viewer=page.viewer,
                 objects=page.objects,
                 application_id=application_id,

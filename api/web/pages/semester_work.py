@@ -26,6 +26,7 @@ from workflows.activities.schemas import PlanForm, SummaryForm
 from workflows.activities.semesters import current_semester, list_semesters
 from workflows.activities.views import work_out
 from workflows.activities.vocabulary import CST, WORK_LABELS, WORK_STATUS_LABELS, WorkKind, WorkStatus
+from workflows.applications import needs
 from workflows.errors import DomainError, Forbidden, NotFound, ValidationFailed
 
 router = web_router()
@@ -178,7 +179,16 @@ def _page(page: SignedInPage, alliance_id: uuid.UUID, code: str, **by_kind: dict
         sections=sections,
         line=line,
         may_pick=page.viewer.role in BUREAU,
+        needs=_needs(page, alliance_id),
     )
+
+
+def _needs(page: SignedInPage, alliance_id: uuid.UUID) -> dict[str, Any] | None:
+    """The members' stated needs beside the plan, for those who write or oversee it."""
+    if not needs.may_read(page.viewer, alliance_id):
+        return None
+    rows = needs.member_needs(session=page.db, viewer=page.viewer, alliance_id=alliance_id)
+    return {"rows": rows, "tally": needs.tally(rows)}
 
 
 @router.get("/semester-work/{alliance_id}")
