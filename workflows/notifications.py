@@ -52,6 +52,10 @@ KINDS: dict[str, str] = {
     "mentor.nominated": "导师推荐",
     "mentor.appointed": "导师推荐",
     "mentor.declined": "导师推荐",
+    "withdrawal.requested": "退出联盟",
+    "withdrawal.cancelled": "退出联盟",
+    "withdrawal.approved": "退出联盟",
+    "withdrawal.refused": "退出联盟",
 }
 
 

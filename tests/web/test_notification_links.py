@@ -263,6 +263,31 @@ def mentor_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world: Any
     w.checkpoint()
 
 
+# --- withdrawals (through the pages) ----------------------------------------------------------------------
+
+
+def _withdraw(b: Any, reason: str) -> str:
+    r = b.post("/withdrawals", {"reason": reason})
+    assert r.status_code == 303, r.text
+    return r.headers["location"]
+
+
+def _decide(b: Any, url: str, event: str, comment: str = "") -> None:
+    r = b.post(f"{url}/events/{event}", {"version": _version(b, url), "comment": comment})
+    assert r.status_code == 303, r.text
+
+
+def withdrawal_kinds(w: Walker, *, request: Any, browser: Any, **_: Any) -> None:
+    request.getfixturevalue("draft_agreement")  # A-M1 is a member of alliance A
+    member, officer = browser("kg-a1"), browser("officer")
+    _decide(member, _withdraw(member, "举办者变更"), "cancel")
+    _decide(officer, _withdraw(member, "园舍租期将满"), "refuse", "租期可续，请继续参加联盟活动")
+    last = _withdraw(member, "停止办园")
+    w.checkpoint()  # the officer's 审核退出申请
+    _decide(officer, last, "approve", "同意")
+    w.checkpoint()
+
+
 SCENARIOS = {
     "applications": Scenario(
         applications,
@@ -304,6 +329,11 @@ SCENARIOS = {
         ),  # fmt: skip
     ),
     "mentors": Scenario(mentor_kinds, frozenset({"mentor.nominated", "mentor.appointed", "mentor.declined"})),
+    "withdrawals": Scenario(
+        withdrawal_kinds,
+        frozenset({"withdrawal.requested", "withdrawal.cancelled", "withdrawal.refused", "withdrawal.approved"}),
+        frozenset({("withdrawals", "审核退出申请")}),
+    ),
 }
 
 

@@ -185,18 +185,11 @@ def final_version(agreement_id: uuid.UUID, page: UserPage) -> Response:
 @router.post("/agreements/{agreement_id}/renew")
 def renew(agreement_id: uuid.UUID, page: UserPage, version: Annotated[int, Form()]) -> Response:
     """The officer drafts the next term; the browser goes to its terms, to edit before sending."""
-    try:
-        renewed = renewal.renew(
-            session=page.db, viewer=page.viewer, settings=page.settings, objects=page.objects,
-            agreement_id=agreement_id, version=version,
-        )  # fmt: skip
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
-        page.db.rollback()
-        agreement = service.get_visible(session=page.db, viewer=page.viewer, agreement_id=agreement_id)
-        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 409)
-        return _detail(page, agreement, error=exc.message, status_code=status)
+    # A refusal goes back to the agreement with its message (WebRoute).
+    renewed = renewal.renew(
+        session=page.db, viewer=page.viewer, settings=page.settings, objects=page.objects,
+        agreement_id=agreement_id, version=version,
+    )  # fmt: skip
     return page.redirect(
         f"/agreements/{renewed.id}/terms", f"已生成续签协议 {renewed.number}（第 {renewed.term_no} 期），请核对期限后发出签署"
     )

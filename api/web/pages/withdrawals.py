@@ -18,7 +18,7 @@ from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
-from workflows.errors import DomainError, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
+from workflows.errors import ValidationFailed
 from workflows.withdrawals import service
 from workflows.withdrawals.machine import WITHDRAWAL_WORKFLOW
 from workflows.withdrawals.models import Withdrawal
@@ -34,7 +34,6 @@ CONFIRM = {
     "refuse": "确定不同意退出？",
     "cancel": "确定撤回退出申请？",
 }
-STATUS = {Forbidden: 403, TransitionNotAllowed: 409, NotFound: 404}
 
 
 def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
@@ -70,10 +69,9 @@ def new_form(page: UserPage) -> Response:
 def create(page: UserPage, reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
     try:
         withdrawal = service.request(session=page.db, viewer=page.viewer, reason=reason)
-    except DomainError as exc:
+    except ValidationFailed as exc:  # any other refusal goes back to the form with its message (WebRoute)
         page.db.rollback()
-        errors = domain_errors(exc) if isinstance(exc, ValidationFailed) else {}
-        return _form(page, reason=reason, errors=errors, error="" if errors else exc.message)
+        return _form(page, reason=reason, errors=domain_errors(exc))
     return page.redirect(f"/withdrawals/{withdrawal.id}", f"已提交退出申请 {withdrawal.number}，请等待成幼科审核")
 
 
@@ -110,17 +108,10 @@ def fire(
             session=page.db, viewer=page.viewer, settings=page.settings, objects=page.objects,
             withdrawal_id=withdrawal_id, event=event, version=version, comment=comment,
         )  # fmt: skip
-    except DomainError as exc:
-        if isinstance(exc, NotFound):
-            raise
+    except ValidationFailed as exc:  # any other refusal goes back to the request with its message (WebRoute)
         page.db.rollback()
         withdrawal = service.get_visible(session=page.db, viewer=page.viewer, withdrawal_id=withdrawal_id)
-        errors = domain_errors(exc) if isinstance(exc, ValidationFailed) else {}
-        status = 200 if errors else next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 409)
-        return _detail(
-            page, withdrawal, failed_event=event, errors=errors, error=exc.message, status_code=status,
-            comment=comment,
-        )  # fmt: skip
+        return _detail(page, withdrawal, failed_event=event, errors=domain_errors(exc), error=exc.message, comment=comment)
     label = WITHDRAWAL_WORKFLOW.rules[event].label
     return page.redirect(f"/withdrawals/{withdrawal.id}", f"已{label}：申请现为「{WITHDRAWAL_WORKFLOW.label(withdrawal.state)}」")
 
