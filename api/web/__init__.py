@@ -33,6 +33,8 @@ from api.web.pages import (
     documents,
     evaluations,
     home,
+    library,
+    library_recommendations,
     mentors,
     notifications,
     registry,
@@ -69,6 +71,8 @@ PAGE_MODULES: list[ModuleType] = [
     dashboards,
     evaluations,
     review_flags,
+    library_recommendations,  # /library/recommendations before /library/{item_id}
+    library,
     mentors,
     registry,
     research_groups,
