@@ -165,12 +165,17 @@ def list_consents(
     return found, consents_for(session, [m.id for m in found])
 
 
+def may_record_consent(viewer: Viewer, activity: Activity) -> bool:
+    """The alliance's lead, who keeps the guardians' consent forms, and the section."""
+    return is_organiser(viewer, activity) or viewer.role == Role.OFFICER
+
+
 def set_consent(
     *, session: Session, viewer: Viewer, activity_id: uuid.UUID, material_id: uuid.UUID, body: ConsentBody
 ) -> MediaConsent:
     """Record whether the guardians consented to publishing one photo (the alliance's lead)."""
     activity = get_activity(session=session, viewer=viewer, activity_id=activity_id)
-    if not is_organiser(viewer, activity) and viewer.role != Role.OFFICER:
+    if not may_record_consent(viewer, activity):
         raise Forbidden("只有龙头园可以登记监护人同意情况")
     material = next((m for m in photos(activity) if m.id == material_id), None)
     if material is None:
