@@ -24,7 +24,7 @@ from sqlalchemy import select
 from api.web import todo
 from tests.fixtures.activities import create_activity
 from tests.fixtures.activities import fire as fire_activity
-from tests.fixtures.activity_records import add_teacher
+from tests.fixtures.activity_records import FileSpec, add_teacher, docx_bytes, make_activity
 from tests.fixtures.agreements import PIN, approved_application, create_key, drain, upload_seal
 from tests.fixtures.agreements import fire as fire_agreement
 from tests.fixtures.evaluation_year import YEAR, build_year
@@ -288,7 +288,53 @@ def withdrawal_kinds(w: Walker, *, request: Any, browser: Any, **_: Any) -> None
     w.checkpoint()
 
 
+# --- the resource library and activity news (through the pages) -----------------------------------------
+
+
+def library_kinds(w: Walker, *, browser: Any, runtime: Any, world: Any, **_: Any) -> None:
+    archived = make_activity(
+        runtime, world, files=[FileSpec("lesson_case", "磁铁课例.docx", docx_bytes("幼儿科学探究活动"))]
+    )
+    lead, researcher = browser("lead-a"), browser("researcher")
+    r = lead.post("/library/promote", {"material_id": str(archived.materials["磁铁课例.docx"])})
+    item_url = r.headers["location"]
+    shortlisted = lead.post(f"{item_url}/recommend", {"reason": "探究过程完整"}).headers["location"]
+    w.checkpoint()  # the researcher's 推荐发表待审核
+    _decide(researcher, shortlisted, "shortlist")
+    w.checkpoint()  # 待报送刊物
+    _decide(researcher, shortlisted, "submit")
+    w.checkpoint()
+
+
+def news_kinds(w: Walker, *, browser: Any, runtime: Any, world: Any, **_: Any) -> None:
+    held = make_activity(
+        runtime, world, state="held", files=[FileSpec("report", "活动报道.docx", docx_bytes("联盟开展公开课"))]
+    )
+    researcher, lead = browser("researcher"), browser("lead-a")
+    data = {
+        "activity_id": str(held.activity_id),
+        "material_id": str(held.materials["活动报道.docx"]),
+        "title": "公开课",
+    }
+    report = researcher.post("/reports/new", data).headers["location"]
+    w.checkpoint()  # the lead's 审定活动报道
+    _decide(lead, report, "approve")
+    w.checkpoint()  # 发布活动报道
+    _decide(lead, report, "return", "请补充幼儿表现")
+    w.checkpoint()  # the researcher's 修改活动报道
+
+
 SCENARIOS = {
+    "library": Scenario(
+        library_kinds,
+        frozenset({"library.recommended", "library.recommendation_decided"}),
+        frozenset({("library", "推荐发表待审核"), ("library", "推荐发表待报送刊物")}),
+    ),
+    "news": Scenario(
+        news_kinds,
+        frozenset({"news.drafted", "news.returned"}),
+        frozenset({("news", "审定活动报道"), ("news", "发布活动报道"), ("news", "修改活动报道")}),
+    ),
     "applications": Scenario(
         applications,
         frozenset({"application.submitted", "application.returned", "application.rejected", "application.approved"}),

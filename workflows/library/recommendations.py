@@ -16,6 +16,7 @@ from templates.district import BUREAU_NAME, RESEARCH_OFFICE
 from templates.docx import render_docx
 from workflows import audit
 from workflows.access import Viewer
+from workflows.accounts.models import Role, User
 from workflows.activities.vocabulary import CATEGORY_LABELS, CST, MaterialCategory
 from workflows.documents import service as documents
 from workflows.documents.models import Document
@@ -26,6 +27,7 @@ from workflows.library.schemas import RecommendationCreate, RecommendationEventB
 from workflows.library.service import get_visible as get_item
 from workflows.library.service import may_curate, require_reader
 from workflows.machine import fire
+from workflows.notifications import notify_users, users_with_role
 from workflows.numbering import next_value
 
 LETTER_TEMPLATE = "publication_recommendation.docx"
@@ -99,7 +101,36 @@ def recommend(*, session: Session, viewer: Viewer, item_id: uuid.UUID, body: Rec
         to_state=recommendation.state,
         data={"item_id": str(item.id), "journal": journal},
     )
+    if viewer.role != Role.RESEARCHER:
+        notify_users(
+            session,
+            users_with_role(session, Role.RESEARCHER),
+            kind="library.recommended",
+            title=f"推荐发表待审核：{item.title}",
+            body=f"{viewer.display_name}推荐「{item.title}」发表于{journal}。",
+            link=link(recommendation),
+        )
     return recommendation
+
+
+def link(recommendation: Recommendation) -> str:
+    return f"/library/recommendations/{recommendation.id}"
+
+
+def _tell_recommender(session: Session, recommendation: Recommendation, event: str) -> None:
+    recommender = session.get(User, recommendation.recommended_by)
+    if recommender is None or not recommender.is_active:
+        return
+    title = recommendation.item.title
+    outcome = f"已报送{recommendation.journal}" if event == "submit" else "未入选"
+    notify_users(
+        session,
+        [recommender],
+        kind="library.recommendation_decided",
+        title=f"推荐发表{outcome}：{title}",
+        body=recommendation.last_comment,
+        link=link(recommendation),
+    )
 
 
 def fire_event(
@@ -130,6 +161,8 @@ def fire_event(
         recommendation.submitted_at = utcnow()
         render_letter(session=session, objects=objects, recommendation=recommendation, actor=viewer)
     session.flush()
+    if event in ("submit", "decline") and recommendation.recommended_by != viewer.user_id:
+        _tell_recommender(session, recommendation, event)
     return recommendation
 
 
