@@ -31,6 +31,8 @@ from api.web.pages import (
     auth,
     dashboards,
     documents,
+    evaluation_files,
+    evaluation_scheme,
     evaluations,
     home,
     mentors,
@@ -67,6 +69,8 @@ PAGE_MODULES: list[ModuleType] = [
     semester_work,
     semesters,
     dashboards,
+    evaluation_files,  # /evaluations/ranking/… and the scheme before /evaluations/{id}
+    evaluation_scheme,
     evaluations,
     review_flags,
     mentors,
