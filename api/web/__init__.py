@@ -35,6 +35,7 @@ from api.web.pages import (
     evaluation_scheme,
     evaluations,
     home,
+    ledger,
     mentors,
     notifications,
     registry,
@@ -68,6 +69,7 @@ PAGE_MODULES: list[ModuleType] = [
     activity_records,
     semester_work,
     semesters,
+    ledger,
     dashboards,
     evaluation_files,  # /evaluations/ranking/… and the scheme before /evaluations/{id}
     evaluation_scheme,
