@@ -28,6 +28,7 @@ from api.web.pages import (
     agreements,
     application_form,
     applications,
+    audit_check,
     auth,
     dashboards,
     documents,
@@ -86,6 +87,7 @@ PAGE_MODULES: list[ModuleType] = [
     verify,
     account,
     admin,
+    audit_check,
     users,
     signing_keys,
 ]
