@@ -30,6 +30,7 @@ from api.web.pages import (
     applications,
     audit_check,
     auth,
+    channels,
     dashboards,
     documents,
     evaluation_files,
@@ -88,6 +89,7 @@ PAGE_MODULES: list[ModuleType] = [
     account,
     admin,
     audit_check,
+    channels,
     users,
     signing_keys,
 ]
