@@ -231,13 +231,16 @@ def evaluation_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world:
     opened = ok(client.post("/api/evaluations/open", headers=login("officer"), json={"year": YEAR}))
     a = next(e for e in opened if e["alliance_code"] == "TA")
     own = [{"key": "outcomes", "score": 12}, {"key": "safety", "score": 5}, {"key": "bonus", "score": 3}]
+    w.checkpoint()  # the leads' 提交自评
     a = _evaluation_event(client, login("lead-a"), a, "self_assess", items=own)
+    w.checkpoint()  # the researcher's and the officer's 评分
     a = _evaluation_event(
         client, login("researcher"), a, "score", scores=[{"key": "outcomes", "score": 0, "comment": "无"}]
     )
     officer = login("officer")
     scores = [{"key": "safety", "score": 0, "comment": "无"}, {"key": "bonus", "score": 0, "comment": "无"}]
     a = _evaluation_event(client, officer, a, "score", scores=scores)
+    w.checkpoint()  # the officer's 公布结果
     _evaluation_event(client, officer, a, "publish", comment="限期整改")  # 不合格: review flags follow
     w.checkpoint()
 
@@ -373,6 +376,7 @@ SCENARIOS = {
         frozenset(
             {"evaluation.self_assessed", "evaluation.scored", "evaluation.published", "evaluation.review_flags"}
         ),  # fmt: skip
+        frozenset({("evaluations", "提交 2026 年度自评"), ("evaluations", "评分："), ("evaluations", "公布结果")}),
     ),
     "mentors": Scenario(mentor_kinds, frozenset({"mentor.nominated", "mentor.appointed", "mentor.declined"})),
     "withdrawals": Scenario(
