@@ -34,6 +34,7 @@ from api.web.pages import (
     evaluations,
     home,
     library,
+    library_documents,
     library_recommendations,
     mentors,
     news,
@@ -75,6 +76,7 @@ PAGE_MODULES: list[ModuleType] = [
     evaluations,
     review_flags,
     library_recommendations,  # /library/recommendations before /library/{item_id}
+    library_documents,
     library,
     news,
     mentors,

@@ -47,7 +47,9 @@ def test_library_items_with_rows_survive_0026_down_and_up(backend, tmp_path):
         runtime = build_runtime(make_settings(url, tmp_path))
         world = build_world(runtime)
         with runtime.db.session() as s:
-            semester = ensure_semester(session=s, code="2026-autumn", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20))
+            semester = ensure_semester(
+                session=s, code="2026-autumn", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20)
+            )
             lead = s.scalars(select(User).where(User.username == "lead-a")).one()
             activity = Activity(number="TA-1", seq=1, alliance_id=world.alliances["A"].id, semester_id=semester.id,
                                 topic="磁铁", domain="科学", format="集中研讨", starts_at=datetime(2026, 10, 9, 1, tzinfo=UTC),
@@ -73,7 +75,9 @@ def test_library_items_with_rows_survive_0026_down_and_up(backend, tmp_path):
             assert conn.execute(text("SELECT count(*) FROM library_recommendations")).scalar() == 1
             if backend == "sqlite":
                 triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
-                assert {"library_items_fts_insert", "library_items_fts_update", "library_items_fts_delete"} <= set(triggers)
+                assert {"library_items_fts_insert", "library_items_fts_update", "library_items_fts_delete"} <= set(
+                    triggers
+                )
                 assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
         assert _found(runtime, "磁铁") == ["磁铁课例"]
 
@@ -99,9 +103,9 @@ def test_library_items_with_rows_survive_0026_down_and_up(backend, tmp_path):
             assert conn.execute(text("SELECT count(*) FROM library_recommendations")).scalar() == 1
 
         # The check constraint: a promoted material keeps its alliance.
-        with pytest.raises(IntegrityError, match="ck_library_items_origin|CHECK constraint failed"):
-            with runtime.db.engine.begin() as conn:
-                conn.execute(text("UPDATE library_items SET alliance_id = NULL WHERE material_id IS NOT NULL"))
+        refused = pytest.raises(IntegrityError, match="ck_library_items_origin|CHECK constraint failed")
+        with refused, runtime.db.engine.begin() as conn:
+            conn.execute(text("UPDATE library_items SET alliance_id = NULL WHERE material_id IS NOT NULL"))
 
         with pytest.raises(RuntimeError, match="uploaded library documents exist"):
             migrate.downgrade(url, BEFORE)

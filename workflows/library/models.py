@@ -53,9 +53,7 @@ class LibraryItem(UUIDPrimaryKey, Base):
     material_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("activity_materials.id", ondelete="RESTRICT"), unique=True
     )
-    activity_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("activities.id", ondelete="RESTRICT"), index=True
-    )
+    activity_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"), index=True)
     alliance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"))
     title: Mapped[str] = mapped_column(String(200))
     # An activity material's category (lesson_case …) or an uploaded document's kind (policy, curriculum).

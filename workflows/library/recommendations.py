@@ -182,7 +182,9 @@ def letter_context(recommendation: Recommendation) -> dict[str, Any]:
         "alliance_name": alliance_name(item),
         # An uploaded document (管理制度、课程) comes from no activity.
         "kindergarten_name": activity.host.name if activity is not None else "—",
-        "activity_topic": activity.topic if activity is not None else f"无（{item.promoter_name}上传的{kind_label(item.category)}）",
+        "activity_topic": activity.topic
+        if activity is not None
+        else f"无（{item.promoter_name}上传的{kind_label(item.category)}）",
         "activity_date": activity.starts_at.astimezone(CST).date().isoformat() if activity is not None else "—",
         "reason": recommendation.reason,
         "sha256_short": item.sha256[:16],
