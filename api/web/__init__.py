@@ -39,6 +39,7 @@ from api.web.pages import (
     home,
     ledger,
     library,
+    library_documents,
     library_recommendations,
     mentors,
     news,
@@ -83,6 +84,7 @@ PAGE_MODULES: list[ModuleType] = [
     evaluations,
     review_flags,
     library_recommendations,  # /library/recommendations before /library/{item_id}
+    library_documents,
     library,
     news,
     mentors,

@@ -17,15 +17,16 @@ from templates.docx import render_docx
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role, User
-from workflows.activities.vocabulary import CATEGORY_LABELS, CST, MaterialCategory
+from workflows.activities.vocabulary import CST
 from workflows.documents import service as documents
 from workflows.documents.models import Document
 from workflows.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflows.library.machine import DEFAULT_JOURNALS, RECOMMENDATION_WORKFLOW, RECOMMENDERS
 from workflows.library.models import LibraryItem, Recommendation
-from workflows.library.schemas import RecommendationCreate, RecommendationEventBody
+from workflows.library.schemas import RecommendationCreate, RecommendationEventBody, kind_label
 from workflows.library.service import get_visible as get_item
 from workflows.library.service import may_curate, require_reader
+from workflows.library.views import alliance_name
 from workflows.machine import fire
 from workflows.notifications import notify_users, users_with_role
 from workflows.numbering import next_value
@@ -175,13 +176,16 @@ def letter_context(recommendation: Recommendation) -> dict[str, Any]:
         "letter_no": recommendation.number,
         "journal": recommendation.journal,
         "title": item.title,
-        "category_label": CATEGORY_LABELS[MaterialCategory(item.category)],
-        "domain": item.domain,
+        "category_label": kind_label(item.category),
+        "domain": item.domain or "不限",
         "age_group": item.age_group or "不限",
-        "alliance_name": item.alliance.name,
-        "kindergarten_name": activity.host.name,
-        "activity_topic": activity.topic,
-        "activity_date": activity.starts_at.astimezone(CST).date().isoformat(),
+        "alliance_name": alliance_name(item),
+        # An uploaded document (管理制度、课程) comes from no activity.
+        "kindergarten_name": activity.host.name if activity is not None else "—",
+        "activity_topic": activity.topic
+        if activity is not None
+        else f"无（{item.promoter_name}上传的{kind_label(item.category)}）",
+        "activity_date": activity.starts_at.astimezone(CST).date().isoformat() if activity is not None else "—",
         "reason": recommendation.reason,
         "sha256_short": item.sha256[:16],
         "recommender_name": recommendation.recommender_name,

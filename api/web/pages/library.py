@@ -24,9 +24,9 @@ from api.web.routing import web_router
 from workflows.accounts.models import Role
 from workflows.activities.vocabulary import CATEGORY_LABELS, CST, DOMAINS, FORMATS
 from workflows.errors import ValidationFailed
-from workflows.library import recommendations, service
+from workflows.library import recommendations, service, uploads
 from workflows.library.models import LibraryItem
-from workflows.library.schemas import AGE_GROUPS, PROMOTABLE, ItemUpdate, PromoteBody
+from workflows.library.schemas import AGE_GROUPS, KIND_LABELS, ItemUpdate, PromoteBody
 from workflows.library.search import Filters, search
 from workflows.library.views import item_out
 from workflows.registry import service as registry
@@ -38,7 +38,7 @@ nav.register(nav.NavItem("library", "资源库", "/library", roles=READERS, alli
 
 PAGE_SIZE = 20
 SNIPPET_BEFORE, SNIPPET_AFTER = 40, 120
-KIND_CHOICES = [(c.value, CATEGORY_LABELS[c]) for c in PROMOTABLE]
+KIND_CHOICES = list(KIND_LABELS.items())  # the promoted materials' categories, then 管理制度 and 课程
 KEYWORD_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
@@ -159,6 +159,7 @@ def search_page(
         alliances=[(str(a.id), a.name) for a in registry.list_alliances(session=page.db)],
         years=_years(),
         may_promote=page.viewer.role in service.CURATORS | {Role.LEAD},
+        may_add=uploads.may_add(page.viewer),
     )
 
 
@@ -238,7 +239,7 @@ def item_page(
     return page.render(
         "library/item.html",
         i=item_out(item),
-        held_on=item.activity.starts_at,
+        held_on=item.activity.starts_at if item.activity is not None else None,
         may_curate=curate,
         may_recommend=curate and viewer.role in recommendations.RECOMMENDERS,
         default_journal=recommendations.DEFAULT_JOURNALS.get(item.category, ""),
@@ -281,4 +282,5 @@ def remove(item_id: uuid.UUID, page: UserPage, form: FormDep) -> Response:
     item = service.remove(
         session=page.db, viewer=page.viewer, item_id=item_id, version=int(version) if version.isdigit() else 0
     )
-    return page.redirect("/library", f"「{item.title}」已移出资源库（活动档案中的原件不受影响）")
+    kept = "（活动档案中的原件不受影响）" if item.activity_id else ""
+    return page.redirect("/library", f"「{item.title}」已移出资源库{kept}")
