@@ -22,7 +22,7 @@ from workflows.library.models import LibraryItem, Recommendation
 from workflows.library.search import search
 from workflows.library.text import index
 
-BEFORE = "0024_service_areas_decisions"  # the revision 0026 follows (0025 is chained in at merge)
+BEFORE = "0025_channel_alliances"  # the revision 0026 follows
 
 
 def _item(**fields) -> LibraryItem:

@@ -11,7 +11,7 @@ FTS5 table ``library_fts`` in step (0009): they are created again, and the index
 Downgrade refuses while uploaded documents exist: the schema before cannot hold them.
 
 Revision ID: 0026_library_documents
-Revises: 0024_service_areas_decisions
+Revises: 0025_channel_alliances
 Create Date: 2026-12-06 10:00:00.000000
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 
 revision = '0026_library_documents'
-down_revision = '0024_service_areas_decisions'
+down_revision = '0025_channel_alliances'
 branch_labels = None
 depends_on = None
 
