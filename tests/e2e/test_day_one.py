@@ -33,18 +33,19 @@ from storage.runtime import build_runtime
 from tests.e2e.conftest import LiveServer, Person
 from tests.e2e.test_accounts_journey import sign_in
 from tests.e2e.test_application_journey import fill_application, upload, write_files
-from tests.e2e.test_member_agreements_journey import SLOW
+from tests.e2e.test_member_agreements_journey import SLOW, sign
 from tests.e2e.test_semesters_and_activities import open_semester, semesters_around, tick
 from tests.fixtures.activities import today
+from tests.fixtures.agreements import PIN
 from tests.fixtures.app import World, make_settings
 from tests.fixtures.files import pdf_bytes, png_bytes
 from tests.fixtures.server import live_server as serve
 from workflows.activities.vocabulary import semester_name
+from workflows.registry.credit_code import make_credit_code
 
 pytestmark = pytest.mark.slow
 
 ADMIN_PASSWORD = "Xinxi-zhongxin-2026"
-PIN = "20260901"
 ALLIANCE = "青山湖区第一幼教联盟"
 TOWN = "湖坊镇"
 # code, name, category, rating, role in the alliance (None: outside any), principal's account
@@ -123,7 +124,7 @@ def staff(person: Callable[[], Person], day: Day) -> Iterator[Callable[[str], Pe
 
 
 def nav(page: Page, label: str) -> None:
-    page.get_by_role("navigation", name="主菜单").get_by_role("link", name=label).click()
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name=label, exact=True).click()
 
 
 def test_the_administrator_imports_the_registry_and_creates_the_accounts(
@@ -145,7 +146,7 @@ def test_the_administrator_imports_the_registry_and_creates_the_accounts(
     for n, (code, name, category, rating, role, _) in enumerate(KINDERGARTENS, start=1):
         phone = f"0791-8800000{n}"
         workbook["联盟安排表"].append([
-            n, code, name, None, category, rating, "在办", TOWN, f"{TOWN}民强路 {n} 号", f"{name[:2]}园长", phone,
+            n, code, name, make_credit_code(f"52360111M{n + 500:08d}"), category, rating, "在办", TOWN, f"{TOWN}民强路 {n} 号", f"{name[:2]}园长", phone,
             None, None, "LM-01" if role else None, role, date(2025, 9, 1) if role else None,
         ])  # fmt: skip
     workbook.save(sheet_path)
@@ -193,3 +194,125 @@ def test_the_administrator_imports_the_registry_and_creates_the_accounts(
     admin.screenshot("d1-08-account-created")
     admin.open("/admin/users")
     expect(page.locator("#result-count")).to_contain_text("共 7 个账号")
+
+
+def first_day(staff: Callable[[str], Person], day: Day, username: str, *, shots: str = "") -> Person:
+    """An account's first sign-in: its own password, its signing PIN and its seal, from 我的账号."""
+    who = staff("")
+    page = who.page
+    sign_in(page, who.base_url, username, day.passwords[username])
+    page.wait_for_url(who.base_url + "/account/password")
+    if shots:
+        who.screenshot(f"{shots}-password")
+    own = f"Qiuji-kaixue-{len(day.passwords)}!"
+    page.get_by_label("当前密码").fill(day.passwords[username])
+    page.locator("#in-new_password").fill(own)
+    page.get_by_label("再次输入新密码").fill(own)
+    page.get_by_role("button", name="修改密码").click()
+    page.wait_for_url(who.base_url + "/")
+    day.passwords[username] = own
+    if shots:
+        who.screenshot(f"{shots}-home")
+    page.locator(".who-name").click()
+    pin_card = page.locator("#pin-card")
+    pin_card.get_by_label("登录密码").fill(own)
+    pin_card.locator("#in-pin").fill(PIN)
+    pin_card.get_by_label("再次输入签名密码").fill(PIN)
+    pin_card.get_by_role("button", name="设置签名密码").click()
+    expect(page.locator(".flash")).to_contain_text("签名密码已设置")
+    seal_card = page.locator("#seal-card")
+    seal_card.get_by_label("选择印章图片").set_input_files(
+        files=[{"name": "印章.png", "mimeType": "image/png", "buffer": png_bytes((300, 300), "#c81010")}]
+    )
+    seal_card.get_by_role("button", name="上传").click()
+    expect(page.locator("#seal-card")).to_contain_text("印章图片已上传")
+    if shots:
+        who.screenshot(f"{shots}-account")
+    return who
+
+
+def test_the_officer_and_the_principals_start(staff: Callable[[str], Person], day: Day) -> None:
+    officer = first_day(staff, day, OFFICER, shots="d1-10-officer")
+    page = officer.page
+    nav(page, "学期设置")
+    expect(page.locator(".empty")).to_contain_text("还没有设置学期")
+    current, _ = semesters_around(today() - timedelta(days=2))
+    open_semester(page, current)
+    officer.screenshot("d1-11-semester-new")
+    page.get_by_role("button", name="设置学期").click()
+    expect(page.locator(".flash")).to_have_text(f"已设置{semester_name(current['code'])}")
+    officer.screenshot("d1-12-semesters")
+    for n, (*_, username) in enumerate(KINDERGARTENS):
+        first_day(staff, day, username, shots="d1-13-principal" if n == 0 else "")
+
+
+def test_a_private_kindergarten_applies_and_the_four_parties_sign(
+    staff: Callable[[str], Person], day: Day, tmp_path: Path
+) -> None:
+    files = write_files(tmp_path)
+    applicant = staff("qicaihong")
+    page = applicant.page
+    page.get_by_role("link", name="提交加入联盟申请").click()
+    expect(page.locator("#in-name")).to_have_value("七彩虹幼儿园")  # from the arrangement table
+    page.fill("#in-head_phone", "13907919999")
+    fill_application(page)
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.locator(".flash")).to_contain_text("草稿已保存")
+    for kind in ("licence", "inspection", "safety_pledge"):
+        upload(page, kind, files[kind])
+    applicant.screenshot("d1-20-application-form")
+    page.get_by_role("button", name="保存并提交").click()
+    expect(page.locator(".page-head .state")).to_have_text("已提交")
+    application_url = page.url.removeprefix(applicant.base_url)
+    applicant.screenshot("d1-21-application-submitted")
+
+    officer = staff(OFFICER)
+    expect(officer.page.locator(".todo")).to_contain_text("受理新申请")
+    q = officer.open(application_url)
+    q.locator("form.event-start_review button").click()
+    expect(q.locator(".page-head .state")).to_have_text("审核中")
+    q.fill("#ev-return-comment", "请补充消防安全证明。")
+    q.locator("form.event-return button").click()
+    expect(q.locator(".flash")).to_contain_text("已退回修改")
+    officer.screenshot("d1-22-application-returned")
+
+    page = applicant.open("/notifications")
+    page.locator(".notification a").first.click()
+    expect(page.locator(".notice")).to_contain_text("请补充消防安全证明")
+    page.get_by_role("link", name="修改申请").click()
+    upload(page, "fire_safety", files["fire_safety"])
+    page.get_by_role("button", name="保存并提交").click()
+    expect(page.locator(".page-head .state")).to_have_text("已提交")
+
+    q = officer.open(application_url)
+    q.locator("form.event-start_review button").click()
+    expect(q.locator("#ev-approve-alliance option:checked")).to_have_text(re.compile(ALLIANCE))
+    q.fill("#ev-approve-comment", "材料齐全，同意加入。")
+    q.locator("form.event-approve button").click()
+    expect(q.locator(".page-head .state")).to_have_text("已批准")
+    officer.screenshot("d1-23-application-approved")
+
+    # The approval drafted the agreement; the officer sends it, the four parties read and sign.
+    nav(q, "协议签署")
+    expect(q.locator("table.list tbody tr")).to_have_count(1)
+    officer.screenshot("d1-24-agreements")
+    q.locator("table.list tbody a").first.click()
+    day.agreement_url = q.url.removeprefix(officer.base_url)
+    q.locator("form.event-send button").click()
+    expect(q.locator(".page-head .state")).to_have_text("签署中", timeout=SLOW)
+    officer.screenshot("d1-25-agreement-sent")
+    sign(applicant, day.agreement_url, "d1-26-sign", clauses=None)
+    for username in ("shiyan", "hufang"):
+        sign(staff(username), day.agreement_url, clauses=None)
+    page = sign(officer, day.agreement_url, clauses=None)
+    expect(page.locator(".page-head .state")).to_have_text("已生效")
+    officer.screenshot("d1-27-agreement-effective")
+
+    code = re.search(r"code=([A-Z0-9-]+)", page.locator("a[href^='/verify?code=']").get_attribute("href") or "")
+    assert code is not None
+    visitor = staff("")
+    v = visitor.open("/verify")
+    v.fill("#verify-code", code.group(1))
+    v.locator("form[action='/verify']:not([enctype]) button").click()
+    expect(v.locator(".notice")).to_contain_text("核验通过")
+    visitor.screenshot("d1-28-verified")
