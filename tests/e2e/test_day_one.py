@@ -316,3 +316,26 @@ def test_a_private_kindergarten_applies_and_the_four_parties_sign(
     v.locator("form[action='/verify']:not([enctype]) button").click()
     expect(v.locator(".notice")).to_contain_text("核验通过")
     visitor.screenshot("d1-28-verified")
+
+
+def test_the_founding_members_agreements_are_generated_and_sent(staff: Callable[[str], Person]) -> None:
+    officer = staff(OFFICER)
+    page = officer.open("/agreements/alliances")
+    officer.screenshot("d1-30-member-agreements")
+    page.get_by_role("link", name=ALLIANCE).click()
+    expect(page.locator(".members-table .tag-missing")).to_have_count(2)  # the founders; 七彩虹 has one
+    page.get_by_role("button", name=re.compile("为未签协议的成员生成协议")).click()
+    expect(page.locator(".job-result")).to_contain_text("2 份已生成协议草稿", timeout=SLOW)
+    officer.screenshot("d1-31-generated")
+    page = officer.open("/agreements/bulk")
+    row = page.locator("table.list tbody tr", has_text=ALLIANCE)
+    expect(row).to_contain_text("2 份")
+    officer.screenshot("d1-32-bulk-send")
+    row.get_by_role("button", name="批量生成并发送协议").click()
+    expect(page.locator(".job-result")).to_contain_text("2/2", timeout=SLOW)
+    expect(page.locator(".job-errors")).to_have_count(0)
+    officer.screenshot("d1-33-bulk-sent")
+    page = officer.open("/agreements?state=signing")
+    for name in ("小太阳幼儿园", "金苹果幼儿园"):
+        expect(page.locator("table.list")).to_contain_text(name)
+    officer.screenshot("d1-34-agreements-signing")
