@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,7 +41,7 @@ from tests.fixtures.agreements import PIN
 from tests.fixtures.app import World, make_settings
 from tests.fixtures.files import pdf_bytes, png_bytes
 from tests.fixtures.server import live_server as serve
-from workflows.activities.vocabulary import semester_name
+from workflows.activities.vocabulary import CATEGORY_FOLDERS, semester_name
 from workflows.registry.credit_code import make_credit_code
 
 pytestmark = pytest.mark.slow
@@ -339,3 +340,78 @@ def test_the_founding_members_agreements_are_generated_and_sent(staff: Callable[
     for name in ("小太阳幼儿园", "金苹果幼儿园"):
         expect(page.locator("table.list")).to_contain_text(name)
     officer.screenshot("d1-34-agreements-signing")
+
+
+MATERIALS = {
+    "sign_in": ("签到表.png", png_bytes((800, 1100), "#ffffff")),
+    "lesson_plan": ("教案.pdf", pdf_bytes("lesson plan")),
+    "reflection": ("教学反思.pdf", pdf_bytes("reflection")),
+    "lesson_case": ("课例.pdf", pdf_bytes("lesson case")),
+    "discussion": ("研讨记录.pdf", pdf_bytes("discussion")),
+    "media": ("活动照片.png", png_bytes((640, 480), "#e8f0d9")),
+    "report": ("活动报道.pdf", pdf_bytes("report")),
+}
+
+
+def test_the_lead_runs_an_activity_to_its_archive(staff: Callable[[str], Person], tmp_path: Path) -> None:
+    held_on = today() - timedelta(days=2)
+    lead = staff("shiyan")
+    page = lead.page
+    nav(page, "教研活动")
+    lead.screenshot("d1-40-activities")
+    page.get_by_role("link", name="新建活动").click()
+    page.fill("#in-topic", "区域游戏中的观察记录")
+    page.select_option("#in-domain", "游戏")
+    page.select_option("#in-format", "集中研讨")
+    page.fill("#in-starts_at", f"{held_on.isoformat()}T09:00")
+    page.fill("#in-ends_at", f"{held_on.isoformat()}T11:00")
+    page.fill("#in-place", "青山湖区实验幼儿园多功能厅")
+    page.fill("#in-chair", "王丽华")
+    page.fill("#in-goal", "学会用白描记录幼儿的游戏行为")
+    tick(page, "presenters", "湖坊镇中心幼儿园", "孙芳")
+    tick(page, "presenters", "小太阳幼儿园", "钱静")
+    tick(page, "participants", "金苹果幼儿园", "周婷")
+    lead.screenshot("d1-41-activity-new")
+    page.get_by_role("button", name="创建活动").click()
+    expect(page.locator(".flash")).to_contain_text("已创建活动")
+    expect(page.locator("#info-title + .pairs")).to_contain_text("孙芳（湖坊镇中心幼儿园")
+    expect(page.locator("#info-title + .pairs")).to_contain_text("钱静（小太阳幼儿园")
+    page.locator("form.event-announce button").click()
+    expect(page.locator(".page-head .state")).to_have_text("已通报")
+    lead.screenshot("d1-42-activity-announced")
+    page.locator("form.event-hold button").click()
+    expect(page.locator(".page-head .state")).to_have_text("已举行")
+
+    page.get_by_role("button", name="全部出席").click()
+    expect(page.locator(".flash")).to_have_text("已全部记为出席")
+    page.locator("details.walk-in summary").click()
+    page.fill("#in-guest_name", "黄来宾")
+    page.fill("#in-guest_kindergarten", "青云谱区某幼儿园")
+    page.get_by_role("button", name="登记").click()
+    expect(page.locator(".flash")).to_have_text("已登记黄来宾临时参加")
+    expect(page.locator("#attendance")).to_contain_text("黄来宾")
+    lead.screenshot("d1-43-activity-attendance")
+
+    for category, (name, content) in MATERIALS.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        page.select_option("#in-category", category)
+        page.locator("#in-material").set_input_files(path)
+        page.locator("#materials form.upload button[type=submit]").click()
+        expect(page.locator("#materials .materials")).to_contain_text(name)
+    for label in ("签到表", "教案", "反思", "课例", "研讨记录", "影像资料", "活动报道"):
+        expect(page.locator(".completeness")).to_contain_text(f"✓ {label}")
+    lead.screenshot("d1-44-activity-materials")
+
+    page.locator("form.event-archive button").click()
+    expect(page.locator(".page-head .state")).to_have_text("已归档")
+    link = page.get_by_role("link", name="下载档案包")
+    expect(link).to_be_visible(timeout=SLOW)  # the page polls until the bundle is packed
+    lead.screenshot("d1-45-activity-archived")
+    with page.expect_download() as bundle:
+        link.click()
+    saved = tmp_path / "bundle.zip"
+    bundle.value.save_as(saved)
+    with zipfile.ZipFile(saved) as z:
+        folders = {n.split("/")[1] for n in z.namelist() if n.count("/") >= 2}
+    assert set(CATEGORY_FOLDERS.values()) <= folders, folders

@@ -58,7 +58,9 @@ def sign(who: Person, agreement_url: str, shot: str | None = None, *, clauses: s
     if clauses:
         expect(page.locator("#agreement-text")).to_contain_text("特别约定")
         expect(page.locator("#agreement-text")).to_contain_text(clauses)
-    original = who.context.request.get(who.base_url + page.get_by_role("link", name="打开 PDF 原件").get_attribute("href"))
+    original = who.context.request.get(
+        who.base_url + page.get_by_role("link", name="打开 PDF 原件").get_attribute("href")
+    )
     assert original.ok and original.headers["content-type"] == "application/pdf"
     assert original.headers["content-disposition"].startswith("inline;")  # opens in the browser's viewer
     if shot:
