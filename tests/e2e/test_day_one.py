@@ -165,17 +165,30 @@ def test_the_administrator_imports_the_registry_and_creates_the_accounts(
     roster_path = tmp_path / "教师名册.xlsx"
     download.value.save_as(roster_path)
     workbook = load_workbook(roster_path)
+    sheet = workbook["教师名册"]
     for n, (code, name, post, level, born, phone) in enumerate(TEACHERS, start=1):
-        workbook["教师名册"].append([n, code, None, None, name, post, level, born, phone, "在职"])
+        sheet.append([n, code, None, None, name, post, level, born, phone, "在职"])
+    last = sheet.max_row
+    sheet[f"I{last}"] = TEACHERS[0][-1]  # a row typed with someone else's phone: refused, named by row
     workbook.save(roster_path)
     page.set_input_files("#roster-file", roster_path)
     page.get_by_role("button", name="导入").click()
+    result = page.locator("#import-result")
+    expect(result).to_contain_text("未导入")
+    expect(result).to_contain_text(f"第{last}行「联系电话」{TEACHERS[0][-1]} 与第2行（王丽华）重复")
+    expect(result.locator("tbody tr td").first).to_have_text(f"I{last}")
+    admin.screenshot("d1-05-roster-duplicate-phone")
+    sheet[f"I{last}"] = TEACHERS[-1][-1]
+    workbook.save(roster_path)
+    admin.open("/teachers/import")
+    page.set_input_files("#roster-file", roster_path)
+    page.get_by_role("button", name="导入").click()
     expect(page.locator("#import-result")).to_contain_text(f"新增教师 {len(TEACHERS)} 位")
-    admin.screenshot("d1-05-roster-imported")
+    admin.screenshot("d1-06-roster-imported")
 
     # The accounts: the officer's, then one for each kindergarten's principal.
     nav(page, "账号管理")
-    admin.screenshot("d1-06-accounts")
+    admin.screenshot("d1-07-accounts")
     page.get_by_role("link", name="新建账号").click()
     page.get_by_role("link", name="区教科体局岗位账号").click()
     page.get_by_label("岗位").select_option("officer")
@@ -278,10 +291,13 @@ def test_a_private_kindergarten_applies_and_the_four_parties_sign(
     officer.screenshot("d1-22-application-returned")
 
     page = applicant.open("/notifications")
+    applicant.screenshot("d1-22-notifications")
     page.locator(".notification a").first.click()
     expect(page.locator(".notice")).to_contain_text("请补充消防安全证明")
+    applicant.screenshot("d1-22-application-to-fix")
     page.get_by_role("link", name="修改申请").click()
     upload(page, "fire_safety", files["fire_safety"])
+    applicant.screenshot("d1-22-application-edit")
     page.get_by_role("button", name="保存并提交").click()
     expect(page.locator(".page-head .state")).to_have_text("已提交")
 
