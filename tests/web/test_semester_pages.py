@@ -7,7 +7,10 @@ import re
 
 import pytest
 
-from tests.fixtures.activities import PLAN_FORM
+from datetime import timedelta
+
+from tests.fixtures.activities import PLAN_FORM, today
+from workflows.activities.semesters import ensure_semester
 
 NEW = {
     "year": "2027",
@@ -62,6 +65,18 @@ def test_the_officer_opens_a_semester_after_fixing_what_the_page_points_out(brow
     overlap = officer.post("/semesters/new", {**NEW, "year": "2026", "season": "autumn", "starts_on": "2026-09-01",
                                               "ends_on": "2027-03-01"})  # fmt: skip
     assert field_error(overlap.text, "ends_on") == "与2027年春季学期（2027-02-20 至 2027-07-05）时间重叠"
+
+
+def test_with_no_semester_now_or_to_come_the_officer_is_asked_to_set_one(browser, world, runtime):
+    officer, lead = browser("officer"), browser("lead-a")
+    home = officer.get("/").text
+    assert "设置本学期" in home and 'href="/semesters/new"' in home  # day one: nothing can be planned yet
+    assert "设置本学期" not in lead.get("/").text  # only the officer sets semesters
+    with runtime.db.session() as s:  # one set to start next month is enough: a summer break asks nothing
+        ensure_semester(
+            session=s, code="2099-spring", starts_on=today() + timedelta(days=30), ends_on=today() + timedelta(days=150)
+        )
+    assert "设置本学期" not in officer.get("/").text
 
 
 def test_the_officer_edits_a_semester_and_a_bad_date_keeps_the_rest(browser, world):
