@@ -35,7 +35,7 @@ from tests.e2e.conftest import LiveServer, Person
 from tests.e2e.test_accounts_journey import sign_in
 from tests.e2e.test_application_journey import fill_application, upload, write_files
 from tests.e2e.test_member_agreements_journey import SLOW, sign
-from tests.e2e.test_semesters_and_activities import open_semester, semesters_around, tick
+from tests.e2e.test_semesters_and_activities import fill_semester, semesters_around, tick
 from tests.fixtures.activities import today
 from tests.fixtures.agreements import PIN
 from tests.fixtures.app import World, make_settings
@@ -247,11 +247,11 @@ def first_day(staff: Callable[[str], Person], day: Day, username: str, *, shots:
 
 def test_the_officer_and_the_principals_start(staff: Callable[[str], Person], day: Day) -> None:
     officer = first_day(staff, day, OFFICER, shots="d1-10-officer")
-    page = officer.page
-    nav(page, "学期设置")
-    expect(page.locator(".empty")).to_contain_text("还没有设置学期")
+    page = officer.open("/")
+    expect(page.locator(".todo")).to_contain_text("设置本学期")  # nothing can be planned without one
+    page.locator(".todo").get_by_role("link", name="设置本学期").click()
     current, _ = semesters_around(today() - timedelta(days=2))
-    open_semester(page, current)
+    fill_semester(page, current)
     officer.screenshot("d1-11-semester-new")
     page.get_by_role("button", name="设置学期").click()
     expect(page.locator(".flash")).to_have_text(f"已设置{semester_name(current['code'])}")
