@@ -21,64 +21,40 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from api.main import create_app
 from storage.runtime import build_runtime
 from tests.e2e.conftest import LiveServer, Person
-from tests.e2e.test_accounts_journey import sign_in
+from tests.e2e.day_one import (
+    ACCOUNT_ROLES,
+    ADMIN_PASSWORD,
+    ALLIANCE,
+    KINDERGARTENS,
+    MATERIALS,
+    OFFICER,
+    TEACHERS,
+    TOWN,
+    Day,
+    first_day,
+    nav,
+    set_pin,
+)
 from tests.e2e.test_application_journey import fill_application, upload, write_files
 from tests.e2e.test_member_agreements_journey import SLOW, sign
 from tests.e2e.test_semesters_and_activities import fill_semester, semesters_around, tick
 from tests.fixtures.activities import today
-from tests.fixtures.agreements import PIN
 from tests.fixtures.app import World, make_settings
-from tests.fixtures.files import pdf_bytes, png_bytes
 from tests.fixtures.server import live_server as serve
 from workflows.activities.vocabulary import CATEGORY_FOLDERS, semester_name
 from workflows.registry.credit_code import make_credit_code
 
 pytestmark = pytest.mark.slow
-
-ADMIN_PASSWORD = "Xinxi-zhongxin-2026"
-ALLIANCE = "青山湖区第一幼教联盟"
-TOWN = "湖坊镇"
-# code, name, category, rating, role in the alliance (None: outside any), principal's account
-KINDERGARTENS = (
-    ("QS-01", "青山湖区实验幼儿园", "区直属", "省级示范", "龙头园", "shiyan"),
-    ("QS-02", "湖坊镇中心幼儿园", "乡镇中心园", None, "支柱园", "hufang"),
-    ("QS-03", "小太阳幼儿园", "民办及企事业办园", None, "成员园", "xiaotaiyang"),
-    ("QS-04", "金苹果幼儿园", "民办及企事业办园", None, "成员园", "jinpingguo"),
-    ("QS-05", "七彩虹幼儿园", "民办及企事业办园", None, None, "qicaihong"),
-)
-# kindergarten code, name, post, level, birth year, phone
-TEACHERS = (
-    ("QS-01", "王丽华", "业务园长", "学科带头人", 1978, "13907910001"),
-    ("QS-01", "赵敏", "教师", "骨干教师", 1988, "13907910002"),
-    ("QS-02", "孙芳", "业务园长", "骨干教师", 1982, "13907910003"),
-    ("QS-03", "钱静", "业务园长", "青年教师", 1992, "13907910004"),
-    ("QS-03", "李小雨", "教师", "新教师", 2001, "13907910005"),
-    ("QS-04", "周婷", "业务园长", "青年教师", 1990, "13907910006"),
-    ("QS-05", "吴倩", "业务园长", "青年教师", 1991, "13907910007"),
-)
-OFFICER = "chengyou"
-# The account role the page suggests for each place in an alliance.
-ACCOUNT_ROLES = {"龙头园": "龙头园", "支柱园": "乡镇中心园", "成员园": "民办园", None: "民办园"}
-NAMES = {username: name for _, name, *_, username in KINDERGARTENS}
-
-
-@dataclass
-class Day:
-    """What the journey learns as it goes: each account's password, the pages it made."""
-
-    passwords: dict[str, str] = field(default_factory=dict)
-    agreement_url: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +98,6 @@ def staff(person: Callable[[], Person], day: Day) -> Iterator[Callable[[str], Pe
 
     yield _new
     assert calls == [], "a page called the JSON API:\n" + "\n".join(calls)
-
-
-def nav(page: Page, label: str) -> None:
-    page.get_by_role("navigation", name="主菜单").get_by_role("link", name=label, exact=True).click()
 
 
 def test_the_administrator_imports_the_registry_and_creates_the_accounts(
@@ -208,47 +180,6 @@ def test_the_administrator_imports_the_registry_and_creates_the_accounts(
     admin.screenshot("d1-08-account-created")
     admin.open("/admin/users")
     expect(page.locator("#result-count")).to_contain_text("共 7 个账号")
-
-
-def set_pin(page: Page, password: str) -> None:
-    """On 我的账号: the signing PIN, confirmed with the login password."""
-    pin_card = page.locator("#pin-card")
-    pin_card.get_by_label("登录密码").fill(password)
-    pin_card.locator("#in-pin").fill(PIN)
-    pin_card.get_by_label("再次输入签名密码").fill(PIN)
-    pin_card.get_by_role("button", name="设置签名密码").click()
-    expect(page.locator(".flash")).to_contain_text("签名密码已设置")
-
-
-def first_day(staff: Callable[[str], Person], day: Day, username: str, *, shots: str = "", pin: bool = True) -> Person:
-    """An account's first sign-in: its own password, its signing PIN (unless not yet) and its seal."""
-    who = staff("")
-    page = who.page
-    sign_in(page, who.base_url, username, day.passwords[username])
-    page.wait_for_url(who.base_url + "/account/password")
-    if shots:
-        who.screenshot(f"{shots}-password")
-    own = f"Qiuji-kaixue-{len(day.passwords)}!"
-    page.get_by_label("当前密码").fill(day.passwords[username])
-    page.locator("#in-new_password").fill(own)
-    page.get_by_label("再次输入新密码").fill(own)
-    page.get_by_role("button", name="修改密码").click()
-    page.wait_for_url(who.base_url + "/")
-    day.passwords[username] = own
-    if shots:
-        who.screenshot(f"{shots}-home")
-    page.locator(".who-name").click()
-    if pin:
-        set_pin(page, own)
-    seal_card = page.locator("#seal-card")
-    seal_card.get_by_label("选择印章图片").set_input_files(
-        files=[{"name": "印章.png", "mimeType": "image/png", "buffer": png_bytes((300, 300), "#c81010")}]
-    )
-    seal_card.get_by_role("button", name="上传").click()
-    expect(page.locator("#seal-card")).to_contain_text("印章图片已上传")
-    if shots:
-        who.screenshot(f"{shots}-account")
-    return who
 
 
 def test_the_officer_and_the_principals_start(staff: Callable[[str], Person], day: Day) -> None:
@@ -369,17 +300,6 @@ def test_the_founding_members_agreements_are_generated_and_sent(staff: Callable[
     for name in ("小太阳幼儿园", "金苹果幼儿园"):
         expect(page.locator("table.list")).to_contain_text(name)
     officer.screenshot("d1-34-agreements-signing")
-
-
-MATERIALS = {
-    "sign_in": ("签到表.png", png_bytes((800, 1100), "#ffffff")),
-    "lesson_plan": ("教案.pdf", pdf_bytes("lesson plan")),
-    "reflection": ("教学反思.pdf", pdf_bytes("reflection")),
-    "lesson_case": ("课例.pdf", pdf_bytes("lesson case")),
-    "discussion": ("研讨记录.pdf", pdf_bytes("discussion")),
-    "media": ("活动照片.png", png_bytes((640, 480), "#e8f0d9")),
-    "report": ("活动报道.pdf", pdf_bytes("report")),
-}
 
 
 def test_the_lead_runs_an_activity_to_its_archive(staff: Callable[[str], Person], tmp_path: Path) -> None:
