@@ -7,6 +7,7 @@ appeared. Screenshots go to ``tests/e2e/screenshots/`` (git-ignored), at desktop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+# Text a page must never show a person: a semester's code instead of 2026年秋季学期, a JSON object.
+UNREADABLE = (re.compile(r"\b\d{4}-(?:autumn|spring)\b"), re.compile(r"[{\[]\s*\"\w+\"\s*:"))
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 
@@ -107,6 +110,13 @@ class Person:
         page.set_viewport_size(DESKTOP)
         if not overflow_allowed:
             assert wide == [], f"{name} ({page.url}) scrolls sideways: " + "; ".join(wide)
+        self.assert_readable(name)
+
+    def assert_readable(self, name: str) -> None:
+        """What the page shows is for people: no semester code (2026-autumn), no JSON."""
+        text = self.page.locator("body").inner_text()
+        found = [m.group(0) for pattern in UNREADABLE for m in pattern.finditer(text)]
+        assert found == [], f"{name} ({self.page.url}) shows raw data: {found}"
 
     def assert_clean(self) -> None:
         assert self.problems == [], "the browser reported errors:\n" + "\n".join(self.problems)

@@ -50,12 +50,17 @@ def prepare(live_server: LiveServer) -> None:
             assert r.status_code == 201, r.text
 
 
-def sign(who: Person, agreement_url: str, shot: str | None = None) -> Page:
+def sign(who: Person, agreement_url: str, shot: str | None = None, *, clauses: str | None = CLAUSES) -> Page:
+    """Open the agreement, read its text (with ``clauses`` as its 特别约定), tick the box and sign."""
     page = who.open(agreement_url)
     page.get_by_role("link", name="阅读并签署").first.click()
-    expect(page.locator("#agreement-text")).to_contain_text("特别约定")
-    expect(page.locator("#agreement-text")).to_contain_text(CLAUSES)
-    original = who.context.request.get(who.base_url + page.get_by_role("link", name="打开 PDF 原件").get_attribute("href"))
+    expect(page.locator("#agreement-text")).to_contain_text("联盟")
+    if clauses:
+        expect(page.locator("#agreement-text")).to_contain_text("特别约定")
+        expect(page.locator("#agreement-text")).to_contain_text(clauses)
+    original = who.context.request.get(
+        who.base_url + page.get_by_role("link", name="打开 PDF 原件").get_attribute("href")
+    )
     assert original.ok and original.headers["content-type"] == "application/pdf"
     assert original.headers["content-disposition"].startswith("inline;")  # opens in the browser's viewer
     if shot:

@@ -49,6 +49,10 @@ def semesters_around(day: date) -> tuple[dict[str, str], dict[str, str]]:
 
 def open_semester(page: Page, s: dict[str, str]) -> None:
     page.get_by_role("link", name="新建学期").click()
+    fill_semester(page, s)
+
+
+def fill_semester(page: Page, s: dict[str, str]) -> None:
     page.fill("#in-year", s["year"])
     page.select_option("#in-season", s["season"])
     page.fill("#in-starts_on", s["starts_on"])

@@ -8,9 +8,10 @@ import re
 import zipfile
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tests.fixtures.agreements import PIN, SIGNERS
+from workflows.agreements.models import SigningKey
 from workflows.documents.models import Document
 
 pytestmark = pytest.mark.usefixtures("without_libreoffice")
@@ -84,6 +85,18 @@ def test_signing_in_order_with_pin(browser, sent):
     page = browser("officer").get(f"/agreements/{sent}").text
     assert "已生效" in page and page.count("已签署") == 4
     assert "/events/terminate" in page
+
+
+def test_a_signer_without_a_pin_is_sent_to_my_account_before_typing_anything(browser, runtime, signing_world, sent):
+    with runtime.db.session() as s:  # day one: the member's principal never set a signing PIN
+        s.execute(delete(SigningKey).where(SigningKey.user_id == signing_world.users["kg-a1"].id))
+    member = browser("kg-a1")
+    page = member.get(f"/agreements/{sent}/sign").text
+    assert "您尚未设置签名密钥，请先在「我的账号」设置签名密码" in page and 'href="/account#pin-card"' in page
+    assert 'name="pin"' not in page and "协议全文" in page  # the text is there to read; no PIN box to try
+    # Posted anyway (an old tab): refused with 409 and the same message, not a server error.
+    r = post_signature(member, sent, pin=PIN)
+    assert r.status_code == 409 and "您尚未设置签名密钥" in r.text
 
 
 def test_events_need_the_csrf_token(browser, sent):

@@ -357,6 +357,7 @@ SCENARIOS = {
                 ("applications", "完成审核"),
                 ("applications", "申请被退回"),
                 ("applications", "请等待审核结果"),
+                ("semesters", "设置本学期"),  # no semester in this world yet
             }
         ),  # fmt: skip
     ),

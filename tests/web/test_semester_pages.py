@@ -4,10 +4,12 @@ its field with the typed input kept; the plan/summary page's semester selector; 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
-from tests.fixtures.activities import PLAN_FORM
+from tests.fixtures.activities import PLAN_FORM, today
+from workflows.activities.semesters import ensure_semester
 
 NEW = {
     "year": "2027",
@@ -43,10 +45,17 @@ def test_the_officer_opens_a_semester_after_fixing_what_the_page_points_out(brow
     assert field_error(r.text, "ends_on") == "学期结束日期须晚于开始日期"
     assert field_error(r.text, "min_centralised") == "方案规定每学期集中研讨活动不少于 2 次，最低次数不能低于 2"
     # The deadlines left empty follow the dates; with the dates wrong they are not blamed too.
-    assert field_error(r.text, "starts_on") == field_error(r.text, "plan_due_on") == field_error(r.text, "summary_due_on") == ""
+    assert (
+        field_error(r.text, "starts_on")
+        == field_error(r.text, "plan_due_on")
+        == field_error(r.text, "summary_due_on")
+        == ""
+    )
     # Nothing typed is lost.
     assert (value_of(r.text, "year"), value_of(r.text, "ends_on"), value_of(r.text, "min_centralised")) == (
-        "2027", "2027-01-10", "1"
+        "2027",
+        "2027-01-10",
+        "1",
     )
     assert '<option value="spring" selected>' in r.text
     r = officer.post("/semesters/new", {**NEW, "year": "二〇二七", "season": "", "starts_on": "2027/02/20"})
@@ -62,6 +71,18 @@ def test_the_officer_opens_a_semester_after_fixing_what_the_page_points_out(brow
     overlap = officer.post("/semesters/new", {**NEW, "year": "2026", "season": "autumn", "starts_on": "2026-09-01",
                                               "ends_on": "2027-03-01"})  # fmt: skip
     assert field_error(overlap.text, "ends_on") == "与2027年春季学期（2027-02-20 至 2027-07-05）时间重叠"
+
+
+def test_with_no_semester_now_or_to_come_the_officer_is_asked_to_set_one(browser, world, runtime):
+    officer, lead = browser("officer"), browser("lead-a")
+    home = officer.get("/").text
+    assert "设置本学期" in home and 'href="/semesters/new"' in home  # day one: nothing can be planned yet
+    assert "设置本学期" not in lead.get("/").text  # only the officer sets semesters
+    with runtime.db.session() as s:  # one set to start next month is enough: a summer break asks nothing
+        ensure_semester(
+            session=s, code="2099-spring", starts_on=today() + timedelta(days=30), ends_on=today() + timedelta(days=150)
+        )
+    assert "设置本学期" not in officer.get("/").text
 
 
 def test_the_officer_edits_a_semester_and_a_bad_date_keeps_the_rest(browser, world):
@@ -95,13 +116,19 @@ def test_the_plan_page_switches_semesters_with_a_plain_form(browser, client, log
     officer = browser("officer")
     assert officer.post("/semesters/new", NEW).status_code == 303
     alliance = world.alliances["A"].id
-    r = client.put(f"/api/semesters/{semester}/alliances/{alliance}/plan", headers=login("lead-a"), json={"form": PLAN_FORM})
+    r = client.put(
+        f"/api/semesters/{semester}/alliances/{alliance}/plan", headers=login("lead-a"), json={"form": PLAN_FORM}
+    )
     assert r.status_code == 200, r.text
     lead = browser("lead-a")
     page = lead.get(f"/semester-work/{alliance}").text
     assert not re.search(r"\son[a-z]+=", page)  # no inline handler for the CSP to block
     form = re.search(r'<form method="get" action="([^"]+)" class="semester-pick">(.*?)</form>', page, re.S)
-    assert form and form.group(1) == f"/semester-work/{alliance}" and '<button type="submit">查看</button>' in form.group(2)
+    assert (
+        form
+        and form.group(1) == f"/semester-work/{alliance}"
+        and '<button type="submit">查看</button>' in form.group(2)
+    )
     assert f'<option value="{semester}" selected>2026年秋季学期</option>' in page
     spring = lead.get(f"/semester-work/{alliance}", params={"semester": "2027-spring"}).text
     assert '<option value="2027-spring" selected>2027年春季学期</option>' in spring

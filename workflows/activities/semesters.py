@@ -49,6 +49,13 @@ def current_semester(*, session: Session, today: date) -> Semester | None:
     return session.scalars(stmt.order_by(Semester.starts_on.desc())).first()
 
 
+def semester_missing(*, session: Session, today: date) -> bool:
+    """No semester holds ``today`` and none is set to start later: nothing can be planned (day one)."""
+    if current_semester(session=session, today=today) is not None:
+        return False
+    return session.scalar(select(Semester.id).where(Semester.starts_on > today).limit(1)) is None
+
+
 def _overlap(session: Session, semester: Semester) -> list[FieldError]:
     stmt = select(Semester).where(Semester.starts_on <= semester.ends_on, Semester.ends_on >= semester.starts_on)
     if semester.id is not None:

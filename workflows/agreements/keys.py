@@ -100,6 +100,11 @@ def _no_key(session: Session, user_id: uuid.UUID) -> Conflict:
     return Conflict("您尚未设置签名密钥，请先在「我的账号」设置签名密码", code="no_signing_key")
 
 
+def missing_key_message(session: Session, user_id: uuid.UUID) -> str | None:
+    """Why the user cannot sign yet (no PIN set, or the key revoked), or None when they have a key."""
+    return None if active_key(session, user_id) is not None else _no_key(session, user_id).message
+
+
 def unlock(*, session: Session, settings: Settings, user_id: uuid.UUID, pin: str) -> Unlocked:
     """The user's key in the token if the PIN matches; raises WrongPin (or Conflict when there is no key)."""
     record = active_key(session, user_id)
@@ -156,9 +161,7 @@ def create_signing_key(
             raise Forbidden("原签名密码错误", code="wrong_pin") from None
         _retire(session, settings, existing)
     authority = ca.ensure_authority(session=session, settings=settings)
-    record = enrol(
-        session=session, settings=settings, authority=authority, user=user, pin_hash=hash_pin(settings, pin)
-    )
+    record = enrol(session=session, settings=settings, authority=authority, user=user, pin_hash=hash_pin(settings, pin))
     audit.append(
         session,
         entity_type="user",
@@ -173,7 +176,9 @@ def create_signing_key(
 def enrol(*, session: Session, settings: Settings, authority: ca.Authority, user: User, pin_hash: str) -> SigningKey:
     """A key pair made in the token for ``user``, its certificate issued by the CA in the token, recorded."""
     record_id = uuid.uuid4()
-    key = token.generate_key(settings, key_id=record_id.bytes, label=token.key_label("signer", user.username, record_id.bytes))
+    key = token.generate_key(
+        settings, key_id=record_id.bytes, label=token.key_label("signer", user.username, record_id.bytes)
+    )
     organization, unit = _organization(user)
     certificate = ca.issue_certificate(
         authority,

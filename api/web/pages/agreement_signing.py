@@ -17,17 +17,28 @@ from api.client_address import client_address
 from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors
 from api.web.routing import web_router
-from workflows.agreements import events, reading, service
+from workflows.agreements import events, keys, reading, service
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement
 from workflows.agreements.parties import PARTY_LABELS
 from workflows.agreements.views import agreement_out
-from workflows.errors import DomainError, Forbidden, NotFound, TooManyAttempts, TransitionNotAllowed, ValidationFailed
+from workflows.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    StaleVersion,
+    TooManyAttempts,
+    TransitionNotAllowed,
+    ValidationFailed,
+)
 
 router = web_router()
 
 # HTTP status of a refused signature as the page shows it (the message is the service's own).
-STATUS = {Forbidden: 403, TransitionNotAllowed: 409, TooManyAttempts: 429, NotFound: 404}
+STATUS = {
+    Forbidden: 403, TransitionNotAllowed: 409, StaleVersion: 409, Conflict: 409, TooManyAttempts: 429, NotFound: 404,
+}  # fmt: skip
 # Problems that belong next to an input of the form; any other is shown above it.
 PLACED = ("read_confirmed", "pin")
 
@@ -69,8 +80,10 @@ def sign_and_answer(
         if exc.code == "wrong_pin":
             errors = {"pin": exc.message}
         unplaced = [m for name, m in errors.items() if name not in PLACED]
-        status = 200 if isinstance(exc, ValidationFailed) else next(
-            (code for kind, code in STATUS.items() if isinstance(exc, kind)), 503
+        status = (
+            200
+            if isinstance(exc, ValidationFailed)
+            else next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 503)
         )
         error = "" if errors and not unplaced else exc.message
         return _page(
@@ -92,6 +105,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     out = agreement_out(page.db, page.settings, page.viewer, agreement)
+    may_sign = "sign" in out.allowed_events
     return page.render(
         "agreements/sign.html",
         status_code=status_code,
@@ -99,7 +113,9 @@ def _page(
         text=reading.signing_text(page.db, page.objects, agreement),
         files=reading.files_of(page.db, agreement),
         party_labels=PARTY_LABELS,
-        may_sign="sign" in out.allowed_events,
+        may_sign=may_sign,
+        # A signer who has not set a PIN yet (day one) is sent to 我的账号 before typing anything.
+        key_missing=keys.missing_key_message(page.db, page.viewer.user_id) if may_sign else None,
         may_decline="decline" in out.allowed_events,
         errors=errors or {},
         unplaced=unplaced or [],

@@ -8,12 +8,14 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from api.web import nav
+from api.web import nav, todo
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import domain_errors, present, pydantic_errors, unplaced
 from api.web.routing import web_router
+from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities import semesters
 from workflows.activities.schemas import SemesterCreate, SemesterUpdate
@@ -39,6 +41,17 @@ def _today() -> date:
     return datetime.now(CST).date()
 
 
+def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
+    """On day one (no semester now or to come) the officer is asked to set one: plans and activities need it."""
+    if not semesters.semester_missing(session=session, today=_today()):
+        return []
+    detail = "尚未设置当前或即将开始的学期，联盟计划与小结、教研活动都要按学期进行"
+    return [todo.TodoItem("学期设置", "设置本学期", "/semesters/new", detail, urgent=True)]
+
+
+todo.register("semesters", _todo, roles={Role.OFFICER}, order=36)
+
+
 @router.get("/semesters")
 def semester_list(page: UserPage) -> Response:
     _officer(page)
@@ -50,7 +63,11 @@ def _next_semester(page: SignedInPage) -> dict[str, str]:
     rows = semesters.list_semesters(session=page.db)
     if rows:
         year, season = rows[0].code.split("-")
-        return {"year": str(int(year) + 1), "season": "spring"} if season == "autumn" else {"year": year, "season": "autumn"}
+        return (
+            {"year": str(int(year) + 1), "season": "spring"}
+            if season == "autumn"
+            else {"year": year, "season": "autumn"}
+        )
     today = _today()
     return {"year": str(today.year), "season": "spring" if today.month < 7 else "autumn"}
 
