@@ -224,7 +224,9 @@ class ActivityOut(BaseModel):
     topic: str
     domain: str
     format: str
+    # Counts towards the semester's minimum (held, a topic, its 研讨记录 on file), and why or why not.
     centralised: bool
+    counting_reason: str
     starts_at: datetime
     ends_at: datetime | None
     place: str
@@ -363,6 +365,18 @@ class WorkStatusOut(BaseModel):
     submitted_at: datetime | None
 
 
+class CountingOut(BaseModel):
+    """One activity of the semester and whether (and why) it counts towards the minimum."""
+
+    activity_id: uuid.UUID
+    number: str
+    topic: str
+    format: str
+    state: str
+    counts: bool
+    reason: str
+
+
 class ComplianceOut(BaseModel):
     alliance_id: uuid.UUID
     alliance_code: str
@@ -372,6 +386,8 @@ class ComplianceOut(BaseModel):
     centralised_held: int
     minimum: int
     meets_minimum: bool
+    behind: bool
+    activities: list[CountingOut]
     activities_by_state: dict[str, int]
     plan: WorkStatusOut
     summary: WorkStatusOut

@@ -17,13 +17,12 @@ from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities.models import Activity, Semester
 from workflows.activities.schemas import SemesterCreate, SemesterUpdate
-from workflows.activities.vocabulary import CST, semester_name
+from workflows.activities.vocabulary import CST, MIN_CENTRALISED, semester_name
 from workflows.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 
 PLAN_DUE_DAYS = 14
 # The months a semester of each season may start in: spring after the winter break, autumn after the summer.
 START_MONTHS = {"spring": range(1, 5), "autumn": range(7, 11)}
-MIN_CENTRALISED = 2
 LONGEST = timedelta(days=215)  # about seven months
 # The summary is written after the semester ends, but not months later.
 SUMMARY_GRACE = timedelta(days=60)

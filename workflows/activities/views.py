@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
 from workflows.activities.archive import BUNDLE_LABELS
-from workflows.activities.compliance import AllianceCompliance
+from workflows.activities.compliance import AllianceCompliance, activity_counting
 from workflows.activities.documents import headcount, sorted_participants
 from workflows.activities.ledger import LedgerEntry
 from workflows.activities.machine import ACTIVITY_WORKFLOW
@@ -22,6 +22,7 @@ from workflows.activities.schemas import (
     CommentOut,
     CompletenessOut,
     ComplianceOut,
+    CountingOut,
     LedgerRow,
     MaterialOut,
     ParticipantOut,
@@ -33,7 +34,6 @@ from workflows.activities.semester_work import Standing, current_document, stand
 from workflows.activities.vocabulary import (
     ATTENDANCE_LABELS,
     CATEGORY_LABELS,
-    CENTRALISED_FORMATS,
     WORK_LABELS,
     WORK_STATUS_LABELS,
     Attendance,
@@ -55,6 +55,7 @@ def semester_out(s: Semester) -> SemesterOut:
 def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
     """The activity as this viewer sees it, with the events the viewer could fire now."""
     counts = headcount(a)
+    counted = activity_counting(a)
     return ActivityOut(
         id=a.id,
         number=a.number,
@@ -66,7 +67,8 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
         topic=a.topic,
         domain=a.domain,
         format=a.format,
-        centralised=a.format in CENTRALISED_FORMATS,
+        centralised=counted.counts,
+        counting_reason=counted.reason,
         starts_at=a.starts_at,
         ends_at=a.ends_at,
         place=a.place,
@@ -183,7 +185,12 @@ def compliance_out(c: AllianceCompliance) -> ComplianceOut:
     return ComplianceOut(
         alliance_id=c.alliance.id, alliance_code=c.alliance.code, alliance_name=c.alliance.name,
         semester=c.semester.code, semester_name=semester_name(c.semester.code), centralised_held=c.centralised_held, minimum=c.semester.min_centralised,
-        meets_minimum=c.meets_minimum, activities_by_state=c.by_state, plan=standing_out(c.plan),
+        meets_minimum=c.meets_minimum, behind=c.behind, activities_by_state=c.by_state, plan=standing_out(c.plan),
+        activities=[
+            CountingOut(activity_id=a.id, number=a.number, topic=a.topic, format=a.format, state=a.state,
+                        counts=n.counts, reason=n.reason)
+            for a, n in c.activities
+        ],
         summary=standing_out(c.summary), materials_overdue=c.materials_overdue,
     )  # fmt: skip
 

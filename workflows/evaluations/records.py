@@ -18,10 +18,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from workflows.activities.counting import Counting, counting
 from workflows.activities.models import Activity, Semester, SemesterWork
 from workflows.activities.vocabulary import (
     ATTENDED,
-    CENTRALISED_FORMATS,
     CST,
     Attendance,
     MaterialCategory,
@@ -74,8 +74,12 @@ class ActivityFact:
         return self.state in TOOK_PLACE
 
     @property
+    def counting(self) -> Counting:
+        return counting(state=self.state, topic=self.topic, categories=self.categories)
+
+    @property
     def centralised(self) -> bool:
-        return self.format in CENTRALISED_FORMATS
+        return self.counting.counts
 
 
 @dataclass(frozen=True)
