@@ -17,7 +17,7 @@ from workflows.outbox import OutboxMessage
 
 
 def test_lead_plans_an_activity_with_the_research_group_invited(client, world, login, runtime, semester):
-    a = create_activity(client, login, runtime, world)
+    a = create_activity(client, login, runtime, world, allow_late=False)
     assert a["state"] == "planned" and a["version"] == 1
     assert a["number"] == "TA-2026年秋季学期-01" and a["semester"] == semester
     assert a["centralised"] is False and a["counting_reason"] == "尚未举行，不计入"

@@ -27,6 +27,8 @@ LONGEST = timedelta(days=215)  # about seven months
 # The summary is written after the semester ends, but not months later.
 SUMMARY_GRACE = timedelta(days=60)
 MANAGERS = frozenset({Role.OFFICER})
+# 「每次活动请提前通报」: at least a day ahead.
+MIN_NOTICE_DAYS = 1
 
 
 def list_semesters(*, session: Session) -> list[Semester]:
@@ -121,6 +123,12 @@ def check(session: Session, semester: Semester, *, new_start: bool = True) -> No
                 f"方案规定每学期集中研讨活动不少于 {MIN_CENTRALISED} 次，最低次数不能低于 {MIN_CENTRALISED}",
             )
         )
+    if semester.notice_days < MIN_NOTICE_DAYS:
+        problems.append(
+            FieldError(
+                "notice_days", "below_floor", f"方案要求每次活动提前通报，提前通报天数不能少于 {MIN_NOTICE_DAYS} 天"
+            )
+        )
     if not problems:
         problems = _overlap(session, semester) + _activities_outside(session, semester)
     if problems:
@@ -143,6 +151,7 @@ def create_semester(*, session: Session, viewer: Viewer, body: SemesterCreate) -
         summary_due_on=body.summary_due_on or body.ends_on,
         materials_due_days=body.materials_due_days,
         min_centralised=body.min_centralised,
+        notice_days=body.notice_days,
     )
     with session.no_autoflush:
         check(session, semester)

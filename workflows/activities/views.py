@@ -14,6 +14,7 @@ from workflows.activities.ledger import LedgerEntry
 from workflows.activities.machine import ACTIVITY_WORKFLOW
 from workflows.activities.materials import completeness
 from workflows.activities.models import Activity, ActivityBundle, ActivityComment, Material, Semester, SemesterWork
+from workflows.activities.notice import notice_due_on
 from workflows.activities.schemas import (
     ActivityOut,
     AttendanceCounts,
@@ -49,6 +50,7 @@ def semester_out(s: Semester) -> SemesterOut:
     return SemesterOut(
         id=s.id, code=s.code, name=s.name, starts_on=s.starts_on, ends_on=s.ends_on, plan_due_on=s.plan_due_on,
         summary_due_on=s.summary_due_on, materials_due_days=s.materials_due_days, min_centralised=s.min_centralised,
+        notice_days=s.notice_days,
     )  # fmt: skip
 
 
@@ -84,6 +86,11 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
         cancel_reason=a.cancel_reason,
         announced_at=a.announced_at,
         announced_in_advance=None if a.announced_at is None else a.announced_at < a.starts_at,
+        announced_late=a.announced_late,
+        notice_due_on=notice_due_on(a),
+        late_notice_allowed=a.late_notice_allowed_at is not None,
+        late_notice_reason=a.late_notice_reason,
+        late_notice_allowed_by=a.late_notice_allowed_by,
         held_at=a.held_at,
         archived_at=a.archived_at,
         cancelled_at=a.cancelled_at,
@@ -188,7 +195,7 @@ def compliance_out(c: AllianceCompliance) -> ComplianceOut:
         meets_minimum=c.meets_minimum, behind=c.behind, activities_by_state=c.by_state, plan=standing_out(c.plan),
         activities=[
             CountingOut(activity_id=a.id, number=a.number, topic=a.topic, format=a.format, state=a.state,
-                        counts=n.counts, reason=n.reason)
+                        counts=n.counts, reason=n.reason, announced_late=a.announced_late)
             for a, n in c.activities
         ],
         summary=standing_out(c.summary), materials_overdue=c.materials_overdue,

@@ -68,6 +68,9 @@ class ActivityFact:
     unrecorded: int
     presenter_kindergartens: frozenset[uuid.UUID]
     attending_kindergartens: frozenset[uuid.UUID]
+    # 未提前通报: announced after the notice period, with the section's leave (and its reason).
+    announced_late: bool = False
+    late_notice_reason: str = ""
 
     @property
     def took_place(self) -> bool:
@@ -176,6 +179,8 @@ def _activity(activity: Activity, due_days: int) -> ActivityFact:
         ),
         # A guest (no kindergarten of the registry) attends for no member.
         attending_kindergartens=frozenset(p.kindergarten_id for p in attended if p.kindergarten_id is not None),
+        announced_late=activity.announced_late,
+        late_notice_reason=activity.late_notice_reason,
     )
 
 

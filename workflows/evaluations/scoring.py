@@ -84,6 +84,11 @@ def _semester_line(s: SemesterFact, required: int) -> str:
     notes = [f"{a.number}「{a.topic}」{a.counting.reason}" for a in not_counted]
     notes += [f"已取消 {cancelled} 次，不计"] if cancelled else []
     notes += [f"尚未举行 {pending} 次，不计"] if pending else []
+    notes += [
+        f"{a.number}「{a.topic}」未提前通报（成幼科准许：{a.late_notice_reason}）"
+        for a in s.activities
+        if a.announced_late
+    ]
     return line + (f"；{'；'.join(notes)}" if notes else "")
 
 

@@ -26,7 +26,7 @@ router = web_router()
 nav.register(nav.NavItem("semesters", "学期设置", "/semesters", roles=frozenset({Role.OFFICER}), order=36))
 
 DATES = ("starts_on", "ends_on", "plan_due_on", "summary_due_on")
-NUMBERS = ("min_centralised", "materials_due_days")
+NUMBERS = ("min_centralised", "materials_due_days", "notice_days")
 FIELDS = {"year", "season", *DATES, *NUMBERS}
 
 
@@ -50,7 +50,11 @@ def _next_semester(page: SignedInPage) -> dict[str, str]:
     rows = semesters.list_semesters(session=page.db)
     if rows:
         year, season = rows[0].code.split("-")
-        return {"year": str(int(year) + 1), "season": "spring"} if season == "autumn" else {"year": year, "season": "autumn"}
+        return (
+            {"year": str(int(year) + 1), "season": "spring"}
+            if season == "autumn"
+            else {"year": year, "season": "autumn"}
+        )
     today = _today()
     return {"year": str(today.year), "season": "spring" if today.month < 7 else "autumn"}
 
@@ -74,7 +78,15 @@ def _form(
 @router.get("/semesters/new")
 def new_semester(page: UserPage) -> Response:
     _officer(page)
-    return _form(page, {**_next_semester(page), "min_centralised": str(MIN_CENTRALISED), "materials_due_days": "7"})
+    return _form(
+        page,
+        {
+            **_next_semester(page),
+            "min_centralised": str(MIN_CENTRALISED),
+            "materials_due_days": "7",
+            "notice_days": "3",
+        },
+    )
 
 
 def _numbers(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
