@@ -44,6 +44,7 @@ KINDS: dict[str, str] = {
     "activity.announced": "教研活动",
     "activity.cancelled": "教研活动",
     "activity.commented": "教研活动",
+    "activity.behind_minimum": "教研活动",
     "deadline.reminder": "截止提醒",
     "evaluation.self_assessed": "年度考核",
     "evaluation.scored": "年度考核",

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
 from workflows import audit
-from workflows.activities import archive, attendance, documents, events, materials, service
+from workflows.activities import archive, attendance, documents, events, materials, notice, service
 from workflows.activities.schemas import (
     ActivityCreate,
     ActivityOut,
@@ -23,6 +23,7 @@ from workflows.activities.schemas import (
     CommentOut,
     CompletenessOut,
     EventBody,
+    LateNoticeBody,
     MaterialOut,
     WalkIn,
     WithdrawBody,
@@ -72,6 +73,18 @@ def fire_event(
     activity = events.fire_event(
         session=session, viewer=viewer, activity_id=activity_id, event=event, version=body.version, comment=body.comment
     )
+    return activity_out(viewer, activity)
+
+
+@router.post("/{activity_id}/late-notice", response_model=ActivityOut)
+def allow_late_notice(
+    activity_id: uuid.UUID, body: LateNoticeBody, session: SessionDep, viewer: CurrentViewer
+) -> ActivityOut:
+    """成幼科准许逾期通报: the activity may then be announced, marked 未提前通报."""
+    activity = notice.allow_late_notice(
+        session=session, viewer=viewer, activity_id=activity_id, reason=body.reason, version=body.version,
+        today=datetime.now(CST).date(),
+    )  # fmt: skip
     return activity_out(viewer, activity)
 
 

@@ -168,7 +168,7 @@ def test_media_may_be_larger_than_documents(db, tmp_path):
     with TestClient(create_app(runtime=runtime)) as client:
         token = client.post("/api/auth/token", data={"username": "lead-a", "password": PASSWORD}).json()["access_token"]
         h = {"Authorization": f"Bearer {token}"}
-        a = create_activity(client, lambda _: h, runtime, world)
+        a = create_activity(client, lambda _: h, runtime, world, allow_late=False)
         assert upload(client, h, a["id"], "media", mp4_bytes(20 * 1024), "实录.mp4").status_code == 201
         assert upload(client, h, a["id"], "media", mp4_bytes(80 * 1024), "实录.mp4").status_code == 413
         big_pdf = pdf_bytes() + b"%" * 8192

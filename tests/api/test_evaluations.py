@@ -116,12 +116,12 @@ def test_each_scorer_scores_their_own_items_and_a_departure_needs_a_reason(clien
     a = ok(event(client, officer, a, "score", scores=[{"key": "safety", "score": 0, "comment": "未报送安全预案"},
                                                         {"key": "bonus", "score": 0, "comment": "无"}]))  # fmt: skip
     assert a["state"] == "scored" and a["pending_items"] == []
-    assert a["total"] == round(AUTO_TOTAL_A + 2 + 10, 1) == 67.1 and a["grade"] == "合格"
+    assert a["total"] == round(AUTO_TOTAL_A + 2 + 10, 1) == 62.1 and a["grade"] == "合格"
     # Corrections stay possible until publication.
     a = ok(
         event(client, researcher, a, "score", scores=[{"key": "outcomes", "score": 0, "comment": "复核：无成效材料"}])
     )
-    assert (a["state"], a["total"], a["grade"]) == ("scored", 57.1, "不合格")
+    assert (a["state"], a["total"], a["grade"]) == ("scored", 52.1, "不合格")
     assert a["allowed_events"] == ["score"]  # the researcher's; the officer's include publishing
     assert client.get(f"/api/evaluations/{a['id']}", headers=officer).json()["allowed_events"] == [
         "score",
@@ -194,6 +194,28 @@ def test_publication_locks_notifies_flags_and_stores_the_form(client, login, ope
     assert again.status_code == 409
     open_flags = client.get("/api/review-flags", params={"open_only": True}, headers=login("officer")).json()
     assert [f["reason"] for f in open_flags] == ["failed_grade"]
+
+
+@pytest.mark.parametrize("per_semester", [0, 1])
+def test_the_evaluation_cannot_ask_fewer_than_two_a_semester_每学期集中研讨活动不少于2次(
+    client, login, year, per_semester
+):
+    items_ = copy.deepcopy(DEFAULT_ITEMS)
+    at = next(i for i, item in enumerate(items_) if item["method"] == "activity_count")
+    items_[at]["params"] = {"per_missing": 5, "per_semester": per_semester}
+    r = client.put(f"/api/evaluations/schemes/{YEAR}", headers=login("officer"), json={"items": items_})
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert error["field"] == f"items.{at}"
+    assert (
+        error["message"]
+        == "参数 per_semester：方案规定每学期集中研讨活动不少于 2 次，每学期要求次数（per_semester）不能低于 2"
+    )
+    items_[at]["params"]["per_semester"] = 3  # raising it is the officer's to do
+    assert (
+        client.put(f"/api/evaluations/schemes/{YEAR}", headers=login("officer"), json={"items": items_}).status_code
+        == 200
+    )
 
 
 def test_the_scheme_is_editable_until_the_year_opens(client, login, year):

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from docx import Document as WordDocument
 from sqlalchemy import func, select
 
-from tests.fixtures.activities import SEMESTER, create_activity, docm_bytes, docx_bytes, fire
+from tests.fixtures.activities import SEMESTER, create_activity, docm_bytes, docx_bytes, fire, upload
 from workflows.activities.compliance import send_reminders
 from workflows.activities.models import Semester
 from workflows.notifications import Notification
@@ -94,10 +94,13 @@ def test_summary_uploaded_as_a_word_file_is_on_time(client, world, login, semest
     assert client.get(f"{url}/content", headers=login("officer")).content == written
 
 
-def test_compliance_counts_centralised_activities_that_took_place(client, world, login, runtime, semester):
+def test_an_activity_counts_when_held_with_its_研讨记录_whatever_its_format_每学期集中研讨活动不少于2次(
+    client, world, login, runtime, semester
+):
     h = login("lead-a")
     held = create_activity(client, login, runtime, world)  # 集中研讨
-    fire(client, h, fire(client, h, held, "announce").json(), "hold")
+    held = fire(client, h, fire(client, h, held, "announce").json(), "hold").json()
+    assert upload(client, h, held["id"], "discussion", docx_bytes("研讨记录"), "研讨记录.docx").status_code == 201
     outreach = create_activity(client, login, runtime, world, format="送教")
     fire(client, h, fire(client, h, outreach, "announce").json(), "hold")
     cancelled = create_activity(client, login, runtime, world, format="公开课")
@@ -111,6 +114,15 @@ def test_compliance_counts_centralised_activities_that_took_place(client, world,
     }
     a, b = rows["TA"], rows["TB"]
     assert a["centralised_held"] == 1 and a["minimum"] == 2 and a["meets_minimum"] is False
+    reasons = {x["number"]: (x["counts"], x["reason"]) for x in a["activities"]}
+    assert reasons[held["number"]] == (True, "已举行，有研讨主题和研讨记录，计入")
+    assert reasons[outreach["number"]][0] is False and "尚无研讨记录" in reasons[outreach["number"]][1]
+    assert reasons[cancelled["number"]] == (False, "已取消，不计入")
+    # The 送教 counts too once its 研讨记录 is on file: the research counts, not the format.
+    assert upload(client, h, outreach["id"], "discussion", docx_bytes("评课研讨"), "研讨.docx").status_code == 201
+    again = client.get(f"/api/compliance?semester={semester}", headers=login("officer")).json()
+    assert next(r for r in again if r["alliance_code"] == "TA")["meets_minimum"] is True
+    a = rows["TA"]
     assert a["activities_by_state"] == {"held": 2, "cancelled": 1, "planned": 1}
     assert a["plan"]["status"] == "late" and a["summary"]["status"] == "missing" and a["summary"]["overdue"] is False
     assert b["plan"]["status"] == "missing" and b["plan"]["overdue"] is True and b["centralised_held"] == 0
@@ -133,7 +145,9 @@ def test_reminders_go_out_once_per_deadline_and_day(runtime, world, semester):
     three_days_before = summary_due - timedelta(days=3)
     with runtime.db.session() as s:
         sent = send_reminders(session=s, today=three_days_before)
-    assert sent == 2  # the lead account of alliance A and of alliance B; summaries are missing
+    # The lead account of alliance A and of alliance B: summaries are missing; and, the semester being past its
+    # middle with no activity counted, each is warned once that it is behind (see the test below).
+    assert sent == 4
     with runtime.db.session() as s:
         assert send_reminders(session=s, today=three_days_before) == 0
     with runtime.db.session() as s:
@@ -147,6 +161,44 @@ def test_reminders_go_out_once_per_deadline_and_day(runtime, world, semester):
     assert "教研经验小结" in title
 
 
+def _behind(runtime) -> list[Notification]:
+    with runtime.db.session() as s:
+        rows = s.scalars(select(Notification).where(Notification.kind == "activity.behind_minimum")).all()
+        s.expunge_all()
+    return list(rows)
+
+
+def test_past_the_middle_of_the_semester_a_lead_short_of_the_minimum_is_warned_once_每学期集中研讨活动不少于2次(
+    client, runtime, world, login, semester
+):
+    with runtime.db.session() as s:
+        term = s.scalar(select(Semester).where(Semester.code == SEMESTER))
+        starts_on, ends_on = term.starts_on, term.ends_on
+    early = starts_on + timedelta(days=10)
+    with runtime.db.session() as s:
+        send_reminders(session=s, today=early)
+    assert _behind(runtime) == []  # before the middle nobody is behind yet
+    h = login("lead-a")
+    # Alliance A holds one activity with its 研讨记录 and a lecture without one: one counts, one short.
+    for fmt, record in (("集中研讨", True), ("讲座", False)):
+        a = create_activity(client, login, runtime, world, format=fmt)
+        a = fire(client, h, fire(client, h, a, "announce").json(), "hold").json()
+        if record:
+            assert upload(client, h, a["id"], "discussion", docx_bytes("研讨记录"), "研讨记录.docx").status_code == 201
+    middle = starts_on + (ends_on - starts_on) / 2
+    for day in (middle, middle + timedelta(days=1)):
+        with runtime.db.session() as s:
+            send_reminders(session=s, today=day)
+    warned = {n.user_id: n for n in _behind(runtime)}
+    assert set(warned) == {world.users["lead-a"].id, world.users["lead-b"].id}  # once each, the leads only
+    a = warned[world.users["lead-a"].id]
+    assert a.title.endswith("集中研讨活动尚差 1 次") and "已计入集中研讨活动 1 次" in a.body
+    # The compliance line says it too, and per activity why it counts or not.
+    rows = client.get(f"/api/compliance?semester={SEMESTER}", headers=h).json()
+    assert rows[0]["behind"] is True
+    assert sorted(x["counts"] for x in rows[0]["activities"]) == [False, True]
+
+
 def test_kinderflow_remind_for_cron(db, runtime, world, semester, tmp_path):
     with runtime.db.session() as s:
         due = s.scalar(select(Semester.summary_due_on).where(Semester.code == SEMESTER))
@@ -156,7 +208,7 @@ def test_kinderflow_remind_for_cron(db, runtime, world, semester, tmp_path):
     command = [sys.executable, "-m", "api.cli", "remind", "--date", day]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "已发送 2 条" in done.stdout
+    assert "已发送 4 条" in done.stdout  # two summaries due, two alliances behind
     with runtime.db.session() as s:  # the same day again (beat, or a second cron line) sends nothing
         assert send_reminders(session=s, today=due - timedelta(days=7)) == 0
     assert _reminders(runtime) == 2
@@ -180,7 +232,8 @@ def test_hosts_are_reminded_of_missing_materials(client, world, login, runtime, 
     fire(client, h, fire(client, h, a, "announce").json(), "hold")
     due = date.fromisoformat(client.get(f"/api/activities/{a['id']}/completeness", headers=h).json()["due_on"])
     with runtime.db.session() as s:
-        assert send_reminders(session=s, today=due - timedelta(days=3)) == 2  # the host (pillar-a) and the lead
+        # The host (pillar-a) and the lead; and, past the middle of the semester, both leads are behind.
+        assert send_reminders(session=s, today=due - timedelta(days=3)) == 4
     with runtime.db.session() as s:
         body = s.scalars(select(Notification.body).where(Notification.kind == "deadline.reminder")).first()
     assert a["number"] in body and "签到表" in body

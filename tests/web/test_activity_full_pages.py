@@ -120,6 +120,9 @@ def fire(b, url, event):
 
 def test_attendance_all_present_walk_ins_and_guests(browser, runtime, world, planned):
     lead, url = planned
+    officer = browser("officer")  # recorded after the fact: announced late with the section's leave
+    late = {"version": version_of(officer.get(url).text), "reason": "事后补录"}
+    assert officer.post(f"{url}/late-notice", late).status_code == 303
     assert fire(lead, url, "announce").status_code == 303
     page = lead.get(url).text
     people = re.findall(r'name="att-([0-9a-f-]+)" value="present"', page)
@@ -132,11 +135,15 @@ def test_attendance_all_present_walk_ins_and_guests(browser, runtime, world, pla
     page = lead.get(url).text
     assert "实到 3 · 迟到 0 · 请假 1" in page
     # A walk-in: a guest needs a name and a kindergarten; what was typed stays.
-    r = lead.post(f"{url}/walk-ins", {"teacher_id": "", "guest_name": "王老师", "guest_kindergarten": "", "attendance": "late"})
+    r = lead.post(
+        f"{url}/walk-ins", {"teacher_id": "", "guest_name": "王老师", "guest_kindergarten": "", "attendance": "late"}
+    )
     assert r.status_code == 200 and field_error(r.text, "guest_kindergarten") == "请填写来宾所在幼儿园或单位"
     assert '<details class="walk-in" open>' in r.text and 'value="王老师"' in r.text
     assert re.search(r'name="attendance" value="late" checked', r.text)
-    r = lead.post(f"{url}/walk-ins", {"guest_name": "王老师", "guest_kindergarten": "青云谱区某幼儿园", "attendance": "late"})
+    r = lead.post(
+        f"{url}/walk-ins", {"guest_name": "王老师", "guest_kindergarten": "青云谱区某幼儿园", "attendance": "late"}
+    )
     assert r.status_code == 303
     walk_in = teacher_ids(runtime, "A-LEAD-T2")[0]
     assert f'<option value="{walk_in}">' in lead.get(url).text
@@ -149,7 +156,10 @@ def test_attendance_all_present_walk_ins_and_guests(browser, runtime, world, pla
     assert "全部出席" not in browser("kg-a2").get(url).text
     assert "全部出席" in browser("kg-a1").get(url).text  # A-M1 hosts
     outsider = browser("kg-b1")  # refused, and the page it is sent back to is a 404 for it too
-    assert outsider.follow(outsider.post(f"{url}/walk-ins", {"guest_name": "x", "guest_kindergarten": "y"})).status_code == 404
+    assert (
+        outsider.follow(outsider.post(f"{url}/walk-ins", {"guest_name": "x", "guest_kindergarten": "y"})).status_code
+        == 404
+    )
 
 
 def test_a_wrong_material_is_withdrawn_with_a_reason(browser, runtime, world, planned):
@@ -157,7 +167,7 @@ def test_a_wrong_material_is_withdrawn_with_a_reason(browser, runtime, world, pl
     r = lead.post(f"{url}/materials", {"category": "lesson_plan"}, htmx=True,
                   files={"file": ("错的教案.pdf", pdf_bytes("wrong"), "application/pdf")})  # fmt: skip
     assert r.status_code == 200 and "错的教案.pdf" in r.text and "撤回原因" in r.text
-    material = re.search(r'/materials/([0-9a-f-]+)/withdraw', r.text).group(1)
+    material = re.search(r"/materials/([0-9a-f-]+)/withdraw", r.text).group(1)
     # Only the uploader and the lead may take it back.
     assert f"/materials/{material}/withdraw" not in browser("kg-a1").get(url).text
     refused = lead.post(f"{url}/materials/{material}/withdraw", {"reason": "  "})

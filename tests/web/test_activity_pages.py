@@ -34,7 +34,9 @@ def form(world, **overrides):
         "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
         "place": "A-LEAD 多功能厅",
         "host_kindergarten_id": world.kid("A-LEAD"),
-        "participants": [str(t.id) for code in ("A-LEAD", "A-PIL", "A-M1", "A-M2") for t in world.kindergartens[code].teachers],
+        "participants": [
+            str(t.id) for code in ("A-LEAD", "A-PIL", "A-M1", "A-M2") for t in world.kindergartens[code].teachers
+        ],
         **overrides,
     }
 
@@ -78,7 +80,19 @@ def test_the_whole_activity_on_its_page(browser, runtime, world, planned):
     assert lead.get(url).status_code == 200
     assert browser("lead-b").get(url).status_code == 404
     assert "/events/" not in browser("researcher").get(url).text  # read-only for the bureau
+    # 「每次活动请提前通报」: two days ago is too late to announce, and the page says by when it was due ...
+    due = (today() - timedelta(days=2 + 3)).isoformat()
+    refused = fire(lead, url, "announce")
+    assert refused.status_code == 200 and f"本次活动应于 {due} 前通报，已逾期" in refused.text
+    # ... until the section allows it on the same page, with a reason; then it is marked 未提前通报.
+    officer = browser("officer")
+    assert "准许逾期通报" in officer.get(url).text and "准许逾期通报" not in lead.get(url).text
+    r = officer.post(f"{url}/late-notice", {"version": version_of(officer.get(url).text), "reason": ""})
+    assert r.status_code == 200 and field_error(r.text, "err-reason") == "请说明准许逾期通报的原因"
+    r = officer.post(f"{url}/late-notice", {"version": version_of(officer.get(url).text), "reason": "事后补录"})
+    assert r.status_code == 303
     assert fire(lead, url, "announce").status_code == 303
+    assert "未提前通报" in lead.get(url).text and "成幼科准许：事后补录" in lead.get(url).text
     assert fire(lead, url, "hold").status_code == 303
     page = lead.get(url).text
     ids = re.findall(r'name="att-([0-9a-f-]+)"', page)

@@ -203,7 +203,8 @@ def activity_kinds(w: Walker, *, request: Any, client: Any, login: Any, runtime:
     w.checkpoint()  # 补齐活动资料
     due = date.fromisoformat(ok(client.get(f"/api/activities/{a['id']}/completeness", headers=lead))["due_on"])
     with runtime.db.session() as s:
-        assert send_reminders(session=s, today=due - timedelta(days=3)) >= 2  # materials: host and lead
+        # Materials: host and lead; and, the semester being past its middle, the leads short of the minimum.
+        assert send_reminders(session=s, today=due - timedelta(days=3)) >= 4
     with runtime.db.session() as s:
         summary_due = s.scalar(select(Semester.summary_due_on))
         assert send_reminders(session=s, today=summary_due - timedelta(days=3)) >= 2  # summaries: the leads
@@ -377,8 +378,23 @@ SCENARIOS = {
     ),
     "activities": Scenario(
         activity_kinds,
-        frozenset({"activity.announced", "activity.commented", "activity.cancelled", "deadline.reminder"}),
-        frozenset({("activities", "通报活动"), ("activities", "补齐活动资料"), ("semester_work", "联盟互动计划")}),
+        frozenset(
+            {
+                "activity.announced",
+                "activity.commented",
+                "activity.cancelled",
+                "activity.behind_minimum",
+                "deadline.reminder",
+            }
+        ),
+        frozenset(
+            {
+                ("activities", "通报活动"),
+                ("activities", "补齐活动资料"),
+                ("semester_work", "联盟互动计划"),
+                ("semester_work", "集中研讨活动尚差"),
+            }
+        ),
     ),
     "evaluations": Scenario(
         evaluation_kinds,

@@ -68,7 +68,9 @@ def test_the_evidence_says_what_was_counted(runtime, world, year):
     assert "2026年秋季学期：教研经验小结未提交（截止 2027-01-20）" in text["summary"]
     assert "已取消 1 次，不计" in text["activity_count"]
     assert "尚未举行 1 次，不计" in text["activity_count"]
-    assert "共缺 1 次，扣 5 分" in text["activity_count"]
+    assert "共缺 2 次，扣 10 分" in text["activity_count"]
+    # A 公开课 without its 研讨记录 does not count, and the evidence says why.
+    assert "「S2 主题 A&B<幼儿园>」尚无研讨记录，不计入" in text["activity_count"]
     assert "应到 15 人次，实到 11 人次（请假 1，缺席 3，未记录 0），出勤率 73.3%" in text["attendance"]
     assert "5/7 类，缺研讨记录、影像资料" in text["materials_complete"]
     assert "应交 28 类，已交 21 类" in text["materials_complete"]

@@ -130,7 +130,15 @@ def test_missing_activities_deduct_and_never_go_below_zero():
     params = {"per_missing": 5, "per_semester": None}
     assert compute(_record([]), method="activity_count", max_points=20, params=params)[0] == 10.0
     assert compute(_record([], min_centralised=6), method="activity_count", max_points=20, params=params)[0] == 0.0
-    online = _record([_activity(format="线上"), _activity(format="讲座"), _activity(state="planned")])
+    # An online session with its 研讨记录 counts; a lecture without one and a planned activity do not.
+    record = frozenset({"discussion"})
+    online = _record(
+        [
+            _activity(format="线上", categories=record),
+            _activity(format="讲座"),
+            _activity(state="planned", categories=record),
+        ]
+    )
     assert compute(online, method="activity_count", max_points=20, params=params)[0] == 15.0
 
 

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflows.access import Viewer
 from workflows.accounts.models import User
-from workflows.activities.machine import TOOK_PLACE
+from workflows.activities.counting import Counting, counting
 from workflows.activities.materials import completeness
 from workflows.activities.models import Activity, DeadlineReminder, Semester
 from workflows.activities.semester_work import Standing, due_on, standing, works_of_semester
 from workflows.activities.semesters import get_semester
-from workflows.activities.vocabulary import CATEGORY_LABELS, CENTRALISED_FORMATS, WORK_LABELS, WorkKind
+from workflows.activities.vocabulary import CATEGORY_LABELS, WORK_LABELS, WorkKind
 from workflows.notifications import notify_users, users_of_kindergarten
 from workflows.registry.models import Alliance
 
@@ -35,10 +35,20 @@ class AllianceCompliance:
     plan: Standing
     summary: Standing
     materials_overdue: list[str]
+    # Each activity of the semester and whether (and why) it counts towards the minimum.
+    activities: list[tuple[Activity, Counting]]
+    # Past the middle of the semester and still short of the minimum.
+    behind: bool
 
     @property
     def meets_minimum(self) -> bool:
         return self.centralised_held >= self.semester.min_centralised
+
+
+def activity_counting(activity: Activity) -> Counting:
+    """Whether this activity counts towards its semester's minimum, and why."""
+    categories = (m.category for m in activity.current_materials)
+    return counting(state=activity.state, topic=activity.topic, categories=categories)
 
 
 def _activities(session: Session, semester: Semester) -> list[Activity]:
@@ -61,15 +71,19 @@ def compliance(*, session: Session, viewer: Viewer, semester_code: str, today: d
     report = []
     for alliance in alliances:
         own = [a for a in activities if a.alliance_id == alliance.id]
+        counted = [(a, activity_counting(a)) for a in own]
+        held = sum(c.counts for _, c in counted)
         report.append(
             AllianceCompliance(
                 alliance=alliance,
                 semester=semester,
-                centralised_held=sum(a.state in TOOK_PLACE and a.format in CENTRALISED_FORMATS for a in own),
+                centralised_held=held,
                 by_state=dict(Counter(a.state for a in own)),
                 plan=standing(semester, WorkKind.PLAN, works.get((alliance.id, "plan")), today=today),
                 summary=standing(semester, WorkKind.SUMMARY, works.get((alliance.id, "summary")), today=today),
                 materials_overdue=[a.number for a in own if completeness(a, today=today).overdue],
+                activities=counted,
+                behind=midpoint(semester) <= today <= semester.ends_on and held < semester.min_centralised,
             )
         )
     return report
@@ -78,20 +92,31 @@ def compliance(*, session: Session, viewer: Viewer, semester_code: str, today: d
 # --- reminders -------------------------------------------------------------------------------------
 
 
-def _remind(session: Session, *, key: str, today: date, users: list[User], title: str, body: str, link: str) -> int:
-    """One reminder per deadline and day: a second run on the same day finds the row and sends nothing."""
+def _remind(
+    session: Session,
+    *,
+    key: str,
+    today: date,
+    users: list[User],
+    title: str,
+    body: str,
+    link: str,
+    kind: str = "deadline.reminder",
+    once: bool = False,
+) -> int:
+    """One reminder per deadline and day: a second run on the same day finds the row and sends nothing.
+    A reminder sent ``once`` is sent on the first day it is due and never again."""
     if not users:
         return 0
-    if session.scalar(
-        select(DeadlineReminder.id).where(DeadlineReminder.deadline_key == key, DeadlineReminder.day == today)
-    ):
+    sent = select(DeadlineReminder.id).where(DeadlineReminder.deadline_key == key)
+    if session.scalar(sent if once else sent.where(DeadlineReminder.day == today)):
         return 0
     try:
         with session.begin_nested():
             session.add(DeadlineReminder(deadline_key=key, day=today, recipients=len(users)))
     except IntegrityError:  # a concurrent run got there first
         return 0
-    notify_users(session, users, kind="deadline.reminder", title=title, body=body, link=link)
+    notify_users(session, users, kind=kind, title=title, body=body, link=link)
     return len(users)
 
 
@@ -129,6 +154,50 @@ def send_reminders(*, session: Session, today: date) -> int:
                     link=f"/semester-work/{alliance.id}?semester={semester.code}#{kind.value}",
                 )
         sent += _remind_materials(session, semester, today)
+        sent += _warn_behind(session, semester, alliances, today)
+    return sent
+
+
+def midpoint(semester: Semester) -> date:
+    """The middle of the semester: from here on an alliance short of its minimum is warned."""
+    return semester.starts_on + (semester.ends_on - semester.starts_on) / 2
+
+
+def counted_activities(session: Session, semester: Semester, alliance_id: uuid.UUID) -> int:
+    """How many of the alliance's activities of the semester count towards its minimum so far."""
+    own = session.scalars(
+        select(Activity)
+        .where(Activity.semester_id == semester.id, Activity.alliance_id == alliance_id)
+        .options(selectinload(Activity.materials))
+    )
+    return sum(activity_counting(a).counts for a in own)
+
+
+def _warn_behind(session: Session, semester: Semester, alliances: list[Alliance], today: date) -> int:
+    """From the middle of the semester, warn once the lead of an alliance short of the minimum."""
+    if not midpoint(semester) <= today <= semester.ends_on:
+        return 0
+    sent = 0
+    for alliance in alliances:
+        lead = alliance.lead
+        counted = counted_activities(session, semester, alliance.id)
+        if lead is None or counted >= semester.min_centralised:
+            continue
+        short = semester.min_centralised - counted
+        sent += _remind(
+            session,
+            key=f"behind:{alliance.id}:{semester.code}",
+            today=today,
+            users=users_of_kindergarten(session, lead.id),
+            title=f"{semester.name}集中研讨活动尚差 {short} 次",
+            body=(
+                f"{alliance.name}本学期已计入集中研讨活动 {counted} 次，方案要求不少于 {semester.min_centralised} 次，"
+                f"学期已过半（{semester.ends_on.isoformat()} 结束）。举行后请上传研讨记录，活动方可计入。"
+            ),
+            link=f"/semester-work/{alliance.id}?semester={semester.code}#activities",
+            kind="activity.behind_minimum",
+            once=True,
+        )
     return sent
 
 

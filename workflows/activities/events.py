@@ -16,6 +16,7 @@ from workflows.access import Viewer
 from workflows.accounts.models import Role, User
 from workflows.activities.machine import ACTIVITY_WORKFLOW
 from workflows.activities.models import Activity, ActivityBundle
+from workflows.activities.notice import LATE_LABEL, is_late, late_notice_problems
 from workflows.activities.service import get_visible
 from workflows.activities.vocabulary import CST, Attendance, MaterialCategory
 from workflows.channels import dispatch
@@ -59,6 +60,8 @@ def fire_event(
             return [FieldError("starts_at", "not_yet", "活动日期未到，不能确认已举行")]
         if event == "archive":
             return archive_problems(activity)
+        if event == "announce":
+            return late_notice_problems(activity, today)
         return []
 
     moved = fire(
@@ -72,6 +75,8 @@ def fire_event(
         comment=comment,
         validate=validate,
     )
+    if event == "announce":
+        activity.announced_late = is_late(activity, today)
     consequence = _CONSEQUENCES.get(event)
     if consequence:
         consequence(session=session, viewer=viewer, activity=activity, moved_from=moved.from_state, comment=comment)
@@ -122,12 +127,13 @@ def _tell_everyone(session: Session, activity: Activity, *, topic: str, title: s
 
 def _on_announce(*, session: Session, activity: Activity, **_: Any) -> None:
     activity.announced_at = utcnow()
+    late = f"（{LATE_LABEL}，成幼科准许：{activity.late_notice_reason}）" if activity.announced_late else ""
     _tell_everyone(
         session,
         activity,
         topic="activity.announced",
         title=f"教研活动通报：{activity.topic}",
-        body=_notice_body(activity),
+        body=_notice_body(activity) + late,
     )
 
 

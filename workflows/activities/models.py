@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
@@ -28,6 +28,8 @@ class Semester(UUIDPrimaryKey, Base):
     # Materials of an activity are due this many days after it took place.
     materials_due_days: Mapped[int] = mapped_column(default=7)
     min_centralised: Mapped[int] = mapped_column(default=2)
+    # 提前通报: an activity is announced at least this many days before it starts.
+    notice_days: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -85,6 +87,11 @@ class Activity(UUIDPrimaryKey, Base):
     version: Mapped[int] = mapped_column(default=1)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     announced_at: Mapped[datetime | None]
+    # Announced later than the semester's notice period, with the section's leave (未提前通报).
+    announced_late: Mapped[bool] = mapped_column(default=False, server_default=false())
+    late_notice_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    late_notice_allowed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    late_notice_allowed_at: Mapped[datetime | None]
     held_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]

@@ -45,6 +45,8 @@ class SemesterCreate(BaseModel):
     materials_due_days: Annotated[int, Field(ge=0, le=90)] = 7
     # The plan's floor of 2 is the service's to explain (a Chinese message at the field), not a bare bound here.
     min_centralised: Annotated[int, Field(le=20)] = 2
+    # 提前通报: days before the start an activity must be announced (at least 1, the service says why).
+    notice_days: Annotated[int, Field(le=60)] = 3
 
 
 class SemesterUpdate(BaseModel):
@@ -56,6 +58,7 @@ class SemesterUpdate(BaseModel):
     summary_due_on: date | None = None
     materials_due_days: Annotated[int, Field(ge=0, le=90)] | None = None
     min_centralised: Annotated[int, Field(le=20)] | None = None
+    notice_days: Annotated[int, Field(le=60)] | None = None
 
 
 class SemesterOut(BaseModel):
@@ -68,6 +71,7 @@ class SemesterOut(BaseModel):
     summary_due_on: date
     materials_due_days: int
     min_centralised: int
+    notice_days: int
 
 
 # --- plan and summary ------------------------------------------------------------------------------
@@ -178,6 +182,15 @@ class ActivityUpdate(ActivityFields):
     version: int
 
 
+class LateNoticeBody(BaseModel):
+    """The section's leave to announce an activity after its notice period (逾期通报), with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
 class EventBody(BaseModel):
     """The uniform body of ``POST .../events/<event>``."""
 
@@ -224,7 +237,9 @@ class ActivityOut(BaseModel):
     topic: str
     domain: str
     format: str
+    # Counts towards the semester's minimum (held, a topic, its 研讨记录 on file), and why or why not.
     centralised: bool
+    counting_reason: str
     starts_at: datetime
     ends_at: datetime | None
     place: str
@@ -240,6 +255,12 @@ class ActivityOut(BaseModel):
     cancel_reason: str
     announced_at: datetime | None
     announced_in_advance: bool | None
+    # 未提前通报: announced later than the semester's notice period, with the section's leave.
+    announced_late: bool
+    notice_due_on: date
+    late_notice_allowed: bool
+    late_notice_reason: str
+    late_notice_allowed_by: str
     held_at: datetime | None
     archived_at: datetime | None
     cancelled_at: datetime | None
@@ -363,6 +384,19 @@ class WorkStatusOut(BaseModel):
     submitted_at: datetime | None
 
 
+class CountingOut(BaseModel):
+    """One activity of the semester and whether (and why) it counts towards the minimum."""
+
+    activity_id: uuid.UUID
+    number: str
+    topic: str
+    format: str
+    state: str
+    counts: bool
+    reason: str
+    announced_late: bool
+
+
 class ComplianceOut(BaseModel):
     alliance_id: uuid.UUID
     alliance_code: str
@@ -372,6 +406,8 @@ class ComplianceOut(BaseModel):
     centralised_held: int
     minimum: int
     meets_minimum: bool
+    behind: bool
+    activities: list[CountingOut]
     activities_by_state: dict[str, int]
     plan: WorkStatusOut
     summary: WorkStatusOut

@@ -17,17 +17,18 @@ from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities.models import Activity, Semester
 from workflows.activities.schemas import SemesterCreate, SemesterUpdate
-from workflows.activities.vocabulary import CST, semester_name
+from workflows.activities.vocabulary import CST, MIN_CENTRALISED, semester_name
 from workflows.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 
 PLAN_DUE_DAYS = 14
 # The months a semester of each season may start in: spring after the winter break, autumn after the summer.
 START_MONTHS = {"spring": range(1, 5), "autumn": range(7, 11)}
-MIN_CENTRALISED = 2
 LONGEST = timedelta(days=215)  # about seven months
 # The summary is written after the semester ends, but not months later.
 SUMMARY_GRACE = timedelta(days=60)
 MANAGERS = frozenset({Role.OFFICER})
+# 「每次活动请提前通报」: at least a day ahead.
+MIN_NOTICE_DAYS = 1
 
 
 def list_semesters(*, session: Session) -> list[Semester]:
@@ -129,6 +130,12 @@ def check(session: Session, semester: Semester, *, new_start: bool = True) -> No
                 f"方案规定每学期集中研讨活动不少于 {MIN_CENTRALISED} 次，最低次数不能低于 {MIN_CENTRALISED}",
             )
         )
+    if semester.notice_days < MIN_NOTICE_DAYS:
+        problems.append(
+            FieldError(
+                "notice_days", "below_floor", f"方案要求每次活动提前通报，提前通报天数不能少于 {MIN_NOTICE_DAYS} 天"
+            )
+        )
     if not problems:
         problems = _overlap(session, semester) + _activities_outside(session, semester)
     if problems:
@@ -151,6 +158,7 @@ def create_semester(*, session: Session, viewer: Viewer, body: SemesterCreate) -
         summary_due_on=body.summary_due_on or body.ends_on,
         materials_due_days=body.materials_due_days,
         min_centralised=body.min_centralised,
+        notice_days=body.notice_days,
     )
     with session.no_autoflush:
         check(session, semester)

@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
 from workflows.activities.archive import BUNDLE_LABELS
-from workflows.activities.compliance import AllianceCompliance
+from workflows.activities.compliance import AllianceCompliance, activity_counting
 from workflows.activities.documents import headcount, sorted_participants
 from workflows.activities.ledger import LedgerEntry
 from workflows.activities.machine import ACTIVITY_WORKFLOW
 from workflows.activities.materials import completeness
 from workflows.activities.models import Activity, ActivityBundle, ActivityComment, Material, Semester, SemesterWork
+from workflows.activities.notice import notice_due_on
 from workflows.activities.schemas import (
     ActivityOut,
     AttendanceCounts,
@@ -22,6 +23,7 @@ from workflows.activities.schemas import (
     CommentOut,
     CompletenessOut,
     ComplianceOut,
+    CountingOut,
     LedgerRow,
     MaterialOut,
     ParticipantOut,
@@ -33,7 +35,6 @@ from workflows.activities.semester_work import Standing, current_document, stand
 from workflows.activities.vocabulary import (
     ATTENDANCE_LABELS,
     CATEGORY_LABELS,
-    CENTRALISED_FORMATS,
     WORK_LABELS,
     WORK_STATUS_LABELS,
     Attendance,
@@ -49,12 +50,14 @@ def semester_out(s: Semester) -> SemesterOut:
     return SemesterOut(
         id=s.id, code=s.code, name=s.name, starts_on=s.starts_on, ends_on=s.ends_on, plan_due_on=s.plan_due_on,
         summary_due_on=s.summary_due_on, materials_due_days=s.materials_due_days, min_centralised=s.min_centralised,
+        notice_days=s.notice_days,
     )  # fmt: skip
 
 
 def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
     """The activity as this viewer sees it, with the events the viewer could fire now."""
     counts = headcount(a)
+    counted = activity_counting(a)
     return ActivityOut(
         id=a.id,
         number=a.number,
@@ -66,7 +69,8 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
         topic=a.topic,
         domain=a.domain,
         format=a.format,
-        centralised=a.format in CENTRALISED_FORMATS,
+        centralised=counted.counts,
+        counting_reason=counted.reason,
         starts_at=a.starts_at,
         ends_at=a.ends_at,
         place=a.place,
@@ -82,6 +86,11 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
         cancel_reason=a.cancel_reason,
         announced_at=a.announced_at,
         announced_in_advance=None if a.announced_at is None else a.announced_at < a.starts_at,
+        announced_late=a.announced_late,
+        notice_due_on=notice_due_on(a),
+        late_notice_allowed=a.late_notice_allowed_at is not None,
+        late_notice_reason=a.late_notice_reason,
+        late_notice_allowed_by=a.late_notice_allowed_by,
         held_at=a.held_at,
         archived_at=a.archived_at,
         cancelled_at=a.cancelled_at,
@@ -183,7 +192,12 @@ def compliance_out(c: AllianceCompliance) -> ComplianceOut:
     return ComplianceOut(
         alliance_id=c.alliance.id, alliance_code=c.alliance.code, alliance_name=c.alliance.name,
         semester=c.semester.code, semester_name=semester_name(c.semester.code), centralised_held=c.centralised_held, minimum=c.semester.min_centralised,
-        meets_minimum=c.meets_minimum, activities_by_state=c.by_state, plan=standing_out(c.plan),
+        meets_minimum=c.meets_minimum, behind=c.behind, activities_by_state=c.by_state, plan=standing_out(c.plan),
+        activities=[
+            CountingOut(activity_id=a.id, number=a.number, topic=a.topic, format=a.format, state=a.state,
+                        counts=n.counts, reason=n.reason, announced_late=a.announced_late)
+            for a, n in c.activities
+        ],
         summary=standing_out(c.summary), materials_overdue=c.materials_overdue,
     )  # fmt: skip
 

@@ -18,10 +18,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from workflows.activities.counting import Counting, counting
 from workflows.activities.models import Activity, Semester, SemesterWork
 from workflows.activities.vocabulary import (
     ATTENDED,
-    CENTRALISED_FORMATS,
     CST,
     Attendance,
     MaterialCategory,
@@ -68,14 +68,21 @@ class ActivityFact:
     unrecorded: int
     presenter_kindergartens: frozenset[uuid.UUID]
     attending_kindergartens: frozenset[uuid.UUID]
+    # 未提前通报: announced after the notice period, with the section's leave (and its reason).
+    announced_late: bool = False
+    late_notice_reason: str = ""
 
     @property
     def took_place(self) -> bool:
         return self.state in TOOK_PLACE
 
     @property
+    def counting(self) -> Counting:
+        return counting(state=self.state, topic=self.topic, categories=self.categories)
+
+    @property
     def centralised(self) -> bool:
-        return self.format in CENTRALISED_FORMATS
+        return self.counting.counts
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,8 @@ def _activity(activity: Activity, due_days: int) -> ActivityFact:
         ),
         # A guest (no kindergarten of the registry) attends for no member.
         attending_kindergartens=frozenset(p.kindergarten_id for p in attended if p.kindergarten_id is not None),
+        announced_late=activity.announced_late,
+        late_notice_reason=activity.late_notice_reason,
     )
 
 

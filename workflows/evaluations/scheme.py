@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +28,7 @@ from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.activities.vocabulary import FORMATS
+from workflows.activities.vocabulary import FORMATS, MIN_CENTRALISED
 from workflows.errors import Conflict, Forbidden, StaleVersion
 from workflows.evaluations.models import Evaluation, EvaluationScheme
 
@@ -40,8 +49,18 @@ class ActivityCountParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     per_missing: Annotated[float, Field(gt=0, le=100)] = 5.0
-    # None: the semester's own minimum (Semester.min_centralised, 2 by default).
-    per_semester: Annotated[int, Field(ge=1, le=20)] | None = None
+    # None: the semester's own minimum (Semester.min_centralised, 2 by default). Never below the plan's
+    # floor of two (「每学期集中研讨活动不少于2次」): a scheme may ask more, not less.
+    per_semester: Annotated[int, Field(le=20)] | None = None
+
+    @field_validator("per_semester")
+    @classmethod
+    def _plan_floor(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_CENTRALISED:
+            raise ValueError(
+                f"方案规定每学期集中研讨活动不少于 {MIN_CENTRALISED} 次，每学期要求次数（per_semester）不能低于 {MIN_CENTRALISED}"
+            )
+        return value
 
 
 class AttendanceParams(BaseModel):
@@ -85,6 +104,12 @@ METHOD_PARAMS: dict[str, type[BaseModel]] = {
 }
 
 
+def _param_problem(error: ErrorDetails) -> str:
+    where = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ") if error["type"] == "value_error" else "取值不正确"
+    return f"参数 {where}：{message}" if where else message
+
+
 class SchemeItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -103,7 +128,11 @@ class SchemeItem(BaseModel):
     def _consistent(self) -> SchemeItem:
         if (self.assessor == "auto") != (self.method != "manual"):
             raise ValueError("自动计算的项目须选择计算方法；人工评分的项目计算方法为 manual")
-        self.params = METHOD_PARAMS[self.method].model_validate(self.params).model_dump(mode="json")
+        try:
+            params = METHOD_PARAMS[self.method].model_validate(self.params)
+        except ValidationError as exc:  # said in Chinese, at the parameter it is about
+            raise ValueError("；".join(_param_problem(e) for e in exc.errors())) from None
+        self.params = params.model_dump(mode="json")
         if self.method == "attendance" and any(points > self.max_points for _, points in self.params["bands"]):
             raise ValueError("出勤率分档的分值不能超过该项满分")
         return self

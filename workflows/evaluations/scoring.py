@@ -77,13 +77,18 @@ def semester_work(record: YearRecord, max_points: float, params: dict[str, Any])
 
 
 def _semester_line(s: SemesterFact, required: int) -> str:
-    line = f"{s.name}：已举行集中研讨类活动 {s.centralised_held} 次（要求 {required} 次）"
-    other_held = len(s.held) - s.centralised_held
+    line = f"{s.name}：计入集中研讨的活动 {s.centralised_held} 次（要求 {required} 次；已举行、有研讨主题和研讨记录的计入）"
+    not_counted = [a for a in s.held if not a.centralised]
     cancelled = sum(a.state == "cancelled" for a in s.activities)
     pending = sum(a.state in ("planned", "announced") for a in s.activities)
-    notes = [f"其他形式 {other_held} 次"] if other_held else []
+    notes = [f"{a.number}「{a.topic}」{a.counting.reason}" for a in not_counted]
     notes += [f"已取消 {cancelled} 次，不计"] if cancelled else []
     notes += [f"尚未举行 {pending} 次，不计"] if pending else []
+    notes += [
+        f"{a.number}「{a.topic}」未提前通报（成幼科准许：{a.late_notice_reason}）"
+        for a in s.activities
+        if a.announced_late
+    ]
     return line + (f"；{'；'.join(notes)}" if notes else "")
 
 
@@ -92,7 +97,8 @@ def activity_count(record: YearRecord, max_points: float, params: dict[str, Any]
         return empty
     missing, lines = 0, []
     for s in record.semesters:
-        required = params.get("per_semester") or s.min_centralised
+        # A semester whose minimum was raised asks that much whatever the scheme says.
+        required = max(params.get("per_semester") or 0, s.min_centralised)
         missing += max(0, required - s.centralised_held)
         lines.append(_semester_line(s, required))
     deduction = exact(params["per_missing"]) * missing

@@ -22,7 +22,7 @@ from api.web.pages.news import WRITERS as REPORT_WRITERS
 from api.web.routing import web_router
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.activities import archive, attendance, documents, events, materials, service
+from workflows.activities import archive, attendance, documents, events, materials, notice, service
 from workflows.activities.machine import (
     ACTIVITY_WORKFLOW,
     ATTENDANCE_STATES,
@@ -52,7 +52,16 @@ nav.register(
 )
 CONFIRM = {"cancel": "确定取消本次活动？已通报的教师会收到取消通知。", "archive": "归档后资料不能再修改，确定归档？"}
 # Inputs of the activity page that show their own errors; any other problem is listed at the top.
-PLACED = {"comment", "body", "attendance", "teacher_id", "guest_name", "guest_kindergarten", "walk_in_attendance"}
+PLACED = {
+    "comment",
+    "body",
+    "reason",
+    "attendance",
+    "teacher_id",
+    "guest_name",
+    "guest_kindergarten",
+    "walk_in_attendance",
+}
 
 
 def today() -> date:
@@ -136,6 +145,22 @@ def fire(
         return retry(page, activity_id, exc, failed_event=event)
     label = ACTIVITY_WORKFLOW.rules[event].label
     return page.redirect(f"/activities/{a.id}", f"已{label}：活动现为「{ACTIVITY_WORKFLOW.label(a.state)}」")
+
+
+@router.post("/activities/{activity_id}/late-notice")
+def allow_late_notice(
+    activity_id: uuid.UUID,
+    page: UserPage,
+    version: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        notice.allow_late_notice(
+            session=page.db, viewer=page.viewer, activity_id=activity_id, reason=reason, version=version, today=today()
+        )
+    except ValidationFailed as exc:  # other refusals: back to the activity with the message (WebRoute)
+        return retry(page, activity_id, exc, entered={"reason": reason})
+    return page.redirect(f"/activities/{activity_id}", "已准许逾期通报：龙头园通报后，活动标注「未提前通报」")
 
 
 @router.get("/activities/{activity_id}/sign-in-sheet")
@@ -240,6 +265,12 @@ def detail(
         ],
         may_comment=viewer.role in service.COMMENTERS,
         may_report=may_report(viewer, activity),
+        may_allow_late=(
+            viewer.role == Role.OFFICER
+            and activity.state == "planned"
+            and activity.late_notice_allowed_at is None
+            and notice.is_late(activity, today())
+        ),
         bundle=bundle,
         failed_event=failed_event,
         errors=errors,

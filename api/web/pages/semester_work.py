@@ -87,6 +87,13 @@ def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
             items.append(
                 todo.TodoItem("学期计划与小结", f"提交{semester.name}{WORK_LABELS[kind]}", link, detail, s.overdue)
             )
+    lines = compliance(session=session, viewer=viewer, semester_code=semester.code, today=today)
+    line = next((c for c in lines if c.alliance.id == viewer.alliance_id), None)
+    if line is not None and line.behind:
+        short = semester.min_centralised - line.centralised_held
+        link = f"/semester-work/{viewer.alliance_id}?semester={semester.code}#activities"
+        detail = f"已计入 {line.centralised_held} 次，学期已过半，{semester.ends_on} 结束"
+        items.append(todo.TodoItem("学期计划与小结", f"集中研讨活动尚差 {short} 次", link, detail, True))
     return items
 
 

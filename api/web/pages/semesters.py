@@ -28,7 +28,7 @@ router = web_router()
 nav.register(nav.NavItem("semesters", "学期设置", "/semesters", roles=frozenset({Role.OFFICER}), order=36))
 
 DATES = ("starts_on", "ends_on", "plan_due_on", "summary_due_on")
-NUMBERS = ("min_centralised", "materials_due_days")
+NUMBERS = ("min_centralised", "materials_due_days", "notice_days")
 FIELDS = {"year", "season", *DATES, *NUMBERS}
 
 
@@ -91,7 +91,15 @@ def _form(
 @router.get("/semesters/new")
 def new_semester(page: UserPage) -> Response:
     _officer(page)
-    return _form(page, {**_next_semester(page), "min_centralised": str(MIN_CENTRALISED), "materials_due_days": "7"})
+    return _form(
+        page,
+        {
+            **_next_semester(page),
+            "min_centralised": str(MIN_CENTRALISED),
+            "materials_due_days": "7",
+            "notice_days": "3",
+        },
+    )
 
 
 def _numbers(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
