@@ -29,10 +29,12 @@ from api.web.pages import (
     application_form,
     applications,
     auth,
+    certificates,
     dashboards,
     documents,
     evaluations,
     home,
+    mentor_teams,
     mentors,
     notifications,
     registry,
@@ -69,7 +71,9 @@ PAGE_MODULES: list[ModuleType] = [
     dashboards,
     evaluations,
     review_flags,
-    mentors,
+    mentors,  # /mentors/nominations before /mentors/{mentor_id}
+    mentor_teams,
+    certificates,
     registry,
     research_groups,
     # /teachers/import and the workbooks before /teachers/{teacher_id}.

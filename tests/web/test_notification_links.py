@@ -261,9 +261,10 @@ def mentor_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world: Any
     path = "/api/mentors/nominations/{}/events/{}"
     officer = login("officer")
     review = {"version": 1, "comment": "同意推荐"}
-    ok(client.post(path.format(appointed["id"], "review"), headers=login("researcher"), json=review))
+    reviewed = ok(client.post(path.format(appointed["id"], "review"), headers=login("researcher"), json=review))
     w.checkpoint()  # the section's 待聘任
-    ok(client.post(path.format(appointed["id"], "appoint"), headers=officer, json={"version": 2, **terms}))
+    ok(client.post(path.format(appointed["id"], "appoint"), headers=officer,
+                   json={"version": reviewed["version"], **terms}))  # fmt: skip
     ok(client.post(path.format(declined["id"], "decline"), headers=officer, json={"version": 1, "comment": "名额已满"}))
     w.checkpoint()
 

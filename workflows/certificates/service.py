@@ -118,9 +118,7 @@ class Batch:
     already_issued: int
 
 
-def issue_batch(
-    *, session: Session, viewer: Viewer, year: int, activity_id: uuid.UUID | None = None
-) -> Batch:
+def issue_batch(*, session: Session, viewer: Viewer, year: int, activity_id: uuid.UUID | None = None) -> Batch:
     """The alliance (its lead) issues the certificates of its presenters not yet issued: numbered and
     coded, waiting for the section to countersign (the files are made then)."""
     if viewer.role != Role.LEAD or viewer.alliance_id is None:
@@ -259,9 +257,7 @@ def _store(
     )
 
 
-def _issue(
-    session: Session, viewer: Viewer, activity: Activity, participant: Participant, year: int
-) -> Certificate:
+def _issue(session: Session, viewer: Viewer, activity: Activity, participant: Participant, year: int) -> Certificate:
     kind = KIND_OF_FORMAT[activity.format]
     certificate = Certificate(
         id=uuid.uuid4(),
@@ -341,3 +337,13 @@ def _by_sha256(session: Session, sha256: str) -> Verified | None:
 
 
 register_verifier("certificate", _by_code, _by_sha256)
+
+
+def list_for_own_kindergarten(*, session: Session, viewer: Viewer) -> list[Certificate]:
+    """The countersigned certificates of the viewer's kindergarten's presenters, newest first (我的账号)."""
+    if viewer.kindergarten_id is None:
+        return []
+    stmt = select(Certificate).where(
+        Certificate.kindergarten_id == viewer.kindergarten_id, Certificate.state == COUNTERSIGNED
+    )
+    return list(session.scalars(stmt.order_by(Certificate.issued_at.desc(), Certificate.number.desc())))

@@ -222,3 +222,26 @@ def workload_xlsx(
     fit_column_widths(sheet)
     filename = f"导师工作量_{mentor.teacher.name}_{year}.xlsx"
     return filename, save_workbook_deterministic(book)
+
+
+def guidance_targets(
+    *, session: Session, viewer: Viewer, mentor: Mentor
+) -> tuple[list[Activity], list[tuple[SemesterWork, Semester, Alliance]]]:
+    """What a guidance record may name for this mentor and viewer: the activities (not cancelled) and
+    the semester plans of the alliances the mentor serves that the viewer may see."""
+    served = [a.alliance_id for a in mentor.current_assignments if viewer.may_see_alliance_private(a.alliance_id)]
+    if not served:
+        return [], []
+    activities = session.scalars(
+        select(Activity)
+        .where(Activity.alliance_id.in_(served), Activity.state != "cancelled")
+        .order_by(Activity.starts_at.desc())
+    ).all()
+    plans = session.execute(
+        select(SemesterWork, Semester, Alliance)
+        .join(Semester, Semester.id == SemesterWork.semester_id)
+        .join(Alliance, Alliance.id == SemesterWork.alliance_id)
+        .where(SemesterWork.alliance_id.in_(served), SemesterWork.kind == WorkKind.PLAN.value)
+        .order_by(Semester.starts_on.desc())
+    ).all()
+    return list(activities), [(p, s, a) for p, s, a in plans]

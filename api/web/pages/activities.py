@@ -175,7 +175,9 @@ def materials_context(page: SignedInPage, activity: Activity) -> dict[str, Any]:
         "completeness": completeness_out(activity, today=today()),
         "materials": [material_out(m) for m in materials.list_materials_of(activity)],
         "withdrawable": {
-            m.id for m in activity.current_materials if open_for_changes and materials.may_withdraw(page.viewer, activity, m)
+            m.id
+            for m in activity.current_materials
+            if open_for_changes and materials.may_withdraw(page.viewer, activity, m)
         },
         "withdrawn": [material_out(m) for m in materials.withdrawn_materials(activity)],
         "may_upload": open_for_changes and materials.may_upload(page.viewer, activity),

@@ -69,8 +69,10 @@ def sign_and_answer(
         if exc.code == "wrong_pin":
             errors = {"pin": exc.message}
         unplaced = [m for name, m in errors.items() if name not in PLACED]
-        status = 200 if isinstance(exc, ValidationFailed) else next(
-            (code for kind, code in STATUS.items() if isinstance(exc, kind)), 503
+        status = (
+            200
+            if isinstance(exc, ValidationFailed)
+            else next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 503)
         )
         error = "" if errors and not unplaced else exc.message
         return _page(

@@ -50,7 +50,11 @@ def _next_semester(page: SignedInPage) -> dict[str, str]:
     rows = semesters.list_semesters(session=page.db)
     if rows:
         year, season = rows[0].code.split("-")
-        return {"year": str(int(year) + 1), "season": "spring"} if season == "autumn" else {"year": year, "season": "autumn"}
+        return (
+            {"year": str(int(year) + 1), "season": "spring"}
+            if season == "autumn"
+            else {"year": year, "season": "autumn"}
+        )
     today = _today()
     return {"year": str(today.year), "season": "spring" if today.month < 7 else "autumn"}
 
