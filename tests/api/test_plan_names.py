@@ -211,14 +211,14 @@ def test_区教科体局_evaluation_forms_summaries_and_certificates(client, log
     assert "区教科体局成幼科（盖章）" in texts["evaluation_form.docx"]
 
 
-def test_区教科体局_mentor_letters_and_recommendations(client, login, world, nomination, mentor, archived):  # noqa: F811
+def test_区教科体局_mentor_letters_and_recommendations(client, login, world, nomination, mentor, archived, promote):  # noqa: F811
     officer, lead, researcher = login("officer"), login("lead-a"), login("researcher")
     texts = {}
     nominated = client.get(f"/api/mentors/nominations/{nomination['id']}/documents", headers=officer).json()
     texts["mentor_nomination.docx"] = docx_text(_document(client, officer, nominated[0]["id"]))
     appointed = client.get(f"/api/mentors/{mentor['id']}/documents", headers=officer).json()
     texts["mentor_appointment.docx"] = docx_text(_document(client, officer, appointed[0]["id"]))
-    case = promote(client, lead, archived.materials["磁铁课例.docx"], age_group="大班").json()
+    case = promote(lead, archived.materials["磁铁课例.docx"], age_group="大班").json()
     rec = client.post(f"/api/library/{case['id']}/recommendations", headers=lead, json={"reason": "问题真实"}).json()
     path = f"/api/library/recommendations/{rec['id']}"
     rec = client.post(f"{path}/events/shortlist", headers=researcher, json={"version": rec["version"]}).json()
