@@ -17,6 +17,15 @@ def _id(location: str) -> str:
     return location.rstrip("/").rsplit("/", 1)[-1]
 
 
+def ids_match(html: str) -> str:
+    """Every id once, and every aria-describedby pointing at one of them (several forms on a page)."""
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    described = {d for v in re.findall(r'aria-describedby="([^"]+)"', html) for d in v.split()}
+    assert described - set(ids) == set()
+    return html
+
+
 def _version(b, url: str) -> str:
     return re.search(r'name="version" value="(\d+)"', b.get(url).text).group(1)
 
@@ -45,16 +54,20 @@ def test_nomination_to_yearly_review_through_the_pages(browser, runtime, world):
     r = kg.post("/mentors/nominations/new", {**NOMINATION, "teacher_id": str(teacher)})
     assert r.status_code == 303, r.text
     url = r.headers["location"]
+    ids_match(researcher.get(url).text)  # review and decline on one page
 
     # The researcher reviews (comment required), the section appoints with a term.
     r = researcher.post(f"{url}/events/review", {"version": _version(researcher, url), "comment": ""})
-    assert r.status_code == 200 and re.search(r'id="err-comment" role="alert">[^<]+审核意见', r.text)
+    assert r.status_code == 200 and re.search(r'id="err-review-comment" role="alert">[^<]+审核意见', ids_match(r.text))
+    assert 'id="in-review-comment" name="comment" rows="2" maxlength="2000" aria-describedby="err-review-comment" aria-invalid' in r.text
     r = researcher.post(f"{url}/events/review", {"version": _version(researcher, url), "comment": "同意推荐"})
     assert r.status_code == 303, r.text
     version = _version(officer, url)
+    ids_match(officer.get(url).text)  # appoint and decline on one page
     r = officer.post(f"{url}/events/appoint", {"version": version, "term_start": "2026-09-01", "term_end": "2026-08-01",
                                                "comment": "按期聘任"})  # fmt: skip
-    assert r.status_code == 200 and "聘期结束日期须晚于开始日期" in r.text and "按期聘任" in r.text
+    assert r.status_code == 200 and "聘期结束日期须晚于开始日期" in ids_match(r.text) and "按期聘任" in r.text
+    assert 'id="err-appoint-term_end" role="alert">聘期结束日期须晚于开始日期' in r.text
     r = officer.post(f"{url}/events/appoint", {"version": version, "term_start": "2026-09-01",
                                                "term_end": "2029-08-31", "alliance_ids": str(world.alliances["A"].id)})  # fmt: skip
     assert r.status_code == 303, r.text
@@ -75,10 +88,11 @@ def test_nomination_to_yearly_review_through_the_pages(browser, runtime, world):
     assert r.status_code == 303, r.text
     r = officer.post(f"{mentor_url}/events/rotate", {"version": _version(officer, mentor_url), "year": "2026",
                                                     "comment": ""})  # fmt: skip
-    assert r.status_code == 200 and "err-comment" in r.text
+    assert r.status_code == 200 and re.search(r'id="err-review-comment" role="alert">[^<]+', ids_match(r.text))
     r = officer.post(f"{mentor_url}/events/keep", {"version": _version(officer, mentor_url), "year": "2026"})
     assert r.status_code == 303, r.text
-    assert "2026年度：留任" in officer.get(mentor_url).text
+    assert "2026年度：留任" in ids_match(officer.get(mentor_url).text)
+    ids_match(lead.get(mentor_url).text)
     xlsx = lead.get(f"{mentor_url}/workload.xlsx?year=2026")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     overview = browser("kg-b1").get("/mentors?team=科学").text
