@@ -59,7 +59,10 @@ def test_nomination_to_yearly_review_through_the_pages(browser, runtime, world):
     # The researcher reviews (comment required), the section appoints with a term.
     r = researcher.post(f"{url}/events/review", {"version": _version(researcher, url), "comment": ""})
     assert r.status_code == 200 and re.search(r'id="err-review-comment" role="alert">[^<]+审核意见', ids_match(r.text))
-    assert 'id="in-review-comment" name="comment" rows="2" maxlength="2000" aria-describedby="err-review-comment" aria-invalid' in r.text
+    assert (
+        'id="in-review-comment" name="comment" rows="2" maxlength="2000" aria-describedby="err-review-comment" aria-invalid'
+        in r.text
+    )
     r = researcher.post(f"{url}/events/review", {"version": _version(researcher, url), "comment": "同意推荐"})
     assert r.status_code == 303, r.text
     version = _version(officer, url)
