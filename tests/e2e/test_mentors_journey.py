@@ -134,6 +134,7 @@ def test_nomination_to_yearly_review(person, live_server: LiveServer) -> None:
     page.get_by_role("button", name="登记指导").click()
     expect(page.locator(".flash")).to_contain_text("已登记导师指导")
     expect(page.locator("#guidance-title + ul")).to_contain_text("参与修订本学期联盟互动计划")
+    expect(page.locator("#guidance-title + ul")).to_contain_text("测试联盟A 2026年秋季学期联盟互动计划")
     lead.screenshot("mentors-11-guidance")
 
     # --- the yearly review: a rotation needs a comment; the mentor is kept -------------------------

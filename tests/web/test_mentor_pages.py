@@ -95,6 +95,7 @@ def test_nomination_to_yearly_review_through_the_pages(browser, runtime, world):
     r = officer.post(f"{mentor_url}/events/keep", {"version": _version(officer, mentor_url), "year": "2026"})
     assert r.status_code == 303, r.text
     assert "2026年度：留任" in ids_match(officer.get(mentor_url).text)
+    assert "参与制定计划</strong> · 测试联盟A 2026年秋季学期联盟互动计划" in officer.get(mentor_url).text
     ids_match(lead.get(mentor_url).text)
     xlsx = lead.get(f"{mentor_url}/workload.xlsx?year=2026")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

@@ -16,6 +16,7 @@ from api.web.routing import web_router
 from storage.objects import content_disposition
 from workflows import audit
 from workflows.accounts.models import Role
+from workflows.activities.models import SemesterWork
 from workflows.activities.vocabulary import CST
 from workflows.documents.service import XLSX, list_for_owner
 from workflows.errors import ValidationFailed
@@ -25,7 +26,7 @@ from workflows.mentors.schemas import GuidanceCreate, ReviewEventBody
 from workflows.mentors.views import guidance_out, mentor_out
 from workflows.mentors.vocabulary import GUIDANCE_LABELS, TEAM_LABELS, TEAMS
 from workflows.registry import service as registry
-from workflows.registry.models import LEVEL_LABELS
+from workflows.registry.models import LEVEL_LABELS, Alliance
 
 router = web_router()
 INVALID = "请按提示修改后重新提交"
@@ -83,6 +84,12 @@ def _detail(
     this_year = datetime.now(CST).year
     report = workload.workload(session=page.db, viewer=viewer, mentor_id=mentor.id, year=year) if may_see else None
     guidance = [guidance_out(g) for g in workload.list_mentor_guidance(session=page.db, mentor_id=mentor.id)]
+    plan_names = {}  # which plan a mentor's plan work went into: 「测试联盟A 2026年秋季学期联盟互动计划」
+    for g in guidance:
+        plan = page.db.get(SemesterWork, g.plan_id) if g.plan_id else None
+        if plan is not None:
+            alliance = page.db.get(Alliance, plan.alliance_id)
+            plan_names[g.id] = f"{alliance.name if alliance else ''} {plan.semester.name}联盟互动计划".strip()
     may_record = mentor.state == "active" and (
         viewer.is_bureau
         and viewer.role != Role.ADMIN
@@ -102,6 +109,7 @@ def _detail(
         history=audit.history(page.db, entity_type="mentor", entity_id=mentor.id),
         history_labels=HISTORY_LABELS,
         guidance=guidance,
+        plan_names=plan_names,
         guidance_labels=[(k.value, label) for k, label in GUIDANCE_LABELS.items()],
         activities=activities,
         plans=plans,
