@@ -13,13 +13,15 @@ helper fails the test on any console error (a CSP violation is one) or uncaught 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import LiveServer
 from tests.fixtures.activity_records import add_plan, add_teacher
-from workflows.registry.models import TeacherLevel
+from workflows.activities.vocabulary import CST
+from workflows.registry.models import Teacher, TeacherLevel
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +36,9 @@ def no_raw_codes(text: str) -> None:
 
 def test_nomination_to_yearly_review(person, live_server: LiveServer) -> None:
     runtime, world = live_server.runtime, live_server.world
-    add_teacher(runtime, world, "A-M1", name="王敏", level=TeacherLevel.BACKBONE)
+    teacher_id = add_teacher(runtime, world, "A-M1", name="王敏", level=TeacherLevel.BACKBONE)
+    with runtime.db.session() as s:
+        s.get(Teacher, teacher_id).birth_year = datetime.now(CST).year - 35  # in the roster: the 30–39岁 band
 
     # --- the officer opens a round ------------------------------------------------------------
     officer = person()
@@ -159,6 +163,7 @@ def test_nomination_to_yearly_review(person, live_server: LiveServer) -> None:
     page.get_by_role("button", name="设为团长").click()
     expect(page.locator(".flash")).to_contain_text("已更新科学导师团团长")
     expect(page.locator("section.card").first).to_contain_text("团长：王敏")
+    expect(page.locator("section.card").first).to_contain_text("30–39岁：1 人")
     no_raw_codes(page.locator("main").inner_text())
     officer.screenshot("mentors-14-teams")
     page = kg.open("/mentors")
