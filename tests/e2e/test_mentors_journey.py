@@ -75,7 +75,7 @@ def test_nomination_to_yearly_review(person, live_server: LiveServer) -> None:
     page.fill("#in-achievements", "执教市级公开课《有趣的磁铁》")
     kg.screenshot("mentors-03-nominate")
     page.get_by_role("button", name="提交推荐").click()
-    expect(page.locator("#err-reasons")).not_to_be_empty()
+    expect(page.locator("#err-reasons")).to_have_text("请填写推荐理由")
     expect(page.locator("#in-reasons")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#in-achievements")).to_have_value("执教市级公开课《有趣的磁铁》")
     expect(page.locator("#in-teaching_years")).to_have_value("12")

@@ -49,8 +49,12 @@ def test_nomination_to_yearly_review_through_the_pages(browser, runtime, world):
 
     # Missing fields come back next to their inputs with the rest kept.
     r = kg.post("/mentors/nominations/new", {**NOMINATION, "teacher_id": str(teacher), "reasons": ""})
-    assert r.status_code == 200 and 'id="err-reasons" role="alert">' in r.text
+    assert r.status_code == 200 and 'id="err-reasons" role="alert">请填写推荐理由' in r.text
     assert "执教市级公开课《有趣的磁铁》" in r.text and 'err-reasons" role="alert"></p>' not in r.text
+    r = kg.post("/mentors/nominations/new", {"achievements": "执教市级公开课"})
+    for name, message in (("teacher_id", "请选择推荐教师"), ("team", "请选择导师团"),
+                          ("qualifications", "请至少选择一项推荐资格"), ("reasons", "请填写推荐理由")):  # fmt: skip
+        assert f'id="err-{name}" role="alert">{message}</p>' in ids_match(r.text)
     r = kg.post("/mentors/nominations/new", {**NOMINATION, "teacher_id": str(teacher)})
     assert r.status_code == 303, r.text
     url = r.headers["location"]

@@ -45,6 +45,8 @@ FORM_LABELS = (
 HISTORY_LABELS = {"create": "提交推荐"} | {name: rule.label for name, rule in NOMINATION_WORKFLOW.rules.items()}
 NOMINATION_FIELDS = ("teacher_id", "team", *(name for name, _ in FORM_LABELS))
 EVENT_FIELDS = ("version", "comment", "term_start", "term_end")
+REQUIRED = {"teacher_id": "请选择推荐教师", "team": "请选择导师团", "qualifications": "请至少选择一项推荐资格",
+            "achievements": "请填写主要业绩", "reasons": "请填写推荐理由"}  # fmt: skip
 INVALID = "请按提示修改后重新提交"
 
 
@@ -160,7 +162,11 @@ def nominate(page: UserPage, form: FormDep) -> Response:
         body = NominationCreate(**data)
         nomination = service.nominate(session=page.db, viewer=page.viewer, objects=page.objects, body=body)
     except ValidationError as exc:
-        return _nomination_form(page, values, pydantic_errors(exc), INVALID)
+        errors = pydantic_errors(exc)
+        for name, message in REQUIRED.items():  # left empty: say what to fill, not 「内容过短」
+            if name in errors and not values.get(name):
+                errors[name] = message
+        return _nomination_form(page, values, errors, INVALID)
     except ValidationFailed as exc:
         page.db.rollback()
         return _nomination_form(page, values, domain_errors(exc), INVALID)
