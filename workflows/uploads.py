@@ -41,11 +41,13 @@ def sniff(stream: BinaryIO, *, allowed: dict[str, str], field: str = "file") -> 
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
+# Bidirectional controls and invisible marks: 「报告\u202excod.docx」 shows as 「报告xcod.docx」 …; dropped.
+_BIDI = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def safe_filename(name: str, *, default: str = "文件", extension: str | None = None) -> str:
     """A name that is safe to show, store and unpack: no folders, control characters or tricks."""
-    name = unicodedata.normalize("NFC", name or "")
+    name = _BIDI.sub("", unicodedata.normalize("NFC", name or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE.sub("_", name).strip(" .")
     if not name:

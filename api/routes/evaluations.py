@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import CurrentViewer, ObjectsDep, SessionDep
+from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from storage.objects import content_disposition
 from workflows import audit
 from workflows.activities.vocabulary import CST
@@ -140,13 +140,24 @@ def list_review_flags(
 
 
 @router.post("/review-flags/{flag_id}/decide", response_model=ReviewFlagOut)
-def decide(flag_id: uuid.UUID, body: DecideBody, session: SessionDep, viewer: CurrentViewer) -> ReviewFlagOut:
+def decide(
+    flag_id: uuid.UUID,
+    body: DecideBody,
+    session: SessionDep,
+    viewer: CurrentViewer,
+    settings: SettingsDep,
+    objects: ObjectsDep,
+) -> ReviewFlagOut:
+    """Decide a review flag; ``remove`` ends the member's membership and terminates its agreements."""
     flag = review.decide(
         session=session,
         viewer=viewer,
+        settings=settings,
+        objects=objects,
         flag_id=flag_id,
         version=body.version,
         decision=body.decision,
         comment=body.comment,
+        today=_today(),
     )
     return review_flag_out(flag)

@@ -80,6 +80,7 @@ TABLE: dict[str, Row] = {
     "/api/mentors/": Row(None, note=NO_FIXTURE),
     "/api/library/": Row(None, note=NO_FIXTURE),
     "/api/news/reports/": Row(None, note=NO_FIXTURE),
+    "/api/alliances/{alliance_id}/member-needs": Row("alliance-a", may=("lead-a", "pillar-a", *BUREAU), may_not=("lead-b", "kg-a1", "kg-b1", "kg-out"), note="members' needs: the lead and pillar write the plan"),
     "/api/alliances/{alliance_id}/agreements": Row("alliance-a", may_not=(), note="bureau action on a public alliance"),
     "/api/withdrawals/{withdrawal_id}": WITHDRAWAL_A1,
     "/api/users/{user_id}": Row("user-kg-out", may=("admin",), may_not=NOT_ADMIN, note="account management"),

@@ -55,11 +55,89 @@ def test_self_assess_score_publish(browser, opened):
     assert r.status_code == 303, r.text
     for who in ("researcher", "officer"):
         b = browser(who) if who == "researcher" else officer
-        inputs = re.findall(r'name="score-([^"]+)" inputmode="decimal" size="5" value="([^"]*)"', b.get(url).text)
-        if inputs:
-            r = post_form(b, url, "score", {f"score-{k}": v or "1" for k, v in inputs})
+        # Computed items are shown, not retyped: their adjustment inputs stay empty and are left alone.
+        inputs = re.findall(r'name="score-([^"]+)" inputmode="decimal" value="([^"]*)"', b.get(url).text)
+        if any(v for _, v in inputs):
+            r = post_form(b, url, "score", {f"score-{k}": v for k, v in inputs if v})
             assert r.status_code == 303, r.text
     page = officer.get(url).text
     assert "已评分" in page and "/events/publish" in page
     assert post_form(officer, url, "publish", {}).status_code == 303
     assert "已公布" in lead.get(url).text
+
+
+def test_open_year_shows_待评分_never_a_grade_and_offers_the_files(browser, opened):
+    officer, ev = opened
+    url = f"/evaluations/{ev}"
+    for who in (officer, browser("lead-a")):
+        page = who.get(url).text
+        assert "待评分" in page and "不合格" not in page and "合格" not in page
+        listing = who.get("/evaluations?year=2026").text
+        assert "待评分" in listing and "不合格" not in listing
+    form = browser("lead-a").get(f"{url}/form.docx")
+    assert form.status_code == 200 and form.content[:2] == b"PK"
+    assert "attachment" in form.headers["content-disposition"]
+    ranking = officer.get("/evaluations/ranking/2026.xlsx")
+    assert ranking.status_code == 200 and ranking.content[:2] == b"PK"
+    assert browser("lead-a").get("/evaluations/ranking/2026.xlsx").status_code == 404  # the bureau's ranking
+    assert officer.get("/evaluations/ranking/1999.xlsx").status_code == 404
+    assert browser("lead-b").get(f"{url}/form.docx").status_code == 404
+
+
+def test_待办_self_assess_score_publish(browser, opened):
+    officer, ev = opened
+    url = f"/evaluations/{ev}"
+    lead = browser("lead-a")
+    assert "提交 2026 年度自评" in lead.get("/").text
+    assert "评分：" not in browser("researcher").get("/").text  # nothing to score before the self-assessment
+    keys = re.findall(r'name="self-([^"]+)"', lead.get(url).text)
+    manual = {"outcomes", "safety", "bonus"}
+    assert post_form(lead, url, "self_assess", {f"self-{k}": "1" for k in keys if k in manual}).status_code == 303
+    assert "提交 2026 年度自评" not in lead.get("/").text.split("测试联盟A")[0]
+    assert "评分：测试联盟A" in browser("researcher").get("/").text
+    assert "评分：测试联盟A" in officer.get("/").text
+
+
+SCHEME = "/evaluations/schemes/2027"
+
+
+def _scheme_form(b):
+    page = b.get(SCHEME).text
+    values = dict(
+        re.findall(r'name="((?:label|key|section|max_points)-\d+)" (?:inputmode="decimal" )?value="([^"]*)"', page)
+    )
+    for name, chosen in re.findall(r'<select id="[^"]+" name="([^"]+)">.*?<option value="([^"]+)" selected>', page):
+        values[name] = chosen
+    for name in re.findall(r'name="((?:veto|bonus)-\d+)" value="true" checked', page):
+        values[name] = "true"
+    return values
+
+
+def test_scheme_editor_checks_the_points_and_saves(browser, world):
+    officer = browser("officer")
+    values = _scheme_form(officer)
+    assert values["label-0"] and values["max_points-0"] == "5"
+    r = officer.post(SCHEME, {**values, "max_points-0": "15"})  # 110 base points
+    assert r.status_code == 200 and "基本项目满分合计须为 100 分（现为 110 分）" in r.text
+    assert 'value="15"' in r.text  # what was typed stays
+    r = officer.post(SCHEME, {**values, "max_points-0": "很多"})
+    assert r.status_code == 200 and re.search(r'id="err-max_points-0" role="alert">[^<]+', r.text)
+    # One more officer item of 5 points, taken from the first item's 5: still 100.
+    new = len([k for k in values if k.startswith("label-")])
+    added = {f"label-{new}": "家长满意度", f"key-{new}": "parents", f"max_points-{new}": "5",
+             f"assessor-{new}": "officer", f"method-{new}": "manual", "remove-0": "true"}  # fmt: skip
+    r = officer.post(SCHEME, {**values, **added})
+    assert r.status_code == 303, r.text
+    page = officer.get(SCHEME).text
+    assert "家长满意度" in page and "已保存 2027 年度考核方案" in page
+    assert browser("researcher").get(SCHEME).status_code == 200
+    assert 'action="/evaluations/schemes/2027"' not in browser("researcher").get(SCHEME).text
+    assert browser("lead-a").get(SCHEME).status_code == 404
+    refused = browser("researcher").post(SCHEME, {**values})
+    assert refused.status_code == 303, re.findall(r"form-error[^>]*>[^<]*", refused.text)  # not the officer
+
+
+def test_scheme_is_locked_once_the_year_opens(browser, opened):
+    officer, _ = opened
+    page = officer.get("/evaluations/schemes/2026").text
+    assert "方案不能再修改" in page and 'action="/evaluations/schemes/2026"' not in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fixtures.activity_records import add_plan, add_teacher
+from tests.fixtures.activity_records import add_plan, add_teacher, make_activity
 from tests.fixtures.agreements import drain
 from tests.fixtures.evaluation_year import build_year
 from workflows.registry.models import TeacherLevel
@@ -93,6 +93,12 @@ def test_nomination_to_yearly_review_through_the_pages(browser, runtime, world):
     plan = re.search(r'<option value="([0-9a-f-]{36})">测试联盟A 2026年秋季学期联盟互动计划', lead.get(mentor_url).text)
     r = lead.post(f"{mentor_url}/guidance", {"kind": "plan_review", "plan_id": plan.group(1)})
     assert r.status_code == 303, r.text
+    # A 讲座 on one of the alliance's activities: the activity page names the mentor.
+    lecture = make_activity(runtime, world, topic="幼儿科学探究讲座", format="讲座")
+    r = lead.post(f"{mentor_url}/guidance", {"kind": "lecture", "activity_id": str(lecture.activity_id)})
+    assert r.status_code == 303, r.text
+    activity_page = lead.get(f"/activities/{lecture.activity_id}").text
+    assert f'<a href="{mentor_url}">王敏</a>（讲座）' in activity_page
     r = officer.post(f"{mentor_url}/events/rotate", {"version": _version(officer, mentor_url), "year": "2026",
                                                     "comment": ""})  # fmt: skip
     assert r.status_code == 200 and re.search(r'id="err-review-comment" role="alert">[^<]+', ids_match(r.text))

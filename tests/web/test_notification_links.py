@@ -19,12 +19,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.web import todo
+from storage.db import utcnow
 from tests.fixtures.activities import create_activity
 from tests.fixtures.activities import fire as fire_activity
-from tests.fixtures.activity_records import add_teacher
+from tests.fixtures.activity_records import FileSpec, add_teacher, docx_bytes, make_activity
 from tests.fixtures.agreements import PIN, approved_application, create_key, drain, upload_seal
 from tests.fixtures.agreements import fire as fire_agreement
 from tests.fixtures.evaluation_year import YEAR, build_year
@@ -36,6 +37,8 @@ from workflows.activities.compliance import send_reminders
 from workflows.activities.models import Semester
 from workflows.agreements import service as agreements
 from workflows.agreements.events import expire_due
+from workflows.channels.models import ChannelDelivery
+from workflows.channels.service import retry_due
 from workflows.notifications import KINDS, Notification
 from workflows.registry.models import TeacherLevel
 
@@ -210,6 +213,11 @@ def activity_kinds(w: Walker, *, request: Any, client: Any, login: Any, runtime:
     w.checkpoint()
     # The group chat got the same links, absolute on this install: members of the alliance open them.
     drain(runtime)
+    # Three deliveries were recorded; one a loaded machine timed out is sent again by the retry (as
+    # beat would, a minute later), so the count does not depend on the machine's speed.
+    with runtime.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ChannelDelivery)) == 3
+    retry_due(db=runtime.db, settings=runtime.settings, now=utcnow() + timedelta(hours=2))
     links = [re.search(r"\[查看详情\]\(([^)]+)\)", r.json()["markdown"]["content"]).group(1) for r in receiver.requests]
     assert len(links) == 3  # announced, announced, cancelled
     for link in links:
@@ -231,13 +239,16 @@ def evaluation_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world:
     opened = ok(client.post("/api/evaluations/open", headers=login("officer"), json={"year": YEAR}))
     a = next(e for e in opened if e["alliance_code"] == "TA")
     own = [{"key": "outcomes", "score": 12}, {"key": "safety", "score": 5}, {"key": "bonus", "score": 3}]
+    w.checkpoint()  # the leads' 提交自评
     a = _evaluation_event(client, login("lead-a"), a, "self_assess", items=own)
+    w.checkpoint()  # the researcher's and the officer's 评分
     a = _evaluation_event(
         client, login("researcher"), a, "score", scores=[{"key": "outcomes", "score": 0, "comment": "无"}]
     )
     officer = login("officer")
     scores = [{"key": "safety", "score": 0, "comment": "无"}, {"key": "bonus", "score": 0, "comment": "无"}]
     a = _evaluation_event(client, officer, a, "score", scores=scores)
+    w.checkpoint()  # the officer's 公布结果
     _evaluation_event(client, officer, a, "publish", comment="限期整改")  # 不合格: review flags follow
     w.checkpoint()
 
@@ -307,7 +318,53 @@ def withdrawal_kinds(w: Walker, *, request: Any, browser: Any, **_: Any) -> None
     w.checkpoint()
 
 
+# --- the resource library and activity news (through the pages) -----------------------------------------
+
+
+def library_kinds(w: Walker, *, browser: Any, runtime: Any, world: Any, **_: Any) -> None:
+    archived = make_activity(
+        runtime, world, files=[FileSpec("lesson_case", "磁铁课例.docx", docx_bytes("幼儿科学探究活动"))]
+    )
+    lead, researcher = browser("lead-a"), browser("researcher")
+    r = lead.post("/library/promote", {"material_id": str(archived.materials["磁铁课例.docx"])})
+    item_url = r.headers["location"]
+    shortlisted = lead.post(f"{item_url}/recommend", {"reason": "探究过程完整"}).headers["location"]
+    w.checkpoint()  # the researcher's 推荐发表待审核
+    _decide(researcher, shortlisted, "shortlist")
+    w.checkpoint()  # 待报送刊物
+    _decide(researcher, shortlisted, "submit")
+    w.checkpoint()
+
+
+def news_kinds(w: Walker, *, browser: Any, runtime: Any, world: Any, **_: Any) -> None:
+    held = make_activity(
+        runtime, world, state="held", files=[FileSpec("report", "活动报道.docx", docx_bytes("联盟开展公开课"))]
+    )
+    researcher, lead = browser("researcher"), browser("lead-a")
+    data = {
+        "activity_id": str(held.activity_id),
+        "material_id": str(held.materials["活动报道.docx"]),
+        "title": "公开课",
+    }
+    report = researcher.post("/reports/new", data).headers["location"]
+    w.checkpoint()  # the lead's 审定活动报道
+    _decide(lead, report, "approve")
+    w.checkpoint()  # 发布活动报道
+    _decide(lead, report, "return", "请补充幼儿表现")
+    w.checkpoint()  # the researcher's 修改活动报道
+
+
 SCENARIOS = {
+    "library": Scenario(
+        library_kinds,
+        frozenset({"library.recommended", "library.recommendation_decided"}),
+        frozenset({("library", "推荐发表待审核"), ("library", "推荐发表待报送刊物")}),
+    ),
+    "news": Scenario(
+        news_kinds,
+        frozenset({"news.drafted", "news.returned"}),
+        frozenset({("news", "审定活动报道"), ("news", "发布活动报道"), ("news", "修改活动报道")}),
+    ),
     "applications": Scenario(
         applications,
         frozenset({"application.submitted", "application.returned", "application.rejected", "application.approved"}),
@@ -346,6 +403,7 @@ SCENARIOS = {
         frozenset(
             {"evaluation.self_assessed", "evaluation.scored", "evaluation.published", "evaluation.review_flags"}
         ),  # fmt: skip
+        frozenset({("evaluations", "提交 2026 年度自评"), ("evaluations", "评分："), ("evaluations", "公布结果")}),
     ),
     "mentors": Scenario(
         mentor_kinds,

@@ -113,8 +113,9 @@ def _tell_everyone(session: Session, activity: Activity, *, topic: str, title: s
         # A savepoint: whatever a channel does wrong, the transition and the in-app notices stand.
         with session.begin_nested():
             dispatch.announce(
-                session, topic=topic, title=title, body=body, link=link, recipient_user_ids=[u.id for u in users]
-            )
+                session, topic=topic, title=title, body=body, link=link, recipient_user_ids=[u.id for u in users],
+                alliance_id=activity.alliance_id,
+            )  # fmt: skip
     except Exception:
         logger.exception("activity %s: channel deliveries for %s not recorded", activity.number, topic)
 

@@ -19,7 +19,7 @@ from workflows.accounts.models import Role
 from workflows.applications.models import Application
 from workflows.applications.schemas import NEEDS
 from workflows.errors import NotFound
-from workflows.registry.models import AllianceRole, Membership
+from workflows.registry.models import Alliance, AllianceRole, Membership
 
 READERS = frozenset({Role.LEAD, Role.PILLAR})
 
@@ -46,7 +46,7 @@ def may_read(viewer: Viewer, alliance_id: uuid.UUID) -> bool:
 
 def member_needs(*, session: Session, viewer: Viewer, alliance_id: uuid.UUID) -> list[MemberNeeds]:
     """Each current member's stated needs and reasons, members by name; NotFound for other readers."""
-    if not may_read(viewer, alliance_id):
+    if not may_read(viewer, alliance_id) or session.get(Alliance, alliance_id) is None:
         raise NotFound("联盟不存在")
     members = session.scalars(
         select(Membership)

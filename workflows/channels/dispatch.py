@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
@@ -17,10 +17,24 @@ logger = logging.getLogger(__name__)
 
 
 def announce(
-    session: Session, *, topic: str, title: str, body: str, link: str, recipient_user_ids: list[uuid.UUID]
+    session: Session,
+    *,
+    topic: str,
+    title: str,
+    body: str,
+    link: str,
+    recipient_user_ids: list[uuid.UUID],
+    alliance_id: uuid.UUID | None = None,
 ) -> None:
-    """Record one delivery per enabled channel, sent after the caller commits; never waits on a channel."""
-    configs = session.scalars(select(ChannelConfig).where(ChannelConfig.enabled).order_by(ChannelConfig.name))
+    """Record one delivery per enabled channel that should hear it, sent after the caller commits; never
+    waits on a channel. An alliance's notice goes to the district's channels and to that alliance's own
+    group, never to another alliance's; a notice of no alliance only to the district's."""
+    stmt = select(ChannelConfig).where(ChannelConfig.enabled)
+    if alliance_id is None:
+        stmt = stmt.where(ChannelConfig.alliance_id.is_(None))
+    else:
+        stmt = stmt.where(or_(ChannelConfig.alliance_id.is_(None), ChannelConfig.alliance_id == alliance_id))
+    configs = session.scalars(stmt.order_by(ChannelConfig.name))
     now = utcnow()
     payload = {
         "title": title,

@@ -39,6 +39,9 @@ class ChannelConfig(UUIDPrimaryKey, Base):
     kind: Mapped[ChannelKind] = mapped_column(_enum(ChannelKind, "channel_kind"))
     name: Mapped[str] = mapped_column(String(100), unique=True)
     enabled: Mapped[bool] = mapped_column(default=True)
+    # The alliance whose group this is: it gets that alliance's notices only. None: the district's
+    # (the bureau's) channel, which gets every notice.
+    alliance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"), index=True)
     # Kind-specific settings; secret values (webhook URL, signing secret, password) are sealed.
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # What the channel reaches, with every secret left out (shown in lists and on deliveries).

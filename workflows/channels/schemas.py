@@ -97,6 +97,8 @@ class ChannelConfigIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     enabled: bool = True
     settings: dict[str, Any]
+    # The alliance whose group it is (its notices only); none for the district's channel.
+    alliance_id: uuid.UUID | None = None
 
 
 class ChannelConfigUpdate(BaseModel):
@@ -112,6 +114,7 @@ class ChannelConfigOut(BaseModel):
     kind: ChannelKind
     name: str
     enabled: bool
+    alliance_id: uuid.UUID | None
     target: str
     # The settings without any secret; ``secrets_set`` names the secrets that are stored.
     settings: dict[str, Any]
@@ -127,6 +130,7 @@ class ChannelConfigOut(BaseModel):
             kind=config.kind,
             name=config.name,
             enabled=config.enabled,
+            alliance_id=config.alliance_id,
             target=config.target,
             settings={k: v for k, v in config.settings.items() if k not in secret},
             secrets_set=[k for k in secret if config.settings.get(k)],

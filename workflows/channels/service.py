@@ -29,11 +29,13 @@ from workflows.channels.schemas import (
     parse_settings,
 )
 from workflows.channels.sealing import UnsealError, seal, unseal
-from workflows.errors import Conflict, NotFound
+from workflows.errors import Conflict, NotFound, ValidationFailed
+from workflows.registry.models import Alliance
 
 logger = logging.getLogger(__name__)
 
 DELIVER_TOPIC = "channels.deliver"
+TEST_TOPIC = "channel.test"
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
@@ -60,7 +62,11 @@ def create_config(*, session: Session, settings: Settings, viewer: Viewer, data:
     """Add a channel; its secrets are sealed before they are stored."""
     viewer.require_role(Role.ADMIN)
     plain = parse_settings(data.kind, data.settings).model_dump()
-    config = ChannelConfig(id=uuid.uuid4(), kind=data.kind, name=data.name.strip(), enabled=data.enabled)
+    if data.alliance_id is not None and session.get(Alliance, data.alliance_id) is None:
+        raise ValidationFailed.single("alliance_id", "unknown", "联盟不存在")
+    config = ChannelConfig(
+        id=uuid.uuid4(), kind=data.kind, name=data.name.strip(), enabled=data.enabled, alliance_id=data.alliance_id
+    )
     _store_settings(config, settings, plain)
     session.add(config)
     _flush_unique(session)
@@ -143,6 +149,25 @@ def retry_now(*, session: Session, viewer: Viewer, delivery_id: uuid.UUID) -> Ch
     if delivery.state != DeliveryState.SENT:
         delivery.next_attempt_at = utcnow()
         outbox.record(session, DELIVER_TOPIC, delivery_id=str(delivery.id))
+    return delivery
+
+
+def send_test(*, session: Session, viewer: Viewer, config_id: uuid.UUID) -> ChannelDelivery:
+    """A test message through one channel (admins), delivered after commit like any other; its
+    outcome shows in the delivery log."""
+    viewer.require_role(Role.ADMIN)
+    config = session.get(ChannelConfig, config_id)
+    if config is None:
+        raise NotFound("渠道不存在")
+    now = utcnow()
+    delivery = ChannelDelivery(
+        id=uuid.uuid4(), config_id=config.id, channel=config.kind, target=config.target, topic=TEST_TOPIC,
+        payload={"title": "【测试消息】幼教联盟文书流转", "body": f"这是发往「{config.name}」的测试消息，收到即表示渠道配置正确。",
+                 "link": "/", "recipient_user_ids": []},
+        next_attempt_at=now, created_at=now,
+    )  # fmt: skip
+    session.add(delivery)
+    outbox.record(session, DELIVER_TOPIC, delivery_id=str(delivery.id))
     return delivery
 
 

@@ -75,8 +75,9 @@ def form_context(evaluation: Evaluation) -> dict[str, Any]:
         "status_note": "" if published else "（未公布，仅供核对）",
         "full_marks": f"基本分 {base:g} 分，加分最多 {bonus:g} 分" if bonus else f"满分 {base:g} 分",
         "items": [_item_row(n, item) for n, item in enumerate(evaluation.items, start=1)],
-        "total": number_text(evaluation.total),
-        "grade": evaluation.grade,
+        # Before publication the running total is no result: the form says so (never 不合格 at opening).
+        "total": number_text(evaluation.total) if published else "待评分",
+        "grade": evaluation.grade if published else "待评分",
         "veto_note": "有否决项，不评优秀" if evaluation.vetoed else "无",
         "self_remarks": evaluation.self_remarks or "（无）",
         "review_remarks": evaluation.last_comment or "（无）",

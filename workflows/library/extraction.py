@@ -130,4 +130,3 @@ def read_blocks(objects: ObjectStore, *, key: str) -> list[Block]:
     with objects.open(key) as stream:
         pairs = run_bounded("docx_blocks", stream, bounds=BOUNDS, max_bytes=MAX_DOCX_BYTES)
     return [Block(text=str(text), heading=bool(heading)) for text, heading in pairs]
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
@@ -33,27 +33,38 @@ Base.metadata.info.setdefault("unmanaged_names", set()).update(UNMANAGED_SCHEMA_
 
 
 class LibraryItem(UUIDPrimaryKey, Base):
-    """A material of an archived activity, promoted into the library with tags; the file is not copied."""
+    """A library document: either a material of an archived activity, promoted with tags (the file is
+    not copied), or a document uploaded on its own (管理制度, 课程), with no activity and, when it is
+    meant for the whole district, no alliance. ``promoted_by`` is whoever put it in (the uploader)."""
 
     __tablename__ = "library_items"
     __table_args__ = (
         Index("ix_library_items_filters", "domain", "year"),
         Index("ix_library_items_alliance", "alliance_id"),
+        # A promoted material always comes with its activity and alliance; an uploaded document has neither
+        # material nor activity.
+        CheckConstraint(
+            "(material_id IS NULL AND activity_id IS NULL)"
+            " OR (material_id IS NOT NULL AND activity_id IS NOT NULL AND alliance_id IS NOT NULL)",
+            name="origin",
+        ),
     )
 
-    material_id: Mapped[uuid.UUID] = mapped_column(
+    material_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("activity_materials.id", ondelete="RESTRICT"), unique=True
     )
-    activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"), index=True)
-    alliance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"))
+    activity_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"), index=True)
+    alliance_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"))
     title: Mapped[str] = mapped_column(String(200))
+    # An activity material's category (lesson_case …) or an uploaded document's kind (policy, curriculum).
     category: Mapped[str] = mapped_column(String(16))
-    domain: Mapped[str] = mapped_column(String(8))
+    domain: Mapped[str | None] = mapped_column(String(8))
     age_group: Mapped[str | None] = mapped_column(String(4))
-    format: Mapped[str] = mapped_column(String(8))
+    format: Mapped[str | None] = mapped_column(String(8))
     year: Mapped[int]
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # The archived material's object, referenced as it is (archived objects are never overwritten).
+    # The archived material's object, referenced as it is (archived objects are never overwritten), or
+    # the uploaded document's own object.
     object_key: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(120))
@@ -77,9 +88,14 @@ class LibraryItem(UUIDPrimaryKey, Base):
     removed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
-    activity: Mapped[Activity] = relationship()
-    material: Mapped[Material] = relationship()
-    alliance: Mapped[Alliance] = relationship()
+    activity: Mapped[Activity | None] = relationship()
+    material: Mapped[Material | None] = relationship()
+    alliance: Mapped[Alliance | None] = relationship()
+
+    @property
+    def uploaded(self) -> bool:
+        """A document added on its own, not promoted from an activity."""
+        return self.material_id is None
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -16,16 +16,19 @@ from templates.district import BUREAU_NAME, RESEARCH_OFFICE
 from templates.docx import render_docx
 from workflows import audit
 from workflows.access import Viewer
-from workflows.activities.vocabulary import CATEGORY_LABELS, CST, MaterialCategory
+from workflows.accounts.models import Role, User
+from workflows.activities.vocabulary import CST
 from workflows.documents import service as documents
 from workflows.documents.models import Document
 from workflows.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflows.library.machine import DEFAULT_JOURNALS, RECOMMENDATION_WORKFLOW, RECOMMENDERS
 from workflows.library.models import LibraryItem, Recommendation
-from workflows.library.schemas import RecommendationCreate, RecommendationEventBody
+from workflows.library.schemas import RecommendationCreate, RecommendationEventBody, kind_label
 from workflows.library.service import get_visible as get_item
 from workflows.library.service import may_curate, require_reader
+from workflows.library.views import alliance_name
 from workflows.machine import fire
+from workflows.notifications import notify_users, users_with_role
 from workflows.numbering import next_value
 
 LETTER_TEMPLATE = "publication_recommendation.docx"
@@ -99,7 +102,36 @@ def recommend(*, session: Session, viewer: Viewer, item_id: uuid.UUID, body: Rec
         to_state=recommendation.state,
         data={"item_id": str(item.id), "journal": journal},
     )
+    if viewer.role != Role.RESEARCHER:
+        notify_users(
+            session,
+            users_with_role(session, Role.RESEARCHER),
+            kind="library.recommended",
+            title=f"推荐发表待审核：{item.title}",
+            body=f"{viewer.display_name}推荐「{item.title}」发表于{journal}。",
+            link=link(recommendation),
+        )
     return recommendation
+
+
+def link(recommendation: Recommendation) -> str:
+    return f"/library/recommendations/{recommendation.id}"
+
+
+def _tell_recommender(session: Session, recommendation: Recommendation, event: str) -> None:
+    recommender = session.get(User, recommendation.recommended_by)
+    if recommender is None or not recommender.is_active:
+        return
+    title = recommendation.item.title
+    outcome = f"已报送{recommendation.journal}" if event == "submit" else "未入选"
+    notify_users(
+        session,
+        [recommender],
+        kind="library.recommendation_decided",
+        title=f"推荐发表{outcome}：{title}",
+        body=recommendation.last_comment,
+        link=link(recommendation),
+    )
 
 
 def fire_event(
@@ -130,6 +162,8 @@ def fire_event(
         recommendation.submitted_at = utcnow()
         render_letter(session=session, objects=objects, recommendation=recommendation, actor=viewer)
     session.flush()
+    if event in ("submit", "decline") and recommendation.recommended_by != viewer.user_id:
+        _tell_recommender(session, recommendation, event)
     return recommendation
 
 
@@ -142,13 +176,16 @@ def letter_context(recommendation: Recommendation) -> dict[str, Any]:
         "letter_no": recommendation.number,
         "journal": recommendation.journal,
         "title": item.title,
-        "category_label": CATEGORY_LABELS[MaterialCategory(item.category)],
-        "domain": item.domain,
+        "category_label": kind_label(item.category),
+        "domain": item.domain or "不限",
         "age_group": item.age_group or "不限",
-        "alliance_name": item.alliance.name,
-        "kindergarten_name": activity.host.name,
-        "activity_topic": activity.topic,
-        "activity_date": activity.starts_at.astimezone(CST).date().isoformat(),
+        "alliance_name": alliance_name(item),
+        # An uploaded document (管理制度、课程) comes from no activity.
+        "kindergarten_name": activity.host.name if activity is not None else "—",
+        "activity_topic": activity.topic
+        if activity is not None
+        else f"无（{item.promoter_name}上传的{kind_label(item.category)}）",
+        "activity_date": activity.starts_at.astimezone(CST).date().isoformat() if activity is not None else "—",
         "reason": recommendation.reason,
         "sha256_short": item.sha256[:16],
         "recommender_name": recommendation.recommender_name,

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from workflows.activities.vocabulary import DOMAINS, MaterialCategory
+from workflows.activities.vocabulary import CATEGORY_LABELS, DOMAINS, MaterialCategory
 
 AgeGroup = Literal["小班", "中班", "大班"]
 AGE_GROUPS: tuple[str, ...] = ("小班", "中班", "大班")
@@ -19,6 +19,15 @@ PROMOTABLE = (
     MaterialCategory.LESSON_PLAN,
     MaterialCategory.REPORT,
 )
+# What is uploaded on its own, not tied to an activity (policy §三(2)3: 管理制度 and 课程 resources).
+DOCUMENT_KINDS: dict[str, str] = {"policy": "管理制度", "curriculum": "课程"}
+KIND_LABELS: dict[str, str] = {**{c.value: CATEGORY_LABELS[c] for c in PROMOTABLE}, **DOCUMENT_KINDS}
+DocumentKind = Literal["policy", "curriculum"]
+
+
+def kind_label(category: str) -> str:
+    """An item's kind as people read it: 课例、反思、教案、活动报道、管理制度、课程."""
+    return KIND_LABELS.get(category, category)
 
 
 def _keywords(values: list[str]) -> list[str]:
@@ -50,6 +59,15 @@ class PromoteBody(Tags):
     material_id: uuid.UUID
 
 
+class DocumentBody(Tags):
+    """An uploaded document's description (the file comes beside it): kind, title, optional alliance and year."""
+
+    title: str = Field(min_length=1, max_length=200)
+    kind: DocumentKind
+    alliance_id: uuid.UUID | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+
 class ItemUpdate(Tags):
     version: int
 
@@ -62,18 +80,19 @@ class ItemRemove(BaseModel):
 
 class ItemOut(BaseModel):
     id: uuid.UUID
-    material_id: uuid.UUID
-    activity_id: uuid.UUID
-    activity_number: str
-    activity_topic: str
-    alliance_id: uuid.UUID
-    alliance_name: str
+    source: Literal["activity", "upload"]  # promoted from an activity, or uploaded on its own
+    material_id: uuid.UUID | None
+    activity_id: uuid.UUID | None
+    activity_number: str | None
+    activity_topic: str | None
+    alliance_id: uuid.UUID | None
+    alliance_name: str  # 全区通用 for a document meant for every alliance
     title: str
     category: str
     category_label: str
-    domain: str
+    domain: str | None
     age_group: str | None
-    format: str
+    format: str | None
     year: int
     keywords: list[str]
     filename: str

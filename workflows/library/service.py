@@ -16,8 +16,9 @@ from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.activities.models import Material
+from workflows.activities.models import Activity, Material
 from workflows.activities.service import get_visible as get_activity
+from workflows.activities.service import list_visible as list_activities
 from workflows.activities.vocabulary import CATEGORY_LABELS, CST
 from workflows.errors import Conflict, Forbidden, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.library.models import LibraryItem
@@ -147,3 +148,21 @@ def remove(*, session: Session, viewer: Viewer, item_id: uuid.UUID, version: int
     session.flush()
     audit.append(session, entity_type="library_item", entity_id=item.id, event="remove", actor=viewer.actor)
     return item
+
+
+def promotable(*, session: Session, viewer: Viewer) -> list[tuple[Activity, Material]]:
+    """What the viewer could put into the library now: research materials of archived activities of the
+    alliances it curates that are not in the library yet, newest activity first."""
+    require_reader(viewer)
+    if viewer.role not in CURATORS | {Role.LEAD}:
+        return []
+    taken = set(session.scalars(select(LibraryItem.material_id)))
+    activities = list_activities(session=session, viewer=viewer, state="archived")
+    found = [
+        (activity, material)
+        for activity in activities
+        if may_curate(viewer, activity.alliance_id)
+        for material in activity.current_materials
+        if material.category in PROMOTABLE and material.id not in taken
+    ]
+    return sorted(found, key=lambda pair: pair[0].starts_at, reverse=True)

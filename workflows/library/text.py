@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from storage.db import Database
 from storage.objects import ObjectStore
 from workflows import outbox
-from workflows.activities.vocabulary import CATEGORY_LABELS, MaterialCategory
 from workflows.library.extraction import DOCX, MAX_DOCX_BYTES, TextState, read_blocks
 from workflows.library.models import LibraryItem
+from workflows.library.schemas import kind_label
 from workflows.library.segmentation import index_text
 from workflows.sandbox import SandboxFailed
 
@@ -27,8 +27,8 @@ EXCERPT_CHARS = 200
 
 
 def search_tokens(item: LibraryItem, body_text: str) -> str:
-    labels = CATEGORY_LABELS[MaterialCategory(item.category)]
-    return index_text(item.title, " ".join(item.keywords), item.domain, item.age_group or "", labels, body_text)
+    label = kind_label(item.category)
+    return index_text(item.title, " ".join(item.keywords), item.domain or "", item.age_group or "", label, body_text)
 
 
 def index(item: LibraryItem) -> None:

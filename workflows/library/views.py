@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 from workflows.access import Viewer
-from workflows.activities.vocabulary import CATEGORY_LABELS, MaterialCategory
 from workflows.library.extraction import TEXT_STATE_LABELS, TextState
 from workflows.library.machine import RECOMMENDATION_WORKFLOW
 from workflows.library.models import LibraryItem, Recommendation
-from workflows.library.schemas import ItemOut, RecommendationOut
+from workflows.library.schemas import ItemOut, RecommendationOut, kind_label
+
+DISTRICT_WIDE = "全区通用"
+
+
+def alliance_name(item: LibraryItem) -> str:
+    """The item's alliance, or 全区通用 for an uploaded document meant for every alliance."""
+    return item.alliance.name if item.alliance is not None else DISTRICT_WIDE
 
 
 def item_out(item: LibraryItem) -> ItemOut:
+    activity = item.activity
     return ItemOut(
         id=item.id,
+        source="upload" if item.uploaded else "activity",
         material_id=item.material_id,
         activity_id=item.activity_id,
-        activity_number=item.activity.number,
-        activity_topic=item.activity.topic,
+        activity_number=activity.number if activity is not None else None,
+        activity_topic=activity.topic if activity is not None else None,
         alliance_id=item.alliance_id,
-        alliance_name=item.alliance.name,
+        alliance_name=alliance_name(item),
         title=item.title,
         category=item.category,
-        category_label=CATEGORY_LABELS[MaterialCategory(item.category)],
+        category_label=kind_label(item.category),
         domain=item.domain,
         age_group=item.age_group,
         format=item.format,

@@ -11,6 +11,7 @@ from workflows.access import Viewer
 from workflows.activities.machine import TOOK_PLACE
 from workflows.errors import FieldError
 from workflows.machine import fire
+from workflows.publishing import notices
 from workflows.publishing.body import request_body
 from workflows.publishing.machine import NEWS_WORKFLOW
 from workflows.publishing.models import NewsReport
@@ -63,6 +64,7 @@ def fire_event(
         report.approved_at, report.approver_name = now, viewer.display_name
     elif event == "return":
         report.approved_at, report.approver_name = None, ""
+        notices.returned(session, report, report.last_comment)
     elif event == "publish":
         # The text is fixed at publication (read by a task: the file is someone's upload); photos are
         # checked for consent now and again when served.

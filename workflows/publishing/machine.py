@@ -7,8 +7,10 @@ from statemachine import State, StateMachine
 from workflows.accounts.models import Role
 from workflows.machine import EventRule, Workflow
 
-LEAD = frozenset({Role.LEAD})
-PUBLISHERS = frozenset({Role.LEAD, Role.OFFICER})
+# The lead approves its alliance's reports; the teaching-research office, which gives the alliances
+# their information support (信息支持), writes, approves and publishes reports too.
+APPROVERS = frozenset({Role.LEAD, Role.RESEARCHER})
+PUBLISHERS = frozenset({Role.LEAD, Role.OFFICER, Role.RESEARCHER})
 
 
 class NewsMachine(StateMachine):
@@ -27,8 +29,8 @@ NEWS_WORKFLOW = Workflow(
     entity_type="news_report",
     machine=NewsMachine,
     rules={
-        "approve": EventRule(LEAD, "审定"),
-        "return": EventRule(LEAD, "退回修改", comment_required=True, comment_label="修改意见"),
+        "approve": EventRule(APPROVERS, "审定"),
+        "return": EventRule(APPROVERS, "退回修改", comment_required=True, comment_label="修改意见"),
         "publish": EventRule(PUBLISHERS, "发布"),
         "withdraw": EventRule(PUBLISHERS, "撤下", comment_required=True, comment_label="撤下原因"),
     },

@@ -19,6 +19,7 @@ from workflows.activities.service import is_organiser
 from workflows.activities.vocabulary import MaterialCategory
 from workflows.errors import Conflict, Forbidden, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.library.extraction import DOCX
+from workflows.publishing import notices
 from workflows.publishing.machine import EDITABLE_STATES, NEWS_WORKFLOW
 from workflows.publishing.models import MediaConsent, NewsReport
 from workflows.publishing.schemas import ConsentBody, ReportCreate, ReportFields, ReportUpdate
@@ -55,9 +56,12 @@ def list_visible(
 
 
 def may_write(viewer: Viewer, activity: Activity) -> bool:
-    """The alliance's lead, who runs the activity, and the kindergarten that hosted it."""
-    return is_organiser(viewer, activity) or (
-        viewer.kindergarten_id is not None and viewer.kindergarten_id == activity.host_kindergarten_id
+    """The alliance's lead, who runs the activity, the kindergarten that hosted it, and the
+    teaching-research office (信息支持)."""
+    return (
+        viewer.role == Role.RESEARCHER
+        or is_organiser(viewer, activity)
+        or (viewer.kindergarten_id is not None and viewer.kindergarten_id == activity.host_kindergarten_id)
     )
 
 
@@ -98,7 +102,7 @@ def create(*, session: Session, viewer: Viewer, body: ReportCreate) -> NewsRepor
     """Start a news draft from an activity's 活动报道 once the activity has taken place."""
     activity = get_activity(session=session, viewer=viewer, activity_id=body.activity_id)
     if not may_write(viewer, activity):
-        raise Forbidden("只有龙头园和承办园可以撰写活动报道")
+        raise Forbidden("只有龙头园、承办园和教研室可以撰写活动报道")
     if activity.state not in TOOK_PLACE:
         raise TransitionNotAllowed("活动举行后才能发布报道")
     report = NewsReport(activity_id=activity.id, author_name=viewer.display_name, created_by=viewer.user_id)
@@ -117,6 +121,7 @@ def create(*, session: Session, viewer: Viewer, body: ReportCreate) -> NewsRepor
         to_state=report.state,
         data={"activity_id": str(activity.id), "material_id": str(report.material_id)},
     )
+    notices.drafted(session, report)
     return report
 
 
@@ -125,7 +130,7 @@ def update(*, session: Session, viewer: Viewer, report_id: uuid.UUID, body: Repo
     report = get_visible(session=session, viewer=viewer, report_id=report_id, lock=True)
     activity = report.activity
     if not may_write(viewer, activity):
-        raise Forbidden("只有龙头园和承办园可以修改活动报道")
+        raise Forbidden("只有龙头园、承办园和教研室可以修改活动报道")
     if body.version != report.version:
         raise StaleVersion()
     if report.state not in EDITABLE_STATES:
@@ -160,12 +165,17 @@ def list_consents(
     return found, consents_for(session, [m.id for m in found])
 
 
+def may_record_consent(viewer: Viewer, activity: Activity) -> bool:
+    """The alliance's lead, who keeps the guardians' consent forms, and the section."""
+    return is_organiser(viewer, activity) or viewer.role == Role.OFFICER
+
+
 def set_consent(
     *, session: Session, viewer: Viewer, activity_id: uuid.UUID, material_id: uuid.UUID, body: ConsentBody
 ) -> MediaConsent:
     """Record whether the guardians consented to publishing one photo (the alliance's lead)."""
     activity = get_activity(session=session, viewer=viewer, activity_id=activity_id)
-    if not is_organiser(viewer, activity) and viewer.role != Role.OFFICER:
+    if not may_record_consent(viewer, activity):
         raise Forbidden("只有龙头园可以登记监护人同意情况")
     material = next((m for m in photos(activity) if m.id == material_id), None)
     if material is None:

@@ -162,34 +162,59 @@ def fire_event(
 
 def member_agreements(session: Session, withdrawal: Withdrawal) -> list[Agreement]:
     """The member's agreements in the alliance it asks to leave, oldest term first."""
+    return agreements_of_member(session, alliance_id=withdrawal.alliance_id, kindergarten_id=withdrawal.kindergarten_id)
+
+
+def agreements_of_member(session: Session, *, alliance_id: uuid.UUID, kindergarten_id: uuid.UUID) -> list[Agreement]:
+    """A member's agreements in an alliance, oldest term first."""
     return list(
         session.scalars(
             select(Agreement)
             .where(
-                Agreement.alliance_id == withdrawal.alliance_id,
+                Agreement.alliance_id == alliance_id,
                 Agreement.kind == MEMBER,
-                Agreement.member_kindergarten_id == withdrawal.kindergarten_id,
+                Agreement.member_kindergarten_id == kindergarten_id,
             )
             .order_by(Agreement.term_no, Agreement.created_at)
         )
     )
 
 
+def end_membership(
+    *,
+    session: Session,
+    viewer: Viewer,
+    settings: Settings,
+    objects: ObjectStore,
+    membership: Membership,
+    comment: str,
+    today: date,
+) -> None:
+    """End a member's place in its alliance: every live agreement of it there is terminated (an effective
+    one) or voided (one not yet in force) through the agreement workflow, each with its history; the
+    membership row is kept with its end date."""
+    agreements = agreements_of_member(
+        session, alliance_id=membership.alliance_id, kindergarten_id=membership.kindergarten_id
+    )
+    for agreement in [a for a in agreements if a.state in LIVE_STATES]:
+        event = "terminate" if agreement.state == "effective" else "void"
+        agreement_events.fire_event(
+            session=session, viewer=viewer, settings=settings, objects=objects, agreement_id=agreement.id,
+            event=event, version=agreement.version, comment=comment[:2000], today=today,
+        )  # fmt: skip
+    if membership.ended_on is None:
+        membership.ended_on = today
+
+
 def _end_membership(
     session: Session, viewer: Viewer, settings: Settings, objects: ObjectStore, withdrawal: Withdrawal, today: date
 ) -> None:
     """End the membership and every agreement of the member in the alliance, each with its history."""
-    comment = f"成员园申请退出联盟（退出申请 {withdrawal.number}）：{withdrawal.reason}"[:2000]
-    for agreement in [a for a in member_agreements(session, withdrawal) if a.state in LIVE_STATES]:
-        event = "terminate" if agreement.state == "effective" else "void"
-        agreement_events.fire_event(
-            session=session, viewer=viewer, settings=settings, objects=objects, agreement_id=agreement.id,
-            event=event, version=agreement.version, comment=comment, today=today,
-        )  # fmt: skip
+    comment = f"成员园申请退出联盟（退出申请 {withdrawal.number}）：{withdrawal.reason}"
     membership = session.get(Membership, withdrawal.membership_id)
     assert membership is not None
-    if membership.ended_on is None:
-        membership.ended_on = today
+    end_membership(session=session, viewer=viewer, settings=settings, objects=objects, membership=membership,
+                   comment=comment, today=today)  # fmt: skip
     withdrawal.ended_on = membership.ended_on
 
 

@@ -18,16 +18,26 @@ from api.routes.files import stream_object
 from api.web import nav, todo
 from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors, unplaced
+from api.web.pages.news import WRITERS as REPORT_WRITERS
 from api.web.routing import web_router
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities import archive, attendance, documents, events, materials, service
-from workflows.activities.machine import ACTIVITY_WORKFLOW, ATTENDANCE_STATES, EDITABLE_STATES, MATERIAL_STATES
+from workflows.activities.machine import (
+    ACTIVITY_WORKFLOW,
+    ATTENDANCE_STATES,
+    EDITABLE_STATES,
+    MATERIAL_STATES,
+    TOOK_PLACE,
+)
 from workflows.activities.models import Activity
 from workflows.activities.semesters import current_semester, list_semesters
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
 from workflows.activities.vocabulary import ATTENDANCE_LABELS, CATEGORY_LABELS, CST, MaterialCategory
 from workflows.errors import Conflict, DomainError, NotFound, ValidationFailed
+from workflows.mentors import workload as mentor_work
+from workflows.mentors.views import guidance_out
+from workflows.publishing import service as news
 
 router = web_router()
 
@@ -189,6 +199,12 @@ def materials_context(page: SignedInPage, activity: Activity) -> dict[str, Any]:
     }
 
 
+def may_report(viewer: Viewer, activity: Activity) -> bool:
+    """Whether 「撰写报道」 leads anywhere: the activity took place and the viewer may write about it
+    (the same test as the report page's list of activities, which it opens preselected)."""
+    return activity.state in TOOK_PLACE and viewer.role in REPORT_WRITERS and news.may_write(viewer, activity)
+
+
 def detail(
     page: SignedInPage,
     activity: Activity,
@@ -225,6 +241,11 @@ def detail(
             comment_out(c) for c in service.list_comments(session=page.db, viewer=viewer, activity_id=activity.id)
         ],
         may_comment=viewer.role in service.COMMENTERS,
+        may_report=may_report(viewer, activity),
+        # 导师团: the mentors who gave a lecture, 送教 or 指导研讨 here, each linked to its mentor page.
+        mentor_guidance=[
+            guidance_out(g) for g in mentor_work.list_guidance(session=page.db, viewer=viewer, activity_id=activity.id)
+        ],
         bundle=bundle,
         failed_event=failed_event,
         errors=errors,

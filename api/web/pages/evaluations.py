@@ -9,17 +9,21 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Form
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from api.web import nav
+from api.web import nav, todo
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.routing import web_router
+from workflows import audit
+from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities.vocabulary import CST
+from workflows.documents.service import list_for_owner
 from workflows.errors import NotFound, ValidationFailed
 from workflows.evaluations import events, service
-from workflows.evaluations.machine import EVALUATION_WORKFLOW
+from workflows.evaluations.machine import EVALUATION_WORKFLOW, ITEM_SCORERS
 from workflows.evaluations.models import Evaluation
 from workflows.evaluations.schemas import FinalScore, SelfScore
 from workflows.evaluations.views import evaluation_out
@@ -40,6 +44,26 @@ nav.register(
 
 def _today() -> date:
     return datetime.now(CST).date()
+
+
+def evaluation_todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
+    """自评 for the lead, 评分 for the researcher and the officer (their items still open), 公布 for the officer."""
+    items = []
+    for e in service.list_visible(session=session, viewer=viewer):
+        link, name = f"/evaluations/{e.id}", f"{e.alliance.name} {e.year} 年度考核"
+        if e.state == "draft" and viewer.role == Role.LEAD and viewer.alliance_id == e.alliance_id:
+            items.append(todo.TodoItem("年度考核", f"提交 {e.year} 年度自评", link, e.alliance.name, urgent=True))
+        elif e.state == "self_assessed" and viewer.role in (Role.RESEARCHER, Role.OFFICER):
+            open_items = [i for i in e.items if viewer.role in ITEM_SCORERS[i.assessor] and i.final is None]
+            if open_items:
+                detail = "待评：" + "、".join(i.label for i in open_items)
+                items.append(todo.TodoItem("年度考核", f"评分：{name}", link, detail, urgent=True))
+        elif e.state == "scored" and viewer.role == Role.OFFICER:
+            items.append(todo.TodoItem("年度考核", f"公布结果：{name}", link, "评分已完成"))
+    return items
+
+
+todo.register("evaluations", evaluation_todo, roles={Role.LEAD, Role.RESEARCHER, Role.OFFICER}, order=40)
 
 
 @router.get("/evaluations")
@@ -157,9 +181,16 @@ def _detail(
 ) -> Response:
     out = evaluation_out(page.viewer, evaluation)
     mine = page.viewer.alliance_id == evaluation.alliance_id
+    documents = list_for_owner(session=page.db, owner_type="evaluation", owner_id=evaluation.id)
     return page.render(
         "evaluations/detail.html",
         e=out,
+        published=out.state == "published",
+        may_rank=page.viewer.is_bureau,
+        documents=documents,
+        history=audit.history(page.db, entity_type="evaluation", entity_id=evaluation.id),
+        state_labels=EVALUATION_WORKFLOW.state_labels,
+        event_labels={k: r.label for k, r in EVALUATION_WORKFLOW.rules.items()} | {"open": "发起考核"},
         self_form="self_assess" in out.allowed_events and mine,
         score_form="score" in out.allowed_events and any(i.may_score for i in out.items),
         buttons=[ev for ev in out.allowed_events if ev in ("recompute", "publish")],

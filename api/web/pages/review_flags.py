@@ -1,8 +1,10 @@
 """动态管理: the review flags a published evaluation raised, each with its evidence, for the bureau.
 
-Read-only for now: the flag, why it was raised (the year's grade, or the activities the alliance held
-that none of the member's teachers attended), and the decision once the officer has recorded one.
-The officers' ``evaluation.review_flags`` notification opens this page.
+The flag, why it was raised (the year's grade, or the activities the alliance held that none of the
+member's teachers attended), and the officer's decision on the page: keep, warn, or remove from the
+alliance — a removal is carried out by the service (membership ended, agreements terminated through
+their workflow, history kept) and the page shows what was done. The officers' ``evaluation.review_flags``
+notification opens this page.
 """
 
 from __future__ import annotations
@@ -10,18 +12,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Annotated
 
+from fastapi import Form
 from starlette.responses import Response
 
 from api.web import nav
-from api.web.deps import UserPage
+from api.web.deps import SignedInPage, UserPage
 from api.web.routing import web_router
 from workflows.accounts.models import Role
 from workflows.activities.vocabulary import CST
+from workflows.errors import NotFound, ValidationFailed
 from workflows.evaluations import records, review, service
 from workflows.evaluations.machine import EVALUATION_WORKFLOW
 from workflows.evaluations.models import Evaluation
 from workflows.evaluations.records import ActivityFact, MemberFact
+from workflows.evaluations.review import DECISION_LABELS
 from workflows.evaluations.schemas import ReviewFlagOut
 from workflows.evaluations.views import review_flag_out
 
@@ -35,6 +41,7 @@ nav.register(nav.NavItem("review_flags", "动态管理", "/review-flags", roles=
 class FlagEvidence:
     flag: ReviewFlagOut
     member: MemberFact | None = None
+    ended_on: date | None = None
 
 
 @dataclass
@@ -50,6 +57,41 @@ class FlagGroup:
 
 @router.get("/review-flags")
 def review_flag_list(page: UserPage, year: str = "", open_only: str = "") -> Response:
+    return _list(page, year=year, open_only=open_only)
+
+
+@router.post("/review-flags/{flag_id}/decide")
+def decide(
+    flag_id: uuid.UUID,
+    page: UserPage,
+    version: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        if not version.isdigit():
+            raise NotFound("动态管理记录不存在")
+        flag = review.decide(
+            session=page.db, viewer=page.viewer, settings=page.settings, objects=page.objects, flag_id=flag_id,
+            version=int(version), decision=decision, comment=comment[:2000], today=_today(),
+        )  # fmt: skip
+    except ValidationFailed as exc:  # other refusals: back to the list with the message (WebRoute)
+        page.db.rollback()
+        errors = {e.field: e.message for e in exc.errors}
+        return _list(page, errors={flag_id: errors}, entered={flag_id: {"decision": decision, "comment": comment}})
+    who = flag.kindergarten.name if flag.kindergarten else flag.alliance.name
+    done = "，成员资格已终止、协议已解除" if flag.decision == "remove" else ""
+    return page.redirect(f"/review-flags#flag-{flag.id}", f"已决定：{who}「{DECISION_LABELS[flag.decision]}」{done}")
+
+
+def _list(
+    page: SignedInPage,
+    *,
+    year: str = "",
+    open_only: str = "",
+    errors: dict[uuid.UUID, dict[str, str]] | None = None,
+    entered: dict[uuid.UUID, dict[str, str]] | None = None,
+) -> Response:
     page.viewer.require_role(*BUREAU)
     chosen = int(year) if year.isdigit() else None
     flags = review.list_flags(session=page.db, viewer=page.viewer, year=chosen, open_only=bool(open_only))
@@ -66,7 +108,8 @@ def review_flag_list(page: UserPage, year: str = "", open_only: str = "") -> Res
                 members={m.kindergarten_id: m for m in record.members},
             )
         member = group.members.get(flag.kindergarten_id) if flag.kindergarten_id else None
-        group.flags.append(FlagEvidence(review_flag_out(flag), member))
+        ended = review.ended_membership(session=page.db, flag=flag)
+        group.flags.append(FlagEvidence(review_flag_out(flag), member, ended.ended_on if ended else None))
     all_years = sorted({f.year for f in review.list_flags(session=page.db, viewer=page.viewer)}, reverse=True)
     return page.render(
         "evaluations/review_flags.html",
@@ -75,6 +118,10 @@ def review_flag_list(page: UserPage, year: str = "", open_only: str = "") -> Res
         year=year,
         open_only=bool(open_only),
         open_count=sum(f.decision is None for f in flags),
+        may_decide=page.viewer.role == Role.OFFICER,
+        decisions=DECISION_LABELS,
+        errors=errors or {},
+        entered=entered or {},
     )
 
 

@@ -2,8 +2,8 @@
 
 Certificates issued before this revision were issued by the section itself: they count as countersigned.
 
-Revision ID: 0025_mentors_certificates
-Revises: 0024_service_areas_decisions
+Revision ID: 0027_mentors_certificates
+Revises: 0026_library_documents
 Create Date: 2026-12-05 10:00:00
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.db
 
-revision = "0025_mentors_certificates"
-down_revision = "0024_service_areas_decisions"
+revision = "0027_mentors_certificates"
+down_revision = "0026_library_documents"
 branch_labels = None
 depends_on = None
 
