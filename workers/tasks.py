@@ -20,6 +20,7 @@ from workers.runtime import get_runtime
 from workflows.activities.archive import build_activity_bundle
 from workflows.activities.compliance import send_reminders
 from workflows.activities.vocabulary import CST
+from workflows.certificates import service as certificates
 
 # Outbox topic (a domain event such as "application.approved") -> the tasks it starts. A topic that
 # is itself a registered task name needs no entry: it starts that task.
@@ -47,3 +48,9 @@ def remind_deadlines() -> int:
     """Today's deadline reminders (plans, summaries, materials); a second run the same day sends none."""
     with get_runtime().db.session() as session:
         return send_reminders(session=session, today=datetime.now(CST).date())
+
+
+@task(name=certificates.TASK)
+def countersign_certificates(job_id: str) -> None:
+    """Countersign and render the certificates of a job; resumes after the last finished item."""
+    certificates.run_countersign(runtime=get_runtime(), job_id=uuid.UUID(job_id))

@@ -1,4 +1,4 @@
-"""Certificates (公开课证书, 讲座证书): batch issue, list, read."""
+"""Certificates (公开课证书, 讲座证书): issued by the alliance's lead, countersigned by the section."""
 
 from __future__ import annotations
 
@@ -6,36 +6,35 @@ import uuid
 
 from fastapi import APIRouter
 
-from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.deps import CurrentViewer, SessionDep
+from workflows import jobs
 from workflows.certificates import service
-from workflows.certificates.schemas import BatchBody, BatchOut, CertificateOut
+from workflows.certificates.schemas import BatchBody, BatchOut, CertificateOut, CountersignBody
 
 router = APIRouter(prefix="/certificates", tags=["certificates"])
 
 
 @router.post("/batch", response_model=BatchOut, status_code=201)
-def issue_batch(
-    body: BatchBody, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep, settings: SettingsDep
-) -> BatchOut:
-    batch = service.issue_batch(
-        session=session,
-        viewer=viewer,
-        objects=objects,
-        year=body.year,
-        activity_id=body.activity_id,
-        pdf=body.pdf,
-        base_url=settings.base_url,
-    )
-    return BatchOut(
-        issued=[CertificateOut.of(c) for c in batch.issued], already_issued=batch.already_issued, pdf=batch.pdf
-    )
+def issue_batch(body: BatchBody, session: SessionDep, viewer: CurrentViewer) -> BatchOut:
+    batch = service.issue_batch(session=session, viewer=viewer, year=body.year, activity_id=body.activity_id)
+    return BatchOut(issued=[CertificateOut.of(c) for c in batch.issued], already_issued=batch.already_issued)
+
+
+@router.post("/countersign", response_model=jobs.JobOut, status_code=202)
+def countersign(body: CountersignBody, session: SessionDep, viewer: CurrentViewer) -> jobs.JobOut:
+    job = service.start_countersign(session=session, viewer=viewer, alliance_id=body.alliance_id, pdf=body.pdf)
+    return jobs.JobOut.of(job)
 
 
 @router.get("", response_model=list[CertificateOut])
 def list_certificates(
-    session: SessionDep, viewer: CurrentViewer, year: int | None = None, activity_id: uuid.UUID | None = None
+    session: SessionDep,
+    viewer: CurrentViewer,
+    year: int | None = None,
+    activity_id: uuid.UUID | None = None,
+    state: str | None = None,
 ) -> list[CertificateOut]:
-    rows = service.list_visible(session=session, viewer=viewer, year=year, activity_id=activity_id)
+    rows = service.list_visible(session=session, viewer=viewer, year=year, activity_id=activity_id, state=state)
     return [CertificateOut.of(c) for c in rows]
 
 

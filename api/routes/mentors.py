@@ -11,22 +11,68 @@ from storage.objects import content_disposition
 from workflows import audit
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import XLSX, list_for_owner
-from workflows.mentors import events, service, workload
+from workflows.mentors import events, service, teams, workload
+from workflows.mentors.models import NominationRound
 from workflows.mentors.schemas import (
     AssignmentCreate,
     GuidanceCreate,
     GuidanceOut,
+    LeaderBody,
     MentorOut,
     NominationCreate,
     NominationEventBody,
     NominationOut,
     ReviewEventBody,
+    RoundCreate,
+    RoundOut,
+    TeamOut,
     WorkloadOut,
 )
 from workflows.mentors.views import guidance_out, mentor_out, nomination_out
 
 router = APIRouter(prefix="/mentors", tags=["mentors"])
 Year = Query(default=None, ge=2000, le=2100, description="年度（默认今年）")
+
+
+def _round_out(row: NominationRound) -> RoundOut:
+    return RoundOut(id=row.id, year=row.year, deadline=row.deadline, note=row.note, opened_at=row.opened_at,
+                    closed_at=row.closed_at)  # fmt: skip
+
+
+def _team_out(view: teams.TeamOverview) -> TeamOut:
+    return TeamOut(
+        team=view.team, label=view.label, version=view.version,
+        leader_id=view.leader.id if view.leader else None,
+        leader_name=view.leader.teacher.name if view.leader else None,
+        members=len(view.members), by_kindergarten=dict(view.by_kindergarten), by_level=dict(view.by_level),
+        by_age=dict(view.by_age),
+    )  # fmt: skip
+
+
+@router.get("/rounds", response_model=list[RoundOut])
+def list_rounds(session: SessionDep, viewer: CurrentViewer) -> list[RoundOut]:
+    return [_round_out(r) for r in teams.list_rounds(session)]
+
+
+@router.post("/rounds", response_model=RoundOut, status_code=201)
+def open_round(body: RoundCreate, session: SessionDep, viewer: CurrentViewer) -> RoundOut:
+    return _round_out(teams.open_round(session=session, viewer=viewer, deadline=body.deadline, note=body.note))
+
+
+@router.post("/rounds/{round_id}/close", response_model=RoundOut)
+def close_round(round_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> RoundOut:
+    return _round_out(teams.close_round(session=session, viewer=viewer, round_id=round_id))
+
+
+@router.get("/teams", response_model=list[TeamOut])
+def list_teams(session: SessionDep, viewer: CurrentViewer) -> list[TeamOut]:
+    return [_team_out(t) for t in teams.overview(session=session)]
+
+
+@router.put("/teams/{team}/leader", response_model=TeamOut)
+def set_leader(team: str, body: LeaderBody, session: SessionDep, viewer: CurrentViewer) -> TeamOut:
+    teams.set_leader(session=session, viewer=viewer, team=team, mentor_id=body.leader_id, version=body.version)
+    return next(_team_out(t) for t in teams.overview(session=session) if t.team == team)
 
 
 @router.post("/nominations", response_model=NominationOut, status_code=201)
@@ -112,6 +158,12 @@ def review_event(
 ) -> MentorOut:
     mentor = events.fire_review_event(session=session, viewer=viewer, mentor_id=mentor_id, event=event, body=body)
     return mentor_out(viewer, mentor)
+
+
+@router.get("/{mentor_id}/guidance", response_model=list[GuidanceOut])
+def mentor_guidance(mentor_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[GuidanceOut]:
+    service.get_mentor(session=session, viewer=viewer, mentor_id=mentor_id)
+    return [guidance_out(g) for g in workload.list_mentor_guidance(session=session, mentor_id=mentor_id)]
 
 
 @router.get("/{mentor_id}/history", response_model=list[HistoryOut])

@@ -30,6 +30,7 @@ from api.web.pages import (
     applications,
     audit_check,
     auth,
+    certificates,
     channels,
     dashboards,
     documents,
@@ -41,6 +42,7 @@ from api.web.pages import (
     library,
     library_documents,
     library_recommendations,
+    mentor_teams,
     mentors,
     news,
     news_photos,
@@ -87,7 +89,9 @@ PAGE_MODULES: list[ModuleType] = [
     library_documents,
     library,
     news,
-    mentors,
+    mentors,  # /mentors/nominations before /mentors/{mentor_id}
+    mentor_teams,
+    certificates,
     registry,
     research_groups,
     # /teachers/import and the workbooks before /teachers/{teacher_id}.

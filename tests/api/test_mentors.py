@@ -10,7 +10,7 @@ import pytest
 from docx import Document as WordDocument
 from openpyxl import load_workbook
 
-from tests.fixtures.activity_records import FileSpec, add_teacher, docx_bytes, make_activity
+from tests.fixtures.activity_records import FileSpec, add_plan, add_teacher, docx_bytes, make_activity
 from workflows.audit import verify_chain
 from workflows.registry.models import Teacher, TeacherLevel
 
@@ -43,8 +43,24 @@ def teacher_id(runtime, world):
     return add_teacher(runtime, world, "A-M1", name="王敏", level=TeacherLevel.BACKBONE)
 
 
+def open_round(client, login, deadline="2099-12-31"):
+    r = client.post(
+        "/api/mentors/rounds", headers=login("officer"), json={"deadline": deadline, "note": "2026年度推荐"}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def review(client, login, nomination):
+    path = f"/api/mentors/nominations/{nomination['id']}"
+    r = event(client, login("researcher"), path, nomination, "review", comment="材料齐全，同意推荐")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 @pytest.fixture
 def nomination(client, login, teacher_id):
+    open_round(client, login)
     r = client.post(
         "/api/mentors/nominations", headers=login("kg-a1"), json={**NOMINATION, "teacher_id": str(teacher_id)}
     )
@@ -54,6 +70,7 @@ def nomination(client, login, teacher_id):
 
 @pytest.fixture
 def mentor(client, login, world, nomination):
+    nomination = review(client, login, nomination)
     path = f"/api/mentors/nominations/{nomination['id']}"
     body = {"term_start": "2026-09-01", "term_end": "2029-08-31", "alliance_ids": [str(world.alliances["A"].id)]}
     r = event(client, login("officer"), path, nomination, "appoint", **body)
@@ -100,6 +117,14 @@ def test_nomination_renders_the_form_and_is_checked(client, login, runtime, worl
 def test_appointment_then_yearly_reviews(client, login, runtime, world, nomination, teacher_id):
     officer = login("officer")
     path = f"/api/mentors/nominations/{nomination['id']}"
+    # The researcher reviews first; the section cannot appoint before, nor review itself.
+    terms = {"term_start": "2026-09-01", "term_end": "2029-08-31"}
+    assert event(client, officer, path, nomination, "appoint", **terms).status_code == 409
+    assert event(client, officer, path, nomination, "review", comment="同意").status_code == 403
+    r = event(client, login("researcher"), path, nomination, "review")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "comment"
+    nomination = review(client, login, nomination)
+    assert nomination["state"] == "reviewed" and nomination["decided_at"] is None
     assert event(client, login("kg-a1"), path, nomination, "appoint").status_code == 403
     r = event(client, officer, path, nomination, "appoint", term_start="2026-09-01")
     assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["term_end"]
@@ -242,3 +267,77 @@ def test_guidance_and_yearly_workload(client, login, runtime, world, mentor):
     assert ["参与活动数", 2] in values and ["主讲/执教", 1] in values and ["合计学时", 6] in values
     again = client.get(f"/api/mentors/{mentor['id']}/workload.xlsx?year=2026", headers=login("kg-a1"))
     assert again.content == r.content  # deterministic bytes
+
+
+def test_plan_work_attaches_to_the_semester_plan(client, login, runtime, world, mentor):
+    plan_id = add_plan(runtime, world, "A")
+    lead = login("lead-a")
+    body = {"mentor_id": mentor["id"], "kind": "plan_review", "note": "参与制定秋季互动计划"}
+    r = client.post("/api/mentors/guidance", headers=lead, json=body)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "plan_id"
+    assert (
+        client.post(
+            "/api/mentors/guidance", headers=login("lead-b"), json={**body, "plan_id": str(plan_id)}
+        ).status_code
+        == 422
+    )
+    r = client.post("/api/mentors/guidance", headers=lead, json={**body, "plan_id": str(plan_id)})
+    assert r.status_code == 201, r.text
+    assert (r.json()["plan_id"], r.json()["activity_id"]) == (str(plan_id), None)
+    r = client.post("/api/mentors/guidance", headers=lead, json={"mentor_id": mentor["id"], "kind": "lecture"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "activity_id"
+    listed = client.get(f"/api/mentors/{mentor['id']}/guidance", headers=login("kg-b1")).json()
+    assert [g["kind_label"] for g in listed] == ["参与制定计划"]
+    report = client.get(f"/api/mentors/{mentor['id']}/workload?year=2026", headers=lead).json()
+    assert report["guided"]["plan_review"] == 1
+    assert [(row["topic"], row["role_label"]) for row in report["rows"]] == [
+        ("2026年秋季学期联盟互动计划", "参与制定计划")
+    ]
+
+
+def test_rounds_open_and_close_and_nominations_need_one(client, login, runtime, world):
+    teacher = add_teacher(runtime, world, "A-M1", name="周琳", level=TeacherLevel.BACKBONE)
+    body = {**NOMINATION, "teacher_id": str(teacher)}
+    r = client.post("/api/mentors/nominations", headers=login("kg-a1"), json=body)
+    assert r.status_code == 409 and "没有正在进行的导师推荐" in r.json()["message"]
+    officer = login("officer")
+    assert (
+        client.post("/api/mentors/rounds", headers=login("researcher"), json={"deadline": "2099-01-01"}).status_code
+        == 404
+    )
+    r = client.post("/api/mentors/rounds", headers=officer, json={"deadline": "2000-01-01"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "deadline"
+    opened = open_round(client, login)
+    assert client.post("/api/mentors/rounds", headers=officer, json={"deadline": "2099-01-01"}).status_code == 409
+    assert client.post("/api/mentors/nominations", headers=login("kg-a1"), json=body).status_code == 201
+    r = client.post(f"/api/mentors/rounds/{opened['id']}/close", headers=officer)
+    assert r.status_code == 200 and r.json()["closed_at"]
+    assert client.post(f"/api/mentors/rounds/{opened['id']}/close", headers=officer).status_code == 409
+    other = add_teacher(runtime, world, "A-M1", name="钱芳", level=TeacherLevel.BACKBONE)
+    r = client.post("/api/mentors/nominations", headers=login("kg-a1"), json={**NOMINATION, "teacher_id": str(other)})
+    assert r.status_code == 409
+
+
+def test_team_leader_and_overview(client, login, runtime, world, mentor):
+    with runtime.db.session() as s:
+        s.get(Teacher, uuid.UUID(mentor["teacher_id"])).birth_year = 1990
+    teams = client.get("/api/mentors/teams", headers=login("kg-b1")).json()
+    assert [t["label"] for t in teams] == [
+        "健康导师团",
+        "语言导师团",
+        "社会导师团",
+        "科学导师团",
+        "艺术导师团",
+        "游戏导师团",
+    ]
+    science = teams[3]
+    assert science["members"] == 1 and science["leader_id"] is None
+    assert science["by_level"] == {"骨干教师": 1} and list(science["by_age"]) == ["30–39岁"]
+    path = "/api/mentors/teams/科学/leader"
+    assert client.put(path, headers=login("lead-a"), json={"leader_id": mentor["id"]}).status_code == 404
+    r = client.put("/api/mentors/teams/健康/leader", headers=login("officer"), json={"leader_id": mentor["id"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "leader_id"
+    r = client.put(path, headers=login("officer"), json={"leader_id": mentor["id"], "version": 0})
+    assert r.status_code == 200, r.text
+    assert r.json()["leader_name"] == "王敏" and r.json()["version"] > 0
+    assert client.put(path, headers=login("officer"), json={"leader_id": None, "version": 0}).status_code == 409

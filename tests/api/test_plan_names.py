@@ -193,8 +193,12 @@ def test_区教科体局_evaluation_forms_summaries_and_certificates(client, log
     summary = client.get("/api/evaluations/summary.xlsx", headers=officer, params={"year": YEAR})
     assert summary.status_code == 200, summary.text
     texts["年度考核汇总表"] = xlsx_text(summary.content)
-    batch = client.post("/api/certificates/batch", headers=officer, json={"year": YEAR, "pdf": False})
-    assert batch.status_code == 201, batch.text
+    for lead in ("lead-a", "lead-b"):
+        batch = client.post("/api/certificates/batch", headers=login(lead), json={"year": YEAR})
+        assert batch.status_code == 201, batch.text
+    job = client.post("/api/certificates/countersign", headers=officer, json={"pdf": False})
+    assert job.status_code == 202, job.text
+    drain(runtime)
     listed = client.get("/api/certificates", params={"year": YEAR}, headers=officer).json()
     for certificate in listed:
         texts[f"certificate.docx {certificate['number']}"] = docx_text(

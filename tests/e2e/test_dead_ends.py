@@ -199,10 +199,17 @@ def test_the_pages_notifications_open(person: Callable[[], Person], live_server:
     step("officer", "publish", comment="限期整改")
 
     teacher = add_teacher(runtime, world, "A-M1", name="王敏", level=TeacherLevel.BACKBONE)
+    api("POST", "/api/mentors/rounds", "officer", json={"deadline": "2099-12-31"})
     nomination = api("POST", "/api/mentors/nominations", "kg-a1", json={
         "teacher_id": str(teacher), "team": "科学", "qualifications": ["backbone"], "professional_title": "一级教师",
         "teaching_years": 12, "achievements": "执教市级公开课《有趣的磁铁》；A&B<获奖>",
         "reasons": "长期带领本园科学领域教研，\n善于指导青年教师"})  # fmt: skip
+    nomination = api(
+        "POST",
+        f"/api/mentors/nominations/{nomination['id']}/events/review",
+        "researcher",
+        json={"version": nomination["version"], "comment": "同意推荐"},
+    )
     api("POST", f"/api/mentors/nominations/{nomination['id']}/events/appoint", "officer",
         json={"version": nomination["version"], "term_start": "2026-09-01", "term_end": "2029-08-31",
               "alliance_ids": [str(world.alliances["A"].id)]})  # fmt: skip
@@ -219,7 +226,7 @@ def test_the_pages_notifications_open(person: Callable[[], Person], live_server:
     officer.screenshot("dead-ends-review-flags")
 
     page = officer.open("/notifications")
-    page.get_by_role("link", name=re.compile("导师推荐待审核")).click()
+    page.get_by_role("link", name=re.compile("导师推荐待聘任")).click()
     expect(page.locator("h1")).to_contain_text("王敏")
     expect(page.locator(".page-head .state")).to_have_text("已聘任")
     officer.screenshot("dead-ends-mentor-nomination")

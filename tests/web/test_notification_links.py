@@ -259,6 +259,8 @@ def evaluation_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world:
 
 def mentor_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world: Any, **_: Any) -> None:
     nominating = login("kg-a1")
+    ok(client.post("/api/mentors/rounds", headers=login("officer"), json={"deadline": "2099-12-31"}))
+    w.checkpoint()  # the kindergartens' 推荐导师
     found = []
     for name in ("王敏", "李静"):
         teacher = add_teacher(runtime, world, "A-M1", name=name, level=TeacherLevel.BACKBONE)
@@ -270,8 +272,25 @@ def mentor_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world: Any
     terms = {"term_start": "2026-09-01", "term_end": "2029-08-31", "alliance_ids": [str(world.alliances["A"].id)]}
     path = "/api/mentors/nominations/{}/events/{}"
     officer = login("officer")
-    ok(client.post(path.format(appointed["id"], "appoint"), headers=officer, json={"version": 1, **terms}))
+    review = {"version": 1, "comment": "同意推荐"}
+    reviewed = ok(client.post(path.format(appointed["id"], "review"), headers=login("researcher"), json=review))
+    w.checkpoint()  # the section's 待聘任
+    ok(client.post(path.format(appointed["id"], "appoint"), headers=officer,
+                   json={"version": reviewed["version"], **terms}))  # fmt: skip
     ok(client.post(path.format(declined["id"], "decline"), headers=officer, json={"version": 1, "comment": "名额已满"}))
+    w.checkpoint()
+
+
+# --- certificates --------------------------------------------------------------------------------------
+
+
+def certificate_kinds(w: Walker, *, client: Any, login: Any, runtime: Any, world: Any, **_: Any) -> None:
+    build_year(runtime, world)
+    ok(client.post("/api/certificates/batch", headers=login("lead-a"), json={"year": YEAR}))
+    w.checkpoint()  # the section's 会签证书
+    job = client.post("/api/certificates/countersign", headers=login("officer"), json={"pdf": False})
+    assert job.status_code == 202, job.text
+    drain(runtime)
     w.checkpoint()
 
 
@@ -403,7 +422,16 @@ SCENARIOS = {
         ),  # fmt: skip
         frozenset({("evaluations", "提交 2026 年度自评"), ("evaluations", "评分："), ("evaluations", "公布结果")}),
     ),
-    "mentors": Scenario(mentor_kinds, frozenset({"mentor.nominated", "mentor.appointed", "mentor.declined"})),
+    "mentors": Scenario(
+        mentor_kinds,
+        frozenset({"mentor.nominated", "mentor.reviewed", "mentor.appointed", "mentor.declined"}),
+        frozenset({("mentors", "推荐导师团成员"), ("mentors", "审核导师推荐"), ("mentors", "聘任导师")}),
+    ),
+    "certificates": Scenario(
+        certificate_kinds,
+        frozenset({"certificate.issued", "certificate.countersigned"}),
+        frozenset({("certificates", "会签证书")}),
+    ),
     "withdrawals": Scenario(
         withdrawal_kinds,
         frozenset({"withdrawal.requested", "withdrawal.cancelled", "withdrawal.refused", "withdrawal.approved"}),

@@ -40,3 +40,7 @@ class Certificate(UUIDPrimaryKey, Base):
     pdf_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
     issued_by: Mapped[str] = mapped_column(String(100), default="")
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Issued by the alliance (pending), valid once the section countersigns and the files are made.
+    state: Mapped[str] = mapped_column(String(16), default="pending", server_default="countersigned")
+    countersigned_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    countersigned_at: Mapped[datetime | None]

@@ -11,12 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflows.certificates.documents import KIND_LABELS, grouped
 from workflows.certificates.models import Certificate
 
+STATE_LABELS = {"pending": "待会签", "countersigned": "已会签"}
+
 
 class BatchBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     year: Annotated[int, Field(ge=2000, le=2100)]
     activity_id: uuid.UUID | None = None
+
+
+class CountersignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alliance_id: uuid.UUID | None = None  # every alliance's pending certificates when left out
     pdf: bool = True  # also a PDF of each certificate, where LibreOffice is installed
 
 
@@ -36,6 +44,10 @@ class CertificateOut(BaseModel):
     kindergarten_name: str
     alliance_name: str
     verification_code: str
+    state: str
+    state_label: str
+    countersigned_by: str
+    countersigned_at: datetime | None
     docx_document_id: uuid.UUID | None
     pdf_document_id: uuid.UUID | None
     issued_by: str
@@ -59,6 +71,10 @@ class CertificateOut(BaseModel):
             kindergarten_name=c.kindergarten_name,
             alliance_name=c.alliance_name,
             verification_code=grouped(c.verification_code),
+            state=c.state,
+            state_label=STATE_LABELS.get(c.state, c.state),
+            countersigned_by=c.countersigned_by,
+            countersigned_at=c.countersigned_at,
             docx_document_id=c.docx_document_id,
             pdf_document_id=c.pdf_document_id,
             issued_by=c.issued_by,
@@ -69,4 +85,3 @@ class CertificateOut(BaseModel):
 class BatchOut(BaseModel):
     issued: list[CertificateOut]
     already_issued: int
-    pdf: bool

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from workflows.access import Viewer
+from workflows.accounts.models import Role
 from workflows.errors import FieldError
 from workflows.machine import fire
 from workflows.mentors.documents import render_appointment_letter
@@ -20,7 +21,7 @@ from workflows.mentors.models import Mentor, MentorNomination, MentorReview
 from workflows.mentors.schemas import NominationEventBody, ReviewEventBody
 from workflows.mentors.service import get_mentor, get_nomination, start_assignment, today_cst
 from workflows.mentors.vocabulary import TEAM_LABELS, ReviewDecision
-from workflows.notifications import notify_users, users_of_kindergarten
+from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
 from workflows.numbering import next_value
 from workflows.registry.models import Alliance, Teacher
 
@@ -86,9 +87,21 @@ def fire_nomination_event(
         validate=validate,
     )
     nomination.last_comment = body.comment.strip()
-    nomination.decided_at = utcnow()
+    if event != "review":
+        nomination.decided_at = utcnow()
     teacher = session.get(Teacher, nomination.teacher_id)
     assert teacher is not None
+    if event == "review":
+        notify_users(
+            session,
+            users_with_role(session, Role.OFFICER),
+            kind="mentor.reviewed",
+            title=f"导师推荐待聘任：{teacher.name}（{TEAM_LABELS[nomination.team]}）",
+            body=f"教研室审核意见：{nomination.last_comment}",
+            link=f"/mentors/nominations/{nomination.id}",
+        )
+        session.flush()
+        return nomination
     if event == "appoint":
         assert body.term_start and body.term_end
         _appoint(session, viewer, objects, nomination, teacher, body.term_start, body.term_end, chosen)

@@ -8,23 +8,29 @@ from workflows.accounts.models import Role
 from workflows.machine import EventRule, Workflow
 
 OFFICER = frozenset({Role.OFFICER})
+RESEARCHER = frozenset({Role.RESEARCHER})
 
 
 class NominationMachine(StateMachine):
-    nominated = State("已推荐", initial=True, value="nominated")
+    """The researcher (教研室) reviews each nomination first; the section then appoints or declines."""
+
+    nominated = State("待审核", initial=True, value="nominated")
+    reviewed = State("待聘任", value="reviewed")
     appointed = State("已聘任", final=True, value="appointed")
     declined = State("未入选", final=True, value="declined")
 
-    appoint = nominated.to(appointed)
-    decline = nominated.to(declined)
+    review = nominated.to(reviewed)
+    appoint = reviewed.to(appointed)
+    decline = nominated.to(declined) | reviewed.to(declined)
 
 
 NOMINATION_WORKFLOW = Workflow(
     entity_type="mentor_nomination",
     machine=NominationMachine,
     rules={
+        "review": EventRule(RESEARCHER, "审核通过", comment_required=True, comment_label="审核意见"),
         "appoint": EventRule(OFFICER, "聘任"),
-        "decline": EventRule(OFFICER, "不予聘任", comment_required=True, comment_label="理由"),
+        "decline": EventRule(OFFICER | RESEARCHER, "不予聘任", comment_required=True, comment_label="理由"),
     },
     state_labels={s.value: s.name for s in NominationMachine.states},
 )

@@ -13,6 +13,33 @@ from storage.db import Base, UUIDPrimaryKey, utcnow
 from workflows.registry.models import Alliance, Kindergarten, Teacher
 
 
+class NominationRound(UUIDPrimaryKey, Base):
+    """A nomination round (导师推荐), opened by the section with a deadline; closed early or by the date."""
+
+    __tablename__ = "mentor_rounds"
+
+    year: Mapped[int]
+    deadline: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    opened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+
+class MentorTeam(Base):
+    """One of the six teams as a record: its leader (团长), chosen among its active mentors."""
+
+    __tablename__ = "mentor_teams"
+
+    team: Mapped[str] = mapped_column(String(8), primary_key=True)
+    leader_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mentors.id", ondelete="RESTRICT"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    leader: Mapped[Mentor | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 class MentorNomination(UUIDPrimaryKey, Base):
     """A kindergarten's nomination of one of its teachers for a mentor team (推荐表)."""
 
@@ -20,6 +47,8 @@ class MentorNomination(UUIDPrimaryKey, Base):
     __table_args__ = (Index("ix_mentor_nominations_state", "state"),)
 
     number: Mapped[str] = mapped_column(String(20), unique=True)
+    # The round it was made in (nominations made before rounds existed have none).
+    round_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mentor_rounds.id", ondelete="RESTRICT"))
     teacher_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teachers.id", ondelete="RESTRICT"), index=True)
     # The teacher's kindergarten when nominated (teachers move; the nomination stays with its nominator).
     kindergarten_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"), index=True)
@@ -136,12 +165,18 @@ class MentorReview(UUIDPrimaryKey, Base):
 
 
 class MentorGuidance(UUIDPrimaryKey, Base):
-    """A mentor guiding an activity (讲座, 送教, plan review, research guidance)."""
+    """A mentor guiding an activity (讲座, 送教, 指导研讨) or taking part in an alliance's semester plan."""
 
     __tablename__ = "mentor_guidance"
-    __table_args__ = (UniqueConstraint("activity_id", "mentor_id", "kind"),)
 
-    activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"), index=True)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "mentor_id", "kind"),
+        UniqueConstraint("plan_id", "mentor_id", "kind"),
+    )
+
+    # Exactly one of the two: plan work (参与制定计划) attaches to the plan, the rest to an activity.
+    activity_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"), index=True)
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("semester_works.id", ondelete="RESTRICT"), index=True)
     mentor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mentors.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     note: Mapped[str] = mapped_column(String(500), default="")

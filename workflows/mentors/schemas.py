@@ -75,7 +75,9 @@ class AssignmentCreate(BaseModel):
 class GuidanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    activity_id: uuid.UUID
+    activity_id: uuid.UUID | None = None
+    # 参与制定计划 attaches to the alliance's semester plan (联盟互动计划) instead of an activity.
+    plan_id: uuid.UUID | None = None
     mentor_id: uuid.UUID
     kind: GuidanceKind
     note: str = Field(default="", max_length=500)
@@ -147,7 +149,8 @@ class MentorOut(BaseModel):
 
 class GuidanceOut(BaseModel):
     id: uuid.UUID
-    activity_id: uuid.UUID
+    activity_id: uuid.UUID | None
+    plan_id: uuid.UUID | None
     mentor_id: uuid.UUID
     mentor_name: str
     kind: str
@@ -157,7 +160,9 @@ class GuidanceOut(BaseModel):
 
 
 class WorkloadRow(BaseModel):
-    activity_id: uuid.UUID
+    # A plan's row has no activity: it names the plan (``plan_id``) and its semester.
+    activity_id: uuid.UUID | None
+    plan_id: uuid.UUID | None = None
     number: str
     held_on: date
     alliance_name: str
@@ -176,3 +181,38 @@ class WorkloadOut(BaseModel):
     guided: dict[str, int]
     alliances: list[str]
     rows: list[WorkloadRow]
+
+
+class RoundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    deadline: date
+    note: str = Field(default="", max_length=2000)
+
+
+class RoundOut(BaseModel):
+    id: uuid.UUID
+    year: int
+    deadline: date
+    note: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class LeaderBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    leader_id: uuid.UUID | None
+    version: int | None = None
+
+
+class TeamOut(BaseModel):
+    team: str
+    label: str
+    version: int
+    leader_id: uuid.UUID | None
+    leader_name: str | None
+    members: int
+    by_kindergarten: dict[str, int]
+    by_level: dict[str, int]
+    by_age: dict[str, int]

@@ -16,7 +16,7 @@ from workflows.activities.vocabulary import CST
 from workflows.documents import service as documents
 from workflows.errors import Conflict, FieldError, NotFound, TransitionNotAllowed, ValidationFailed
 from workflows.mentors.documents import render_nomination_form
-from workflows.mentors.models import Mentor, MentorAssignment, MentorNomination
+from workflows.mentors.models import Mentor, MentorAssignment, MentorNomination, NominationRound
 from workflows.mentors.schemas import NominationCreate, NominationForm
 from workflows.mentors.vocabulary import QUALIFICATION_LABELS, TEAM_LABELS, Qualification
 from workflows.notifications import notify_users, users_with_role
@@ -86,10 +86,20 @@ def _qualification_problems(teacher: Teacher, body: NominationCreate) -> list[Fi
     return problems
 
 
+def _open_round_id(session: Session) -> uuid.UUID | None:
+    today = today_cst()
+    return session.scalar(
+        select(NominationRound.id).where(NominationRound.closed_at.is_(None), NominationRound.deadline >= today)
+    )
+
+
 def nominate(*, session: Session, viewer: Viewer, objects: ObjectStore, body: NominationCreate) -> MentorNomination:
     """Nominate one of the viewer's own teachers for a mentor team and render the nomination form."""
     if viewer.role not in KINDERGARTEN_ROLES or viewer.kindergarten_id is None:
         raise NotFound()
+    round_id = _open_round_id(session)
+    if round_id is None:
+        raise TransitionNotAllowed("目前没有正在进行的导师推荐，请等待成幼科发起")
     teacher = session.get(Teacher, body.teacher_id)
     if teacher is None or teacher.kindergarten_id != viewer.kindergarten_id or not teacher.active:
         raise ValidationFailed.single("teacher_id", "not_found", "只能推荐本园在职教师")
@@ -108,6 +118,7 @@ def nominate(*, session: Session, viewer: Viewer, objects: ObjectStore, body: No
     year = today_cst().year
     nomination = MentorNomination(
         number=f"DS{year}-{next_value(session, f'mentor_nomination:{year}'):04d}",
+        round_id=round_id,
         teacher_id=teacher.id,
         kindergarten_id=teacher.kindergarten_id,
         team=body.team,
@@ -129,7 +140,7 @@ def nominate(*, session: Session, viewer: Viewer, objects: ObjectStore, body: No
     render_nomination_form(session=session, objects=objects, nomination=nomination, actor=viewer)
     notify_users(
         session,
-        users_with_role(session, Role.OFFICER),
+        users_with_role(session, Role.RESEARCHER),
         kind="mentor.nominated",
         title=f"导师推荐待审核：{teacher.name}（{TEAM_LABELS[body.team]}）",
         body=f"推荐编号 {nomination.number}",

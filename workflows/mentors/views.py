@@ -98,6 +98,7 @@ def guidance_out(row: MentorGuidance) -> GuidanceOut:
     return GuidanceOut(
         id=row.id,
         activity_id=row.activity_id,
+        plan_id=row.plan_id,
         mentor_id=row.mentor_id,
         mentor_name=row.mentor.teacher.name,
         kind=row.kind,

@@ -34,7 +34,7 @@ class GuidanceKind(StrEnum):
 GUIDANCE_LABELS = {
     GuidanceKind.LECTURE: "讲座",
     GuidanceKind.OUTREACH: "送教",
-    GuidanceKind.PLAN_REVIEW: "参与制定/审阅教研计划",
+    GuidanceKind.PLAN_REVIEW: "参与制定计划",
     GuidanceKind.RESEARCH_GUIDANCE: "指导研讨",
 }
 

@@ -20,6 +20,7 @@ from storage.objects import ObjectNotFound
 from workflows.accounts import service as accounts
 from workflows.accounts.models import User
 from workflows.agreements import keys, seals
+from workflows.certificates import service as certificates
 from workflows.errors import Conflict, Forbidden, NotFound, TooManyAttempts, ValidationFailed
 
 router = web_router()
@@ -44,7 +45,9 @@ def _field(form: FormDep, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _errors_only(page: SignedInPage, form_id: str, fields: tuple[str, ...], errors: FieldErrors, form_error: str) -> Response:
+def _errors_only(
+    page: SignedInPage, form_id: str, fields: tuple[str, ...], errors: FieldErrors, form_error: str
+) -> Response:
     """The answer to a refused htmx form: every field's error (or its emptiness) swapped in by id."""
     return page.fragment("account/_errors.html", form_id=form_id, fields=fields, errors=errors, form_error=form_error)
 
@@ -60,7 +63,11 @@ def _account_page(page: SignedInPage, **context: object) -> Response:
         revoked=keys.last_revoked_key(page.db, user.id) if key is None else None,
         seal=seals.own_seal(page.db, page.viewer),
         seal_limit=seals.seal_byte_limit(page.settings),
-        **({"errors": {}, "seal_error": "", "uploaded": False, "pin_form_error": "", "password_form_error": ""} | context),
+        certificates=certificates.list_for_own_kindergarten(session=page.db, viewer=page.viewer),
+        **(
+            {"errors": {}, "seal_error": "", "uploaded": False, "pin_form_error": "", "password_form_error": ""}
+            | context
+        ),
     )
 
 

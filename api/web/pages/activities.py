@@ -35,6 +35,8 @@ from workflows.activities.semesters import current_semester, list_semesters
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
 from workflows.activities.vocabulary import ATTENDANCE_LABELS, CATEGORY_LABELS, CST, MaterialCategory
 from workflows.errors import Conflict, DomainError, NotFound, ValidationFailed
+from workflows.mentors import workload as mentor_work
+from workflows.mentors.views import guidance_out
 from workflows.publishing import service as news
 
 router = web_router()
@@ -271,6 +273,10 @@ def detail(
             and activity.late_notice_allowed_at is None
             and notice.is_late(activity, today())
         ),
+        # 导师团: the mentors who gave a lecture, 送教 or 指导研讨 here, each linked to its mentor page.
+        mentor_guidance=[
+            guidance_out(g) for g in mentor_work.list_guidance(session=page.db, viewer=viewer, activity_id=activity.id)
+        ],
         bundle=bundle,
         failed_event=failed_event,
         errors=errors,

@@ -20,9 +20,7 @@ from workflows.errors import NotFound
 router = web_router()
 
 nav.register(
-    nav.NavItem(
-        "agreements-members", "成员协议", "/agreements/alliances", roles=frozenset({Role.OFFICER}), order=22
-    )
+    nav.NavItem("agreements-members", "成员协议", "/agreements/alliances", roles=frozenset({Role.OFFICER}), order=22)
 )
 
 GENERATION_JOB = {

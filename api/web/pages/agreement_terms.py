@@ -72,7 +72,9 @@ def _parse(agreement: Agreement, form: Any) -> tuple[dict[str, Any], FieldErrors
         except ValueError:
             errors[name] = f"{label}格式不正确，应为 年-月-日"
     if len(typed["special_clauses"].strip()) > CLAUSES_MAX:
-        errors["special_clauses"] = f"特别约定不能超过 {CLAUSES_MAX} 字（现为 {len(typed['special_clauses'].strip())} 字）"
+        errors["special_clauses"] = (
+            f"特别约定不能超过 {CLAUSES_MAX} 字（现为 {len(typed['special_clauses'].strip())} 字）"
+        )
     parsed["special_clauses"] = typed["special_clauses"]
     steps: dict[str, int] = {}
     for party in agreement.party_keys:

@@ -90,15 +90,19 @@ def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
         if viewer.role == Role.OFFICER and a.state == "draft":
             drafts.setdefault(a.alliance_id, []).append(a)
         elif a.state == "signing" and (mine := party_of(viewer, a)) is not None and mine in a.awaiting:
-            items.append(
-                todo.TodoItem(area, f"签署联盟协议书：{subject_of(a)}", f"{link}/sign", a.number, urgent=True)
-            )
+            items.append(todo.TodoItem(area, f"签署联盟协议书：{subject_of(a)}", f"{link}/sign", a.number, urgent=True))
     for alliance_id, waiting in drafts.items():
         if len(waiting) > DRAFTS_LISTED_ONE_BY_ONE:
             name = waiting[0].alliance.name
-            items.append(todo.TodoItem(area, f"发出签署：{name}的 {len(waiting)} 份协议草稿", f"/agreements/alliances/{alliance_id}"))
+            items.append(
+                todo.TodoItem(
+                    area, f"发出签署：{name}的 {len(waiting)} 份协议草稿", f"/agreements/alliances/{alliance_id}"
+                )
+            )
         else:
-            items += [todo.TodoItem(area, f"发出签署：{subject_of(a)}", f"/agreements/{a.id}", a.number) for a in waiting]
+            items += [
+                todo.TodoItem(area, f"发出签署：{subject_of(a)}", f"/agreements/{a.id}", a.number) for a in waiting
+            ]
     if viewer.role == Role.OFFICER:
         today = datetime.now(BEIJING).date()
         items += [
@@ -191,7 +195,8 @@ def renew(agreement_id: uuid.UUID, page: UserPage, version: Annotated[int, Form(
         agreement_id=agreement_id, version=version,
     )  # fmt: skip
     return page.redirect(
-        f"/agreements/{renewed.id}/terms", f"已生成续签协议 {renewed.number}（第 {renewed.term_no} 期），请核对期限后发出签署"
+        f"/agreements/{renewed.id}/terms",
+        f"已生成续签协议 {renewed.number}（第 {renewed.term_no} 期），请核对期限后发出签署",
     )
 
 

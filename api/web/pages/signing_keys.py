@@ -38,4 +38,6 @@ def revoke(user_id: uuid.UUID, page: UserPage, next: Annotated[str, Form()] = "/
     user = page.db.get(User, user_id)
     if user is None:
         raise NotFound()
-    return page.redirect(safe_next(next), f"已撤销 {user.display_name}（{user.username}）的签名密钥，其须重新设置签名密码")
+    return page.redirect(
+        safe_next(next), f"已撤销 {user.display_name}（{user.username}）的签名密钥，其须重新设置签名密码"
+    )

@@ -230,7 +230,5 @@ def reset_password(user_id: uuid.UUID, page: UserPage, form: FormDep) -> Respons
         page.db.rollback()
         error = exc.message
     if page.htmx:
-        return page.fragment(
-            "admin/_reset_result.html", user=user, reset_secret=secret, reset_error=error, oob=True
-        )
+        return page.fragment("admin/_reset_result.html", user=user, reset_secret=secret, reset_error=error, oob=True)
     return _detail_page(page, user, reset_secret=secret, reset_error=error)

@@ -111,9 +111,13 @@ def fire(
     except ValidationFailed as exc:  # any other refusal goes back to the request with its message (WebRoute)
         page.db.rollback()
         withdrawal = service.get_visible(session=page.db, viewer=page.viewer, withdrawal_id=withdrawal_id)
-        return _detail(page, withdrawal, failed_event=event, errors=domain_errors(exc), error=exc.message, comment=comment)
+        return _detail(
+            page, withdrawal, failed_event=event, errors=domain_errors(exc), error=exc.message, comment=comment
+        )
     label = WITHDRAWAL_WORKFLOW.rules[event].label
-    return page.redirect(f"/withdrawals/{withdrawal.id}", f"已{label}：申请现为「{WITHDRAWAL_WORKFLOW.label(withdrawal.state)}」")
+    return page.redirect(
+        f"/withdrawals/{withdrawal.id}", f"已{label}：申请现为「{WITHDRAWAL_WORKFLOW.label(withdrawal.state)}」"
+    )
 
 
 def _detail(
