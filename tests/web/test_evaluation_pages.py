@@ -141,3 +141,14 @@ def test_scheme_is_locked_once_the_year_opens(browser, opened):
     officer, _ = opened
     page = officer.get("/evaluations/schemes/2026").text
     assert "方案不能再修改" in page and 'action="/evaluations/schemes/2026"' not in page
+
+
+def test_the_alliance_dashboard_says_pending_to_the_alliance_before_publication(browser, opened, world):
+    alliance = world.alliances["A"].id
+    for username in ("lead-a", "kg-a1"):
+        page = browser(username).get(f"/dashboards/alliances/{alliance}?year=2026").text
+        section = page.split("<h2>年度考核</h2>")[1].split("</section>")[0]
+        assert "待评分" in section and "分 ·" not in section and "不合格" not in section, username
+    officer, _ = opened
+    section = officer.get(f"/dashboards/alliances/{alliance}?year=2026").text.split("<h2>年度考核</h2>")[1]
+    assert "暂计" in section.split("</section>")[0] and "未公布" in section.split("</section>")[0]
