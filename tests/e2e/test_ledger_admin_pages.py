@@ -72,3 +72,15 @@ def test_ledger_channels_and_audit_pages(person, live_server: LiveServer) -> Non
     expect(page.locator(".flash")).to_contain_text("已保存通知渠道「全区教研群」")
     expect(page.locator(".channel", has_text="全区教研群")).to_contain_text("全区")
     admin.screenshot("76-channel-edited")
+
+    # The scheme's method parameters: the plan's floor of two centralised activities is named at its input.
+    page = officer.open("/evaluations/schemes/2027")
+    count = page.locator(".scheme-item", has=page.locator("input[value=activity_count]"))
+    count.locator("input[name$=-per_semester]").fill("1")
+    page.get_by_role("button", name="保存考核方案").click()
+    expect(count.locator(".field-error[id$=-per_semester]")).to_contain_text("不少于 2 次")
+    count.scroll_into_view_if_needed()
+    officer.screenshot("77-scheme-params-error")
+    count.locator("input[name$=-per_semester]").fill("3")
+    page.get_by_role("button", name="保存考核方案").click()
+    expect(page.locator(".flash")).to_contain_text("已保存 2027 年度考核方案")

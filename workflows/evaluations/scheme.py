@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
+from workflows.activities.semesters import MIN_CENTRALISED
 from workflows.activities.vocabulary import FORMATS
 from workflows.errors import Conflict, Forbidden, StaleVersion
 from workflows.evaluations.models import Evaluation, EvaluationScheme
@@ -40,8 +41,18 @@ class ActivityCountParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     per_missing: Annotated[float, Field(gt=0, le=100)] = 5.0
-    # None: the semester's own minimum (Semester.min_centralised, 2 by default).
-    per_semester: Annotated[int, Field(ge=1, le=20)] | None = None
+    # None: the semester's own minimum (Semester.min_centralised, 2 by default). Never below the plan's
+    # floor: 每学期集中研讨活动不少于2次.
+    per_semester: Annotated[int, Field(le=20)] | None = None
+
+    @field_validator("per_semester")
+    @classmethod
+    def _floor(cls, value: int | None) -> int | None:
+        if value is not None and value < MIN_CENTRALISED:
+            raise ValueError(
+                f"方案规定每学期集中研讨活动不少于 {MIN_CENTRALISED} 次，最低次数不能低于 {MIN_CENTRALISED}"
+            )
+        return value
 
 
 class AttendanceParams(BaseModel):
@@ -53,6 +64,13 @@ class AttendanceParams(BaseModel):
         (80, 7),
         (70, 4),
     ]
+
+    @field_validator("bands")
+    @classmethod
+    def _distinct(cls, value: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        if len({minimum for minimum, _ in value}) != len(value):
+            raise ValueError("出勤率分档的起点不能重复")
+        return value
 
 
 class DomainsParams(BaseModel):
@@ -103,7 +121,13 @@ class SchemeItem(BaseModel):
     def _consistent(self) -> SchemeItem:
         if (self.assessor == "auto") != (self.method != "manual"):
             raise ValueError("自动计算的项目须选择计算方法；人工评分的项目计算方法为 manual")
-        self.params = METHOD_PARAMS[self.method].model_validate(self.params).model_dump(mode="json")
+        try:
+            self.params = METHOD_PARAMS[self.method].model_validate(self.params).model_dump(mode="json")
+        except ValidationError as exc:  # one plain message (a nested error would read as a dump)
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            detail = first["msg"].removeprefix("Value error, ") if first["type"] == "value_error" else "内容不正确"
+            raise ValueError(f"计分参数 {where}：{detail}") from None
         if self.method == "attendance" and any(points > self.max_points for _, points in self.params["bands"]):
             raise ValueError("出勤率分档的分值不能超过该项满分")
         return self
