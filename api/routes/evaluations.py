@@ -27,7 +27,7 @@ from workflows.evaluations.schemas import (
     SchemeUpdate,
 )
 from workflows.evaluations.summary import summary_filename, summary_workbook
-from workflows.evaluations.views import evaluation_out, review_flag_out
+from workflows.evaluations.views import evaluation_out, results_visible, review_flag_out
 
 router = APIRouter(tags=["evaluations"])
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
@@ -114,8 +114,12 @@ def fire_event(
 
 @router.get("/evaluations/{evaluation_id}/history", response_model=list[HistoryOut])
 def history(evaluation_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
-    service.get_visible(session=session, viewer=viewer, evaluation_id=evaluation_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)]
+    evaluation = service.get_visible(session=session, viewer=viewer, evaluation_id=evaluation_id)
+    entries = [HistoryOut.of(e) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)]
+    if not results_visible(viewer, evaluation):  # the running total recorded at opening is no result yet
+        for entry in entries:
+            entry.data = {k: v for k, v in entry.data.items() if k != "total"}
+    return entries
 
 
 @router.get("/evaluations/{evaluation_id}/form.docx")

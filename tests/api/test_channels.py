@@ -149,3 +149,19 @@ def test_failed_deliveries_are_visible_to_officers(
     assert runner.drain(30)
     again = client.get("/api/channels/deliveries", params={"state": "failed"}, headers=login("officer")).json()
     assert again[0]["attempts"] == 2
+
+
+def test_a_channel_moves_between_an_alliance_and_the_district(client: TestClient, login: Login, world: World) -> None:
+    created = create(
+        client, login, {"kind": "wecom", "name": "群", "settings": {"webhook_url": "http://127.0.0.1:9/x"}}
+    )
+    url, admin = f"/api/channels/{created['id']}", login("admin")
+    alliance = str(world.alliances["A"].id)
+    moved = client.put(url, json={"alliance_id": alliance}, headers=admin)
+    assert moved.status_code == 200 and moved.json()["alliance_id"] == alliance
+    renamed = client.put(url, json={"name": "联盟A群"}, headers=admin)  # left out: it stays the alliance's
+    assert renamed.json()["alliance_id"] == alliance
+    unknown = client.put(url, json={"alliance_id": "00000000-0000-0000-0000-000000000000"}, headers=admin)
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "alliance_id"
+    district = client.put(url, json={"alliance_id": None}, headers=admin)
+    assert district.status_code == 200 and district.json()["alliance_id"] is None

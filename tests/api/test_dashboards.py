@@ -91,6 +91,8 @@ def _numbers(client, login) -> dict[str, str]:
 def test_the_dashboards_follow_the_evaluation(client, login, world, year):
     opened = client.post("/api/evaluations/open", headers=login("officer"), json={"year": YEAR}).json()
     a = _alliance(client, login, world, "A", "lead-a").json()
+    assert (a["evaluation"]["state"], a["evaluation"]["total"], a["evaluation"]["grade"]) == ("draft", None, None)
+    a = _alliance(client, login, world, "A", "officer").json()  # the running total is the bureau's
     assert a["evaluation"]["state"] == "draft" and a["evaluation"]["total"] == opened[0]["total"]
     row = client.get("/api/dashboards/district", params={"year": YEAR}, headers=login("officer")).json()["alliances"][0]
     assert (row["evaluation_state"], row["evaluation_grade"]) == ("待自评", "")

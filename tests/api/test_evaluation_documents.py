@@ -82,8 +82,11 @@ def test_an_unpublished_form_says_so(client, login, published):
     r = client.get(f"/api/evaluations/{published['TB']['id']}/form.docx", headers=login("lead-b"))
     assert r.status_code == 200
     assert "attachment" in r.headers["content-disposition"]
-    text = "\n".join(p.text for p in Document(io.BytesIO(r.content)).paragraphs)
+    document = Document(io.BytesIO(r.content))
+    text = "\n".join(p.text for p in document.paragraphs)
     assert "（未公布，仅供核对）" in text
+    result = next([c.text for c in row.cells] for t in document.tables for row in t.rows if row.cells[0].text == "总分")
+    assert result == ["总分", "待评分", "等次", "待评分"]  # the bureau's running total stays off the form
     assert client.get(f"/api/evaluations/{published['TB']['id']}/form.docx", headers=login("lead-a")).status_code == 404
 
 

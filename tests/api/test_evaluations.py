@@ -73,6 +73,45 @@ def test_an_alliance_sees_only_its_own_evaluation(client, login, opened):
     assert [e["alliance_code"] for e in listed] == ["TA", "TB"]
 
 
+def _results(client, headers, evaluation, world):
+    """Total and grade as one caller gets them from every API output: detail, list, history, dashboard."""
+    detail = ok(client.get(f"/api/evaluations/{evaluation['id']}", headers=headers))
+    listed = next(e for e in ok(client.get("/api/evaluations", headers=headers)) if e["id"] == evaluation["id"])
+    history = ok(client.get(f"/api/evaluations/{evaluation['id']}/history", headers=headers))
+    board = ok(client.get(f"/api/dashboards/alliances/{world.alliances['A'].id}", params={"year": YEAR},
+                          headers=headers))["evaluation"]  # fmt: skip
+    return {
+        "detail": (detail["total"], detail["grade"]),
+        "list": (listed["total"], listed["grade"]),
+        "history": [h["data"].get("total") for h in history if h["event"] == "open"],
+        "dashboard": (board["total"], board["grade"]),
+    }
+
+
+def test_total_and_grade_are_the_bureaus_until_publication(client, login, opened, world):
+    a = opened["TA"]
+    hidden = {"detail": (None, None), "list": (None, None), "history": [None], "dashboard": (None, None)}
+    running = (AUTO_TOTAL_A, "不合格")
+    for username in ("lead-a", "pillar-a", "kg-a1"):
+        assert _results(client, login(username), a, world) == hidden, username
+    for username in ("officer", "researcher", "admin"):
+        seen = _results(client, login(username), a, world)
+        assert seen == {"detail": running, "list": running, "history": [AUTO_TOTAL_A], "dashboard": running}
+    a = ok(event(client, login("lead-a"), a, "self_assess", items=MANUAL_SELF))
+    assert (a["total"], a["grade"]) == (None, None)  # the lead's own event answers without the result too
+    a = ok(event(client, login("researcher"), a, "score", scores=[{"key": "outcomes", "score": 12}]))
+    a = ok(event(client, login("officer"), a, "score", scores=[{"key": "safety", "score": 5},
+                                                              {"key": "bonus", "score": 3}]))  # fmt: skip
+    assert a["state"] == "scored" and a["total"] is not None
+    for username in ("lead-a", "kg-a2"):
+        assert _results(client, login(username), a, world) == hidden, username
+    a = ok(event(client, login("officer"), a, "publish"))
+    result = (a["total"], a["grade"])
+    for username in ("lead-a", "pillar-a", "kg-a1"):
+        seen = _results(client, login(username), a, world)
+        assert seen == {"detail": result, "list": result, "history": [AUTO_TOTAL_A], "dashboard": result}
+
+
 def test_the_workflow_checks_role_state_version_and_fields(client, login, opened):
     a = opened["TA"]
     assert event(client, login("researcher"), a, "self_assess", items=MANUAL_SELF).status_code == 403

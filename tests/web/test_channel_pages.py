@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from tests.fixtures.agreements import drain
-from workflows.channels import dispatch
+from workflows.channels import dispatch, service
 from workflows.channels.models import ChannelConfig, ChannelDelivery
 
 # Nothing listens on the discard port: a send fails at once, and the log says why.
@@ -76,3 +76,59 @@ def test_an_alliance_notice_reaches_its_own_group_and_the_district_only(browser,
         s.flush()
         got = {(d.payload["title"], names[d.config_id]) for d in s.scalars(select(ChannelDelivery))}
     assert got == {("A 的活动", "全区群"), ("A 的活动", "联盟A群"), ("全区通知", "全区群")}
+
+
+def _config(runtime, name: str) -> tuple[ChannelConfig, dict]:
+    with runtime.db.session() as s:
+        config = s.scalar(select(ChannelConfig).where(ChannelConfig.name == name))
+        s.expunge(config)
+        return config, service.plain_settings(config, runtime.settings)
+
+
+def test_edit_a_channel_keeps_blank_secrets_and_never_shows_them(browser, world, runtime):
+    admin = browser("admin")
+    _add(admin, world, "联盟A群", "A")
+    config, before = _config(runtime, "联盟A群")
+    edit = f"/admin/channels/{config.id}/edit"
+    page = admin.get("/admin/channels").text
+    assert f'action="{edit}"' in page and "已设置，留空则不变" in page and "abc" not in page
+    bad = admin.post(edit, {"name": "", "alliance_id": "", "webhook_url": "ftp://x"})
+    assert bad.status_code == 200 and re.search(rf'id="e-{config.id}-err-name" role="alert">请填写渠道名称', bad.text)
+    bad = admin.post(edit, {"name": "全区群", "alliance_id": "", "webhook_url": "ftp://x"})
+    assert re.search(rf'id="e-{config.id}-err-webhook_url" role="alert">Webhook 地址须以', bad.text)
+    assert 'value="全区群"' in bad.text and "ftp://x" not in bad.text  # the name stays, a secret never
+    # Renamed and made the district's; the blank webhook keeps the robot's key.
+    r = admin.post(edit, {"name": "全区群", "alliance_id": "", "webhook_url": ""})
+    assert r.status_code == 303 and "已保存通知渠道「全区群」" in admin.follow(r).text
+    config, after = _config(runtime, "全区群")
+    assert config.alliance_id is None and after == before
+    other = "http://127.0.0.1:9/robot/send?key=robotkey-b7"
+    r = admin.post(edit, {"name": "全区群", "alliance_id": str(world.alliances["B"].id), "webhook_url": other})
+    assert r.status_code == 303
+    config, after = _config(runtime, "全区群")
+    assert config.alliance_id == world.alliances["B"].id and after["webhook_url"] == other
+    assert "robotkey-b7" not in admin.get("/admin/channels").text
+    officer = browser("officer")
+    refused = officer.post(edit, {"name": "改名", "alliance_id": "", "webhook_url": ""})
+    assert refused.status_code == 303 and _config(runtime, "全区群")[0].name == "全区群"
+
+
+def test_edit_a_mail_channel_with_its_settings_in_the_form(browser, world, runtime):
+    admin = browser("admin")
+    mail = {"kind": "smtp", "name": "邮件", "alliance_id": "", "host": "smtp.example.cn", "port": "465",
+            "from_addr": "kf@example.cn", "recipients": "a@example.cn，b@example.cn", "username": "kf",
+            "password": "s3cret-pw", "ssl": "true"}  # fmt: skip
+    assert admin.post("/admin/channels", mail).status_code == 303
+    config, before = _config(runtime, "邮件")
+    page = admin.get("/admin/channels").text
+    form = page.split(f'action="/admin/channels/{config.id}/edit"')[1].split("</form>")[0]
+    assert 'value="smtp.example.cn"' in form and 'value="a@example.cn, b@example.cn"' in form
+    assert 'name="ssl" value="true" checked' in form and "s3cret-pw" not in page
+    changed = {**mail, "password": "", "recipients": "c@example.cn", "port": "587", "ssl": "", "starttls": "true"}
+    bad = admin.post(f"/admin/channels/{config.id}/edit", {**changed, "recipients": "不是地址"})
+    assert bad.status_code == 200
+    assert re.search(rf'id="e-{config.id}-err-recipients" role="alert">收件人地址格式不正确', bad.text)
+    assert admin.post(f"/admin/channels/{config.id}/edit", changed).status_code == 303
+    _, after = _config(runtime, "邮件")
+    assert (after["recipients"], after["port"], after["ssl"], after["starttls"]) == (["c@example.cn"], 587, False, True)
+    assert after["password"] == before["password"] == "s3cret-pw"  # blank kept it

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.fixtures.evaluation_year import build_year
+from workflows.evaluations import scheme
 
 
 @pytest.fixture
@@ -110,7 +111,59 @@ def _scheme_form(b):
         values[name] = chosen
     for name in re.findall(r'name="((?:veto|bonus)-\d+)" value="true" checked', page):
         values[name] = "true"
-    return values
+    values |= dict(re.findall(r'name="(p-\d+-[^"]+|pmethod-\d+)" (?:inputmode="\w+" )?value="([^"]*)"', page))
+    formats = re.findall(r'name="(p-\d+-formats)" value="([^"]+)" checked', page)
+    return values | {name: [v for n, v in formats if n == name] for name, _ in formats}
+
+
+def _row(values, key):
+    return next(k.split("-")[1] for k, v in values.items() if k.startswith("key-") and v == key)
+
+
+def test_scheme_editor_edits_the_method_parameters_with_messages_next_to_them(browser, world, runtime):
+    officer = browser("officer")
+    values = _scheme_form(officer)
+    count, attendance, visits = _row(values, "activity_count"), _row(values, "attendance"), _row(values, "visits")
+    summary = _row(values, "summary")
+    assert values[f"p-{attendance}-band-0-min"] == "90" and values[f"p-{attendance}-band-0-points"] == "10"
+    assert values[f"p-{count}-per_missing"] == "5" and values[f"p-{count}-per_semester"] == ""
+    assert values[f"p-{summary}-late_share"] == "100" and values[f"p-{visits}-formats"] == ["送教", "跟岗"]
+    # The plan's floor: never fewer than 2 centralised activities a semester.
+    r = officer.post(SCHEME, {**values, f"p-{count}-per_semester": "1"})
+    assert r.status_code == 200
+    assert re.search(rf'id="err-p-{count}-per_semester" role="alert">方案规定每学期集中研讨活动不少于 2 次', r.text)
+    assert f'name="p-{count}-per_semester" inputmode="numeric" value="1"' in r.text  # what was typed stays
+    bad = {f"p-{attendance}-band-1-points": "12", f"p-{attendance}-band-2-min": "九十", f"p-{visits}-target": "0",
+           f"p-{summary}-late_share": "150"}  # fmt: skip
+    r = officer.post(SCHEME, {**values, **bad, f"p-{visits}-formats": []})
+    assert r.status_code == 200
+    for field, message in ((f"p-{attendance}-band-1-points", "分值不能超过该项满分 10 分"),
+                           (f"p-{attendance}-band-2-min", "请填写数字"), (f"p-{visits}-target", "不能小于 1"),
+                           (f"p-{visits}-formats", "请至少选择一种活动形式"),
+                           (f"p-{summary}-late_share", "不能超过 100")):  # fmt: skip
+        assert re.search(rf'id="err-{field}" role="alert">{message}', r.text), field
+    changed = {f"p-{count}-per_semester": "3", f"p-{count}-per_missing": "4",
+               f"p-{attendance}-band-0-min": "95", f"p-{attendance}-band-3-min": "60",
+               f"p-{attendance}-band-3-points": "2", f"p-{visits}-target": "3", f"p-{visits}-formats": ["送教"],
+               f"p-{summary}-late_share": "50"}  # fmt: skip
+    r = officer.post(SCHEME, {**values, **changed})
+    assert r.status_code == 303, re.findall(r'role="alert">([^<]+)', r.text)
+    with runtime.db.session() as s:
+        saved = {i.key: i.params for i in scheme.scheme_for(session=s, year=2027).items}
+    assert saved["activity_count"] == {"per_missing": 4.0, "per_semester": 3}
+    assert saved["attendance"]["bands"] == [[95.0, 10.0], [80.0, 7.0], [70.0, 4.0], [60.0, 2.0]]
+    assert saved["visits"] == {"target": 3, "formats": ["送教"]}
+    assert saved["summary"] == {"kind": "summary", "late_share": 0.5}
+    page = browser("researcher").get(SCHEME).text  # those who read see the parameters in words
+    assert "每学期不少于 3 次；每缺一次扣 4 分" in page and "≥95% 得 10 分；≥80% 得 7 分" in page
+
+
+def test_the_api_refuses_a_minimum_below_the_plans_floor(client, login, world):
+    stored = client.get("/api/evaluations/schemes/2027", headers=login("officer")).json()
+    items = [i | {"params": {"per_semester": 1, "per_missing": 5}} if i["key"] == "activity_count" else i
+             for i in stored["items"]]  # fmt: skip
+    r = client.put("/api/evaluations/schemes/2027", json={"items": items}, headers=login("officer"))
+    assert r.status_code == 422 and "不少于 2 次" in r.text
 
 
 def test_scheme_editor_checks_the_points_and_saves(browser, world):
@@ -141,3 +194,14 @@ def test_scheme_is_locked_once_the_year_opens(browser, opened):
     officer, _ = opened
     page = officer.get("/evaluations/schemes/2026").text
     assert "方案不能再修改" in page and 'action="/evaluations/schemes/2026"' not in page
+
+
+def test_the_alliance_dashboard_says_pending_to_the_alliance_before_publication(browser, opened, world):
+    alliance = world.alliances["A"].id
+    for username in ("lead-a", "kg-a1"):
+        page = browser(username).get(f"/dashboards/alliances/{alliance}?year=2026").text
+        section = page.split("<h2>年度考核</h2>")[1].split("</section>")[0]
+        assert "待评分" in section and "分 ·" not in section and "不合格" not in section, username
+    officer, _ = opened
+    section = officer.get(f"/dashboards/alliances/{alliance}?year=2026").text.split("<h2>年度考核</h2>")[1]
+    assert "暂计" in section.split("</section>")[0] and "未公布" in section.split("</section>")[0]

@@ -102,11 +102,13 @@ class ChannelConfigIn(BaseModel):
 
 
 class ChannelConfigUpdate(BaseModel):
-    """Only the fields given change; a secret left out or empty keeps its stored value."""
+    """Only the fields given change; a secret left out or empty keeps its stored value. ``alliance_id``
+    given as null makes the channel the district's; left out, it stays where it is."""
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     enabled: bool | None = None
     settings: dict[str, Any] | None = None
+    alliance_id: uuid.UUID | None = None
 
 
 class ChannelConfigOut(BaseModel):

@@ -85,6 +85,10 @@ def update_config(
         config.name = data.name.strip()
     if data.enabled is not None:
         config.enabled = data.enabled
+    if "alliance_id" in data.model_fields_set:
+        if data.alliance_id is not None and session.get(Alliance, data.alliance_id) is None:
+            raise ValidationFailed.single("alliance_id", "unknown", "联盟不存在")
+        config.alliance_id = data.alliance_id
     if data.settings is not None:
         current = plain_settings(config, settings)
         given = {k: v for k, v in data.settings.items() if not (k in SECRET_FIELDS[config.kind] and not v)}

@@ -62,8 +62,8 @@ class EvaluationBrief(BaseModel):
     year: int
     state: str
     state_label: str
-    total: float
-    grade: str
+    total: float | None  # None before publication unless the caller is the bureau
+    grade: str | None
 
 
 class AllianceDashboard(BaseModel):

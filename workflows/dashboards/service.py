@@ -37,6 +37,7 @@ from workflows.errors import NotFound
 from workflows.evaluations.machine import EVALUATION_WORKFLOW
 from workflows.evaluations.models import Evaluation, ReviewFlag
 from workflows.evaluations.records import WorkFact, YearRecord, china_day, collect
+from workflows.evaluations.views import results_visible
 from workflows.registry.models import ROLE_LABELS, Alliance
 
 WAITING_STATES = ("submitted", "under_review")
@@ -82,12 +83,13 @@ def _attendance(record: YearRecord) -> AttendanceOut:
     )
 
 
-def _brief(evaluation: Evaluation | None) -> EvaluationBrief | None:
+def _brief(viewer: Viewer, evaluation: Evaluation | None) -> EvaluationBrief | None:
     if evaluation is None:
         return None
+    shown = results_visible(viewer, evaluation)  # before publication: the bureau only
     return EvaluationBrief(id=evaluation.id, year=evaluation.year, state=evaluation.state,
-                           state_label=EVALUATION_WORKFLOW.label(evaluation.state), total=evaluation.total,
-                           grade=evaluation.grade)  # fmt: skip
+                           state_label=EVALUATION_WORKFLOW.label(evaluation.state),
+                           total=evaluation.total if shown else None, grade=evaluation.grade if shown else None)  # fmt: skip
 
 
 def _evaluations(session: Session, alliance_id: uuid.UUID, year: int) -> tuple[Evaluation | None, Evaluation | None]:
@@ -150,8 +152,8 @@ def alliance_dashboard(*, session: Session, viewer: Viewer, alliance_id: uuid.UU
         ],
         materials=_materials(record),
         attendance=_attendance(record),
-        evaluation=_brief(current),
-        last_grade=_brief(last),
+        evaluation=_brief(viewer, current),
+        last_grade=_brief(viewer, last),
     )
 
 

@@ -104,8 +104,8 @@ class EvaluationOut(BaseModel):
     state: str
     state_label: str
     version: int
-    total: float
-    grade: str
+    total: float | None  # None before publication unless the caller is the bureau (page: 待评分)
+    grade: str | None
     vetoed: bool
     self_remarks: str
     last_comment: str

@@ -11,6 +11,11 @@ from workflows.evaluations.schemas import EvaluationOut, ItemOut, ReviewFlagOut
 SCORING_STATES = frozenset({"self_assessed", "scored"})
 
 
+def results_visible(viewer: Viewer, evaluation: Evaluation) -> bool:
+    """Total and grade: the bureau's at any time, everyone else's only once published (before: 待评分)."""
+    return viewer.is_bureau or evaluation.state == "published"
+
+
 def _item_out(viewer: Viewer, evaluation: Evaluation, item: EvaluationItem) -> ItemOut:
     return ItemOut(
         key=item.key,
@@ -39,6 +44,7 @@ def _item_out(viewer: Viewer, evaluation: Evaluation, item: EvaluationItem) -> I
 
 def evaluation_out(viewer: Viewer, evaluation: Evaluation) -> EvaluationOut:
     """The evaluation as this viewer sees it, with the events the viewer may fire now."""
+    shown = results_visible(viewer, evaluation)
     return EvaluationOut(
         id=evaluation.id,
         number=evaluation.number,
@@ -49,8 +55,8 @@ def evaluation_out(viewer: Viewer, evaluation: Evaluation) -> EvaluationOut:
         state=evaluation.state,
         state_label=EVALUATION_WORKFLOW.label(evaluation.state),
         version=evaluation.version,
-        total=evaluation.total,
-        grade=evaluation.grade,
+        total=evaluation.total if shown else None,
+        grade=evaluation.grade if shown else None,
         vetoed=evaluation.vetoed,
         self_remarks=evaluation.self_remarks,
         last_comment=evaluation.last_comment,

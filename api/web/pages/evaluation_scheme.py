@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import pydantic_errors
+from api.web.pages import evaluation_params as params
 from api.web.routing import web_router
 from workflows.accounts.models import Role
 from workflows.errors import Forbidden, NotFound, ValidationFailed
@@ -44,8 +45,40 @@ def _year(year: int) -> int:
 
 
 def _rows(current: scheme.Scheme) -> list[dict[str, Any]]:
-    rows = [item.model_dump(mode="json") | {"max_points": f"{item.max_points:g}"} for item in current.items]
+    rows = [
+        item.model_dump(mode="json")
+        | {
+            "max_points": f"{item.max_points:g}",
+            "params": params.shown(item.method, item.params),
+            "pmethod": item.method,
+            "described": params.describe(item.method, item.params),
+        }  # fmt: skip
+        for item in current.items
+    ]
     return rows + [{"key": "", "method": "manual", "assessor": "officer"} for _ in range(NEW_ROWS)]
+
+
+def _params(
+    form: FormData, n: int, row: dict[str, Any], errors: dict[str, str], stored: dict[str, scheme.SchemeItem]
+) -> dict[str, Any] | None:
+    """The row's method parameters from its inputs (None when they have errors, which go next to them). When
+    the inputs were drawn for another method, the chosen method starts from its defaults; a form without
+    them keeps the stored item's parameters while its method stays."""
+    method = row["method"]
+    if method not in scheme.METHOD_PARAMS:
+        return {}
+    kept = stored.get(row["key"])
+    if not row["pmethod"] and kept is not None and kept.method == method:
+        row["params"], row["pmethod"] = params.shown(method, kept.params), method
+        return kept.params
+    if row["pmethod"] != method or method not in params.FIELDS:
+        row["params"], row["pmethod"] = params.shown(method, {}), method
+        return {}
+    row["params"] = params.typed(form, n, method)
+    points = row["max_points"]
+    found, problems = params.parse(n, method, row["params"], float(points) if params.NUMBER.fullmatch(points) else None)
+    errors.update(problems)
+    return None if problems else found
 
 
 def _sums(rows: list[dict[str, Any]]) -> tuple[float, float]:
@@ -65,6 +98,7 @@ def _show(
         "evaluations/scheme.html", status_code=status, year=year, rows=rows, errors=errors, base=base, bonus=bonus,
         locked=scheme.is_open(session=page.db, year=year), version=scheme.scheme_version(session=page.db, year=year),
         may_edit=page.viewer.role == Role.OFFICER, assessors=ASSESSOR_LABELS, methods=METHOD_LABELS,
+        param_fields=params.FIELDS, work_kinds=params.WORK_KINDS, formats=params.ALL_FORMATS, band_rows=params.BAND_ROWS,
     )  # fmt: skip
 
 
@@ -77,21 +111,23 @@ def scheme_page(year: int, page: UserPage) -> Response:
 
 def _read(form: FormData, current: scheme.Scheme) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
     """The rows as typed (to show again) and the items to save; a row's errors go to its inputs."""
-    params = {i.key: i.params for i in current.items}
-    methods = {i.key: i.method for i in current.items}
+    stored = {i.key: i for i in current.items}
     rows, items, errors = [], [], {}
     n = 0
     while f"label-{n}" in form or f"key-{n}" in form:
-        row = {f: str(form.get(f"{f}-{n}", "")).strip() for f in FIELDS}
+        row: dict[str, Any] = {f: str(form.get(f"{f}-{n}", "")).strip() for f in FIELDS}
         row |= {"veto": bool(form.get(f"veto-{n}")), "bonus": bool(form.get(f"bonus-{n}")),
-                "remove": bool(form.get(f"remove-{n}"))}  # fmt: skip
+                "remove": bool(form.get(f"remove-{n}")), "pmethod": str(form.get(f"pmethod-{n}", ""))}  # fmt: skip
         rows.append(row)
         if row["remove"] or not (row["label"] or row["key"]):
             n += 1
             continue
         data = {f: row[f] for f in FIELDS if row[f]} | {"veto": row["veto"], "bonus": row["bonus"]}
-        if row["method"] and row["method"] != "manual" and row["key"] in params:
-            data["params"] = params[row["key"]] if methods[row["key"]] == row["method"] else {}
+        found = _params(form, n, row, errors, stored)
+        if found is None:
+            n += 1
+            continue
+        data["params"] = found
         try:
             items.append(scheme.SchemeItem.model_validate(data))
         except ValidationError as exc:
@@ -107,8 +143,7 @@ def save(year: int, page: UserPage, form: FormDep) -> Response:
     page.viewer.require_role(*BUREAU)
     if page.viewer.role != Role.OFFICER:  # before reading the form: nothing typed here is the researcher's to save
         raise Forbidden("只有成幼科可以设置考核方案")
-    current = scheme.scheme_for(session=page.db, year=year)
-    rows, items, errors = _read(form, current)
+    rows, items, errors = _read(form, scheme.scheme_for(session=page.db, year=year))
     version = str(form.get("version", ""))
     try:
         if errors:
