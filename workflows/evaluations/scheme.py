@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-<<<<<<< HEAD
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,9 +21,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import ErrorDetails
-=======
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
->>>>>>> leftovers13
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,12 +28,7 @@ from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-<<<<<<< HEAD
 from workflows.activities.vocabulary import FORMATS, MIN_CENTRALISED
-=======
-from workflows.activities.semesters import MIN_CENTRALISED
-from workflows.activities.vocabulary import FORMATS
->>>>>>> leftovers13
 from workflows.errors import Conflict, Forbidden, StaleVersion
 from workflows.evaluations.models import Evaluation, EvaluationScheme
 
@@ -59,26 +50,15 @@ class ActivityCountParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     per_missing: Annotated[float, Field(gt=0, le=100)] = 5.0
     # None: the semester's own minimum (Semester.min_centralised, 2 by default). Never below the plan's
-<<<<<<< HEAD
     # floor of two (「每学期集中研讨活动不少于2次」): a scheme may ask more, not less.
-=======
-    # floor: 每学期集中研讨活动不少于2次.
->>>>>>> leftovers13
     per_semester: Annotated[int, Field(le=20)] | None = None
 
     @field_validator("per_semester")
     @classmethod
-<<<<<<< HEAD
     def _plan_floor(cls, value: int | None) -> int | None:
         if value is not None and value < MIN_CENTRALISED:
             raise ValueError(
                 f"方案规定每学期集中研讨活动不少于 {MIN_CENTRALISED} 次，每学期要求次数（per_semester）不能低于 {MIN_CENTRALISED}"
-=======
-    def _floor(cls, value: int | None) -> int | None:
-        if value is not None and value < MIN_CENTRALISED:
-            raise ValueError(
-                f"方案规定每学期集中研讨活动不少于 {MIN_CENTRALISED} 次，最低次数不能低于 {MIN_CENTRALISED}"
->>>>>>> leftovers13
             )
         return value
 
@@ -156,19 +136,10 @@ class SchemeItem(BaseModel):
         if (self.assessor == "auto") != (self.method != "manual"):
             raise ValueError("自动计算的项目须选择计算方法；人工评分的项目计算方法为 manual")
         try:
-<<<<<<< HEAD
             params = METHOD_PARAMS[self.method].model_validate(self.params)
         except ValidationError as exc:  # said in Chinese, at the parameter it is about
             raise ValueError("；".join(_param_problem(e) for e in exc.errors())) from None
         self.params = params.model_dump(mode="json")
-=======
-            self.params = METHOD_PARAMS[self.method].model_validate(self.params).model_dump(mode="json")
-        except ValidationError as exc:  # one plain message (a nested error would read as a dump)
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            detail = first["msg"].removeprefix("Value error, ") if first["type"] == "value_error" else "内容不正确"
-            raise ValueError(f"计分参数 {where}：{detail}") from None
->>>>>>> leftovers13
         if self.method == "attendance" and any(points > self.max_points for _, points in self.params["bands"]):
             raise ValueError("出勤率分档的分值不能超过该项满分")
         return self
