@@ -42,7 +42,7 @@ def role_label(role: Role | str) -> str:
     try:
         return ROLE_LABELS[Role(role)]
     except ValueError:
-        return {"system": "系统"}.get(str(role), str(role))
+        return {"system": "系统", "participant": "参加教师（扫码签到）"}.get(str(role), str(role))
 
 
 def static_url(path: str) -> str:
