@@ -75,8 +75,12 @@ def sign_in_sheet() -> DocumentObject:
     qr.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     shape = qr.add_run().add_picture(io.BytesIO(_PLACEHOLDER_PNG), width=Cm(2.4), height=Cm(2.4))
     shape._inline.docPr.set("name", QR_PICTURE)
-    shape._inline.docPr.set("descr", "活动码")
-    b._paragraph(document, "活动码：{{ number }}", size=Pt(9), align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(4))
+    shape._inline.docPr.set("descr", "扫码签到")
+    b._paragraph(document, "手机扫码签到：{{ sign_in_url }}", size=Pt(9), align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(0))
+    b._paragraph(
+        document, "活动码：{{ number }}　扫码签到为辅助记录，本签到表经签名后为存档原件",
+        size=Pt(9), align=WD_ALIGN_PARAGRAPH.RIGHT, after=Pt(4),
+    )  # fmt: skip
     _info(document, ACTIVITY_ROWS)
     b._heading(document, "参加人员签到")
     b._loop_table(

@@ -33,7 +33,7 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
     # 签到表 — workflows/activities/documents.py sign_in_context
     "sign_in_sheet.docx": frozenset({
         "number", "semester_name", "alliance_name", "topic", "domain", "format", "when", "place",
-        "host_name", "chair", "presenters", "expected", "present", "late", "leave", "absent",
+        "host_name", "chair", "presenters", "expected", "present", "late", "leave", "absent", "sign_in_url",
         "participants",  # list of {no, name, kindergarten, role, post, signature, signed_at, note}
     }),
     # 活动档案封面 — workflows/activities/archive_files.py cover_context

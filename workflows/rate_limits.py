@@ -5,6 +5,10 @@ place they all see. A key (``verify:<address>``) counts its hits per fixed windo
 checked against a sliding estimate (this window's hits plus the previous window's, weighted by how
 much of it still lies within the last ``window`` seconds), so a burst across a window boundary does
 not get twice the limit. One upsert per hit (SQLite and PostgreSQL both have ``ON CONFLICT``).
+
+A key's family is the text before its first colon (``verify``, ``sign-in``); every key of a family uses
+the same window length, and a hit clears only its own family's old windows (window numbers of another
+length are not comparable).
 """
 
 from __future__ import annotations
@@ -45,7 +49,12 @@ def hit(*, session: Session, key: str, limit: int, window_seconds: int, now: dat
     previous = session.scalar(
         select(RateLimitHit.hits).where(RateLimitHit.key == key[:200], RateLimitHit.window == window - 1)
     )
-    # Windows before the previous one no longer matter to anyone.
-    session.execute(delete(RateLimitHit).where(RateLimitHit.window < window - 1))
+    # Windows of this family before the previous one no longer matter to anyone.
+    family = key.split(":", 1)[0] + ":"
+    session.execute(
+        delete(RateLimitHit).where(
+            RateLimitHit.window < window - 1, RateLimitHit.key.startswith(family, autoescape=True)
+        )
+    )
     elapsed = moment / window_seconds - window
     return current + (previous or 0) * (1 - elapsed) <= limit

@@ -113,10 +113,13 @@ def add_walk_in(activity_id: uuid.UUID, body: WalkIn, session: SessionDep, viewe
 
 @router.get("/{activity_id}/sign-in-sheet")
 def sign_in_sheet(
-    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep
+    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep, settings: SettingsDep
 ) -> StreamingResponse:
+    """The sign-in sheet (.docx); its QR code opens the phone sign-in page at the public address."""
     activity = service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
-    d = documents.render_sign_in_sheet(session=session, objects=objects, activity=activity, actor=viewer)
+    d = documents.render_sign_in_sheet(
+        session=session, objects=objects, activity=activity, actor=viewer, base_url=settings.base_url
+    )
     return stream_object(objects, d.object_key, filename=d.filename, content_type=d.content_type)
 
 

@@ -4,6 +4,7 @@ comments and who may see what."""
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import UTC, datetime
 
 from docx import Document as WordDocument
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from tests.fixtures.activities import NASTY, create_activity, fire, record_all, teacher_ids, upload
 from tests.fixtures.files import pdf_bytes
 from workflows.activities.documents import qr_png
+from workflows.activities.models import Activity
 from workflows.notifications import Notification
 from workflows.outbox import OutboxMessage
 
@@ -203,16 +205,23 @@ def test_sign_in_sheet_opens_in_word_with_names_as_written_and_a_qr_code(client,
     assert f"A-M1 {NASTY}" in cells and a["topic"] in cells
     assert "成员" in cells and "龙头" in cells and "支柱" in cells
     assert a["number"] in text and "应到 4 人" in text and "实到 ____ 人" in text
-    # The QR picture carries the activity number.
+    # 扫码签到: the QR picture is the code of the sign-in page at the public address, with the activity's
+    # random token (not its id), and the address is printed under it.
     import zipfile
 
+    with runtime.db.session() as s:
+        token = s.get(Activity, uuid.UUID(a["id"])).sign_in_token
+    url = f"{runtime.settings.base_url}/sign-in/{token}"
+    assert url.startswith("http") and a["id"] not in url and len(token) >= 24
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         media = [n for n in z.namelist() if n.startswith("word/media/")]
-        assert [z.read(n) for n in media] == [qr_png(a["number"])]
-    # Printing it again without changes stores no new version.
-    client.get(f"/api/activities/{a['id']}/sign-in-sheet", headers=login("lead-a"))
+        assert [z.read(n) for n in media] == [qr_png(url)]
+    assert f"手机扫码签到：{url}" in text and "本签到表经签名后为存档原件" in text
+    # Printing it again without changes gives the same bytes and stores no new version.
+    again = client.get(f"/api/activities/{a['id']}/sign-in-sheet", headers=login("lead-a"))
+    assert again.content == r.content
     docs = client.get(f"/api/activities/{a['id']}/documents", headers=login("lead-a")).json()
-    assert [d["kind"] for d in docs] == ["sign_in_sheet"]
+    assert [d["kind"] for d in docs] == ["sign_in_sheet"] and len(docs) == 1
 
 
 def test_the_researcher_comments_and_the_lead_is_told(client, world, login, runtime, semester):

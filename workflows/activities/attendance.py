@@ -39,14 +39,17 @@ def _recordable(session: Session, viewer: Viewer, activity_id: uuid.UUID) -> Act
     return activity
 
 
-def _default_sign_in(activity: Activity, now: datetime) -> datetime:
-    # Recorded afterwards from the paper sheet: the activity's start is the best sign-in time we have.
-    return min(now, activity.starts_at)
+def _default_sign_in(row: Participant, activity: Activity, now: datetime) -> datetime:
+    # The time they signed in on their phone (扫码签到); else, recorded afterwards from the paper sheet,
+    # the activity's start is the best sign-in time we have.
+    return row.self_signed_at or min(now, activity.starts_at)
 
 
-def _mark(row: Participant, activity: Activity, status: str, signed_at: datetime | None, note: str, now: datetime) -> None:
+def _mark(
+    row: Participant, activity: Activity, status: str, signed_at: datetime | None, note: str, now: datetime
+) -> None:
     row.attendance = status
-    row.signed_at = (signed_at or _default_sign_in(activity, now)) if status in ATTENDED else None
+    row.signed_at = (signed_at or _default_sign_in(row, activity, now)) if status in ATTENDED else None
     row.note = note
     row.recorded_at = now
 
@@ -105,7 +108,9 @@ def record_attendance(
     return activity
 
 
-def _append(activity: Activity, *, teacher: Teacher | None = None, name: str = "", kindergarten: str = "") -> Participant:
+def _append(
+    activity: Activity, *, teacher: Teacher | None = None, name: str = "", kindergarten: str = ""
+) -> Participant:
     row = Participant(
         teacher_id=teacher.id if teacher else None,
         kindergarten_id=teacher.kindergarten_id if teacher else None,

@@ -18,6 +18,7 @@ from templates.pictures import replace_picture
 from workflows.access import Viewer
 from workflows.activities.models import Activity, Participant, Semester, SemesterWork
 from workflows.activities.schemas import PlanForm, SummaryForm
+from workflows.activities.self_sign_in import sign_in_url
 from workflows.activities.service import alliance_role_of
 from workflows.activities.vocabulary import (
     ALLIANCE_ROLE_SHORT,
@@ -120,7 +121,7 @@ def activity_header(activity: Activity) -> dict[str, str]:
     }
 
 
-def sign_in_context(activity: Activity) -> dict[str, Any]:
+def sign_in_context(activity: Activity, *, base_url: str) -> dict[str, Any]:
     """Every variable of the sign-in sheet; totals stay blank until attendance is recorded."""
     counts = headcount(activity)
     recorded = counts["unrecorded"] < counts["expected"]
@@ -145,16 +146,21 @@ def sign_in_context(activity: Activity) -> dict[str, Any]:
     blank = "____"
     return {
         **activity_header(activity),
+        "sign_in_url": sign_in_url(base_url, activity),
         "participants": rows,
         "expected": str(counts["expected"]),
         **{k: str(counts[k]) if recorded else blank for k in ("present", "late", "leave", "absent")},
     }
 
 
-def render_sign_in_sheet(*, session: Session, objects: ObjectStore, activity: Activity, actor: Viewer) -> Document:
-    """The sign-in sheet as it stands; a new document version only when its content changed."""
+def render_sign_in_sheet(
+    *, session: Session, objects: ObjectStore, activity: Activity, actor: Viewer, base_url: str
+) -> Document:
+    """The sign-in sheet as it stands, its QR code opening the phone sign-in page (扫码签到); a new document
+    version only when its content changed (the same activity gives the same bytes: nothing is written)."""
+    context = sign_in_context(activity, base_url=base_url)
     content = replace_picture(
-        render_docx(SIGN_IN_TEMPLATE, sign_in_context(activity)), name=QR_PICTURE, content=qr_png(activity.number)
+        render_docx(SIGN_IN_TEMPLATE, context), name=QR_PICTURE, content=qr_png(context["sign_in_url"])
     )
     return _store_if_changed(
         session=session, objects=objects, owner_type="activity", owner_id=activity.id, kind="sign_in_sheet",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -57,6 +58,11 @@ class SemesterWork(UUIDPrimaryKey, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+def new_sign_in_token() -> str:
+    """The random part of an activity's sign-in address (扫码签到): 24 URL-safe characters."""
+    return secrets.token_urlsafe(18)
+
+
 class Activity(UUIDPrimaryKey, Base):
     """A teaching-research activity (教研活动) of one alliance in one semester."""
 
@@ -96,6 +102,8 @@ class Activity(UUIDPrimaryKey, Base):
     archived_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     archived_by: Mapped[str] = mapped_column(String(100), default="")
+    # The sign-in sheet's QR code opens /sign-in/<token>: unguessable, unlike the id every member sees.
+    sign_in_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_sign_in_token)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -135,6 +143,8 @@ class Participant(UUIDPrimaryKey, Base):
     role: Mapped[str] = mapped_column(String(16), default="participant")
     attendance: Mapped[str] = mapped_column(String(16), default="expected")
     signed_at: Mapped[datetime | None]
+    # When they signed in themselves on the sign-in sheet's QR page (扫码签到); the paper sheet stays the original.
+    self_signed_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(String(200), default="")
     recorded_at: Mapped[datetime | None]
 

@@ -214,6 +214,8 @@ class ParticipantOut(BaseModel):
     attendance: str
     attendance_label: str
     signed_at: datetime | None
+    # When they signed in themselves on the sign-in sheet's QR page (扫码签到).
+    self_signed_at: datetime | None = None
     note: str
 
 

@@ -108,6 +108,7 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
                 attendance=p.attendance,
                 attendance_label=ATTENDANCE_LABELS[Attendance(p.attendance)],
                 signed_at=p.signed_at,
+                self_signed_at=p.self_signed_at,
                 note=p.note,
             )  # fmt: skip
             for p in sorted_participants(a)

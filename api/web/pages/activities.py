@@ -168,7 +168,9 @@ def allow_late_notice(
 @router.get("/activities/{activity_id}/sign-in-sheet")
 def sign_in_sheet(activity_id: uuid.UUID, page: UserPage) -> Response:
     activity = service.get_visible(session=page.db, viewer=page.viewer, activity_id=activity_id)
-    d = documents.render_sign_in_sheet(session=page.db, objects=page.objects, activity=activity, actor=page.viewer)
+    d = documents.render_sign_in_sheet(
+        session=page.db, objects=page.objects, activity=activity, actor=page.viewer, base_url=page.settings.base_url
+    )
     return stream_object(page.objects, d.object_key, filename=d.filename, content_type=d.content_type)
 
 
