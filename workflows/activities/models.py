@@ -117,13 +117,20 @@ class Activity(UUIDPrimaryKey, Base):
 
 class Participant(UUIDPrimaryKey, Base):
     """An expected participant or presenter, and their attendance once recorded; or someone who came
-    without being on the list (a walk-in): a teacher of the alliance, or a guest known only by name."""
+    without being on the list (a walk-in): a teacher of the alliance, or a guest known only by name; or
+    someone who came to guide (role 指导): the district researcher (``user_id``, named as the account
+    was then) or a mentor (``teacher_id`` of the mentor's teacher)."""
 
     __tablename__ = "activity_participants"
-    __table_args__ = (UniqueConstraint("activity_id", "teacher_id"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "teacher_id"),
+        UniqueConstraint("activity_id", "user_id", name="uq_activity_participants_activity_user"),
+    )
 
     activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
-    # None for a guest, who is not on any roster.
+    # The researcher's account when a researcher came to guide; None otherwise.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # None for a guest or a researcher, who is not on any roster.
     teacher_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teachers.id", ondelete="RESTRICT"), index=True)
     # The teacher's kindergarten when the activity was planned (teachers move; the record stays); None for a guest.
     kindergarten_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"))

@@ -211,6 +211,8 @@ class ParticipantOut(BaseModel):
     kindergarten_id: uuid.UUID | None
     kindergarten_name: str
     role: str
+    # The researcher's account when a researcher came to guide (role ``guidance``).
+    user_id: uuid.UUID | None = None
     attendance: str
     attendance_label: str
     signed_at: datetime | None
