@@ -50,9 +50,18 @@ class SemesterWork(UUIDPrimaryKey, Base):
     first_submitted_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     submitted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # 及交流工作 (经验交流): a summary the section published to every alliance — the exact document version
+    # published, when and by whom; unpublished with a reason (the publication stays on record in the audit).
+    shared_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
+    shared_at: Mapped[datetime | None]
+    shared_by_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    unshared_at: Mapped[datetime | None]
+    unshared_by_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    unshare_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(default=1)
 
     semester: Mapped[Semester] = relationship()
+    alliance: Mapped[Alliance] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -142,6 +142,10 @@ class WorkOut(BaseModel):
     first_submitted_at: datetime | None
     submitted_at: datetime | None
     version: int | None
+    # 经验交流: published to every alliance (and since when), or taken down (when and why).
+    shared_at: datetime | None = None
+    unshared_at: datetime | None = None
+    unshare_reason: str = ""
 
 
 # --- activities ------------------------------------------------------------------------------------

@@ -185,7 +185,8 @@ def work_out(
         overdue=s.overdue, due_on=s.due_on, source=work.source if work and work.first_submitted_at else None,
         form=work.form if work else {}, document=DocumentOut.of(document) if document else None,
         first_submitted_at=work.first_submitted_at if work else None, submitted_at=s.submitted_at,
-        version=work.version if work else None,
+        version=work.version if work else None, shared_at=work.shared_at if work else None,
+        unshared_at=work.unshared_at if work else None, unshare_reason=work.unshare_reason if work else "",
     )  # fmt: skip
 
 
