@@ -21,6 +21,7 @@ from api.routes import (
     compliance,
     dashboards,
     evaluations,
+    exchange,
     files,
     health,
     jobs,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         mentors,
         library,
         news,
+        exchange,
     ):
         api.include_router(module.router)
     app.include_router(api)

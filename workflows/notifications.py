@@ -64,6 +64,7 @@ KINDS: dict[str, str] = {
     "withdrawal.cancelled": "退出联盟",
     "withdrawal.approved": "退出联盟",
     "withdrawal.refused": "退出联盟",
+    "semester_work.shared": "经验交流",
 }
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
 from workflows import audit
-from workflows.activities import archive, attendance, documents, events, materials, notice, service
+from workflows.activities import archive, attendance, documents, events, guidance, materials, notice, service
 from workflows.activities.schemas import (
     ActivityCreate,
     ActivityOut,
@@ -109,6 +109,15 @@ def add_walk_in(activity_id: uuid.UUID, body: WalkIn, session: SessionDep, viewe
     """Someone who came without being on the list: a teacher of the alliance, or a guest by name and kindergarten."""
     activity = attendance.add_walk_in(session=session, viewer=viewer, activity_id=activity_id, body=body)
     return activity_out(viewer, activity)
+
+
+@router.post("/{activity_id}/guidance", response_model=ActivityOut, status_code=201)
+def add_guidance(
+    activity_id: uuid.UUID, body: guidance.GuidanceIn, session: SessionDep, viewer: CurrentViewer
+) -> ActivityOut:
+    """指导 (教研员深入各联盟): the researcher or a mentor who came to guide, present or late."""
+    row = guidance.add_guidance(session=session, viewer=viewer, activity_id=activity_id, body=body)
+    return activity_out(viewer, row.activity)
 
 
 @router.get("/{activity_id}/sign-in-sheet")

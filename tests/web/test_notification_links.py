@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from api.web import todo
 from storage.db import utcnow
-from tests.fixtures.activities import create_activity
+from tests.fixtures.activities import SEMESTER, create_activity
 from tests.fixtures.activities import fire as fire_activity
 from tests.fixtures.activity_records import FileSpec, add_teacher, docx_bytes, make_activity
 from tests.fixtures.agreements import PIN, approved_application, create_key, drain, upload_seal
@@ -31,6 +31,7 @@ from tests.fixtures.agreements import fire as fire_agreement
 from tests.fixtures.evaluation_year import YEAR, build_year
 from tests.fixtures.files import pdf_bytes, png_bytes
 from tests.web.conftest import full_form, upload
+from tests.web.test_semester_work_pages import SUMMARY
 from workflows.access import viewer_for
 from workflows.accounts.models import User
 from workflows.activities.compliance import send_reminders
@@ -355,7 +356,16 @@ def news_kinds(w: Walker, *, browser: Any, runtime: Any, world: Any, **_: Any) -
     w.checkpoint()  # the researcher's 修改活动报道
 
 
+def exchange_kinds(w: Walker, *, request: Any, browser: Any, world: Any, **_: Any) -> None:
+    request.getfixturevalue("semester")
+    url = f"/semester-work/{world.alliances['A'].id}/{SEMESTER}/summary"
+    assert browser("lead-a").post(url, {**SUMMARY, "version": "0"}).status_code == 303
+    assert browser("officer").post(f"{url}/publish").status_code == 303
+    w.checkpoint()  # the other alliances' leads: 经验交流
+
+
 SCENARIOS = {
+    "exchange": Scenario(exchange_kinds, frozenset({"semester_work.shared"})),
     "library": Scenario(
         library_kinds,
         frozenset({"library.recommended", "library.recommendation_decided"}),

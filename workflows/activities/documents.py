@@ -26,6 +26,7 @@ from workflows.activities.vocabulary import (
     CST,
     WORK_LABELS,
     Attendance,
+    ParticipantRole,
     WorkKind,
     semester_name,
 )
@@ -81,11 +82,14 @@ def place_label(activity: Activity) -> str:
 
 
 def sorted_participants(activity: Activity) -> list[Participant]:
-    """Lead first, then pillar, then members; by kindergarten, then as the organiser listed them; guests last."""
+    """Those who came to guide (指导) first; then lead, pillar, members, by kindergarten, then as the organiser
+    listed them; guests last."""
 
-    def key(p: Participant) -> tuple[int, str, int]:
+    def key(p: Participant) -> tuple[int, int, str, int]:
+        guiding = p.role == ParticipantRole.GUIDANCE
         role = alliance_role_of(activity, p.kindergarten_id) if p.kindergarten_id is not None else None
-        return (ROLE_ORDER[role], p.kindergarten.code if p.kindergarten is not None else "", p.position)
+        code = p.kindergarten.code if p.kindergarten is not None else ""
+        return (0 if guiding else 1, ROLE_ORDER[None] if guiding else ROLE_ORDER[role], code, p.position)
 
     return sorted(activity.participants, key=key)
 
@@ -131,10 +135,13 @@ def sign_in_context(activity: Activity, *, base_url: str) -> dict[str, Any]:
         note = ATTENDANCE_LABELS[status] if status not in (Attendance.EXPECTED, Attendance.PRESENT) else ""
         role = alliance_role_of(activity, p.kindergarten_id) if p.kindergarten_id is not None else None
         walk_in = ("来宾" if p.teacher_id is None else "临时参加") if p.walk_in else ""
+        if p.role == ParticipantRole.GUIDANCE:
+            walk_in = ""
+        suffix = {"presenter": "（主讲）", ParticipantRole.GUIDANCE.value: "（指导）"}.get(p.role, "")
         rows.append(
             {
                 "no": str(n),
-                "name": p.name + ("（主讲）" if p.role == "presenter" else ""),
+                "name": p.name + suffix,
                 "kindergarten": p.kindergarten_name,
                 "role": ALLIANCE_ROLE_SHORT.get(role.value if role else "", ""),
                 "post": p.post,

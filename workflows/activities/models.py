@@ -51,9 +51,18 @@ class SemesterWork(UUIDPrimaryKey, Base):
     first_submitted_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     submitted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # 及交流工作 (经验交流): a summary the section published to every alliance — the exact document version
+    # published, when and by whom; unpublished with a reason (the publication stays on record in the audit).
+    shared_document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
+    shared_at: Mapped[datetime | None]
+    shared_by_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    unshared_at: Mapped[datetime | None]
+    unshared_by_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    unshare_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(default=1)
 
     semester: Mapped[Semester] = relationship()
+    alliance: Mapped[Alliance] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -125,13 +134,20 @@ class Activity(UUIDPrimaryKey, Base):
 
 class Participant(UUIDPrimaryKey, Base):
     """An expected participant or presenter, and their attendance once recorded; or someone who came
-    without being on the list (a walk-in): a teacher of the alliance, or a guest known only by name."""
+    without being on the list (a walk-in): a teacher of the alliance, or a guest known only by name; or
+    someone who came to guide (role 指导): the district researcher (``user_id``, named as the account
+    was then) or a mentor (``teacher_id`` of the mentor's teacher)."""
 
     __tablename__ = "activity_participants"
-    __table_args__ = (UniqueConstraint("activity_id", "teacher_id"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "teacher_id"),
+        UniqueConstraint("activity_id", "user_id", name="uq_activity_participants_activity_user"),
+    )
 
     activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"), index=True)
-    # None for a guest, who is not on any roster.
+    # The researcher's account when a researcher came to guide; None otherwise.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    # None for a guest or a researcher, who is not on any roster.
     teacher_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teachers.id", ondelete="RESTRICT"), index=True)
     # The teacher's kindergarten when the activity was planned (teachers move; the record stays); None for a guest.
     kindergarten_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"))

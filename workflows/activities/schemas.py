@@ -142,6 +142,10 @@ class WorkOut(BaseModel):
     first_submitted_at: datetime | None
     submitted_at: datetime | None
     version: int | None
+    # 经验交流: published to every alliance (and since when), or taken down (when and why).
+    shared_at: datetime | None = None
+    unshared_at: datetime | None = None
+    unshare_reason: str = ""
 
 
 # --- activities ------------------------------------------------------------------------------------
@@ -211,6 +215,8 @@ class ParticipantOut(BaseModel):
     kindergarten_id: uuid.UUID | None
     kindergarten_name: str
     role: str
+    # The researcher's account when a researcher came to guide (role ``guidance``).
+    user_id: uuid.UUID | None = None
     attendance: str
     attendance_label: str
     signed_at: datetime | None

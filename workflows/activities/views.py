@@ -98,13 +98,14 @@ def activity_out(viewer: Viewer, a: Activity) -> ActivityOut:
             ParticipantOut(
                 id=p.id,
                 teacher_id=p.teacher_id,
-                guest=p.teacher_id is None,
+                guest=p.teacher_id is None and p.user_id is None,
                 walk_in=p.walk_in,
                 name=p.name,
                 post=p.post,
                 kindergarten_id=p.kindergarten_id,
                 kindergarten_name=p.kindergarten_name,
                 role=p.role,
+                user_id=p.user_id,
                 attendance=p.attendance,
                 attendance_label=ATTENDANCE_LABELS[Attendance(p.attendance)],
                 signed_at=p.signed_at,
@@ -185,7 +186,8 @@ def work_out(
         overdue=s.overdue, due_on=s.due_on, source=work.source if work and work.first_submitted_at else None,
         form=work.form if work else {}, document=DocumentOut.of(document) if document else None,
         first_submitted_at=work.first_submitted_at if work else None, submitted_at=s.submitted_at,
-        version=work.version if work else None,
+        version=work.version if work else None, shared_at=work.shared_at if work else None,
+        unshared_at=work.unshared_at if work else None, unshare_reason=work.unshare_reason if work else "",
     )  # fmt: skip
 
 

@@ -73,9 +73,17 @@ ATTENDED = frozenset({Attendance.PRESENT, Attendance.LATE})
 class ParticipantRole(StrEnum):
     PRESENTER = "presenter"
     PARTICIPANT = "participant"
+    # 指导: the district researcher (教研员深入各联盟) or a mentor of the mentor teams, not the alliance's own.
+    GUIDANCE = "guidance"
 
 
-PARTICIPANT_ROLE_LABELS = {ParticipantRole.PRESENTER: "主讲/执教", ParticipantRole.PARTICIPANT: "参加"}
+PARTICIPANT_ROLE_LABELS = {
+    ParticipantRole.PRESENTER: "主讲/执教",
+    ParticipantRole.PARTICIPANT: "参加",
+    ParticipantRole.GUIDANCE: "指导",
+}
+# Where a researcher's guidance row says they come from (a researcher has no kindergarten).
+RESEARCH_OFFICE = "区教研室"
 # A kindergarten's place in its alliance, as the sign-in sheet prints it.
 ALLIANCE_ROLE_SHORT = {"lead": "龙头", "pillar": "支柱", "member": "成员"}
 

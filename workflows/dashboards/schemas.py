@@ -27,6 +27,9 @@ class SemesterOut(BaseModel):
     by_state: dict[str, int]
     plan: WorkStatusOut
     summary: WorkStatusOut
+    # 教研员深入各联盟: activities held with a researcher guiding, and who came.
+    researcher_visits: int = 0
+    researchers: list[str] = []
 
 
 class MemberOut(BaseModel):
@@ -81,6 +84,13 @@ class AllianceDashboard(BaseModel):
     last_grade: EvaluationBrief | None  # the latest published
 
 
+class SemesterVisits(BaseModel):
+    semester: str
+    semester_name: str
+    visits: int
+    researchers: list[str]
+
+
 class AllianceRow(BaseModel):
     alliance_id: uuid.UUID
     code: str
@@ -101,6 +111,8 @@ class AllianceRow(BaseModel):
     evaluation_total: float | None
     evaluation_grade: str
     last_grade: str
+    # 教研员深入各联盟: per semester of the year, how many activities a researcher came to guide.
+    researcher_visits: list[SemesterVisits] = []
 
 
 class OverdueItem(BaseModel):

@@ -30,13 +30,14 @@ from workflows.dashboards.schemas import (
     MemberOut,
     OverdueItem,
     SemesterOut,
+    SemesterVisits,
     WaitingApplication,
     WorkStatusOut,
 )
 from workflows.errors import NotFound
 from workflows.evaluations.machine import EVALUATION_WORKFLOW
 from workflows.evaluations.models import Evaluation, ReviewFlag
-from workflows.evaluations.records import WorkFact, YearRecord, china_day, collect
+from workflows.evaluations.records import SemesterFact, WorkFact, YearRecord, china_day, collect
 from workflows.evaluations.views import results_visible
 from workflows.registry.models import ROLE_LABELS, Alliance
 
@@ -147,6 +148,8 @@ def alliance_dashboard(*, session: Session, viewer: Viewer, alliance_id: uuid.UU
                 by_state=dict(Counter(a.state for a in s.activities)),
                 plan=_work(s.plan, today),
                 summary=_work(s.summary, today),
+                researcher_visits=s.researcher_visits,
+                researchers=_researchers(s),
             )  # fmt: skip
             for s in record.semesters
         ],
@@ -155,6 +158,15 @@ def alliance_dashboard(*, session: Session, viewer: Viewer, alliance_id: uuid.UU
         evaluation=_brief(viewer, current),
         last_grade=_brief(viewer, last),
     )
+
+
+def _researchers(semester: SemesterFact) -> list[str]:
+    return list(dict.fromkeys(name for a in semester.held for name in a.researchers))
+
+
+def _visits(record: YearRecord) -> list[SemesterVisits]:
+    return [SemesterVisits(semester=s.code, semester_name=s.name, visits=s.researcher_visits,
+                           researchers=_researchers(s)) for s in record.semesters]  # fmt: skip
 
 
 def _row(session: Session, alliance: Alliance, record: YearRecord) -> AllianceRow:
@@ -183,6 +195,7 @@ def _row(session: Session, alliance: Alliance, record: YearRecord) -> AllianceRo
         evaluation_total=current.total if current else None,
         evaluation_grade=current.grade if current and current.state == "published" else "",
         last_grade=last.grade if last else "",
+        researcher_visits=_visits(record),
     )
 
 

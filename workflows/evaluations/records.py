@@ -25,6 +25,7 @@ from workflows.activities.vocabulary import (
     CST,
     Attendance,
     MaterialCategory,
+    ParticipantRole,
     WorkKind,
     WorkStatus,
 )
@@ -71,6 +72,8 @@ class ActivityFact:
     # 未提前通报: announced after the notice period, with the section's leave (and its reason).
     announced_late: bool = False
     late_notice_reason: str = ""
+    # 教研员深入各联盟: the researchers who came to guide (attended, role 指导), by name.
+    researchers: tuple[str, ...] = ()
 
     @property
     def took_place(self) -> bool:
@@ -103,6 +106,11 @@ class SemesterFact:
     @property
     def centralised_held(self) -> int:
         return sum(a.centralised for a in self.held)
+
+    @property
+    def researcher_visits(self) -> int:
+        """Activities that took place with a researcher guiding (「分批全程跟踪推进」)."""
+        return sum(bool(a.researchers) for a in self.held)
 
 
 @dataclass(frozen=True)
@@ -151,8 +159,14 @@ def _activity(activity: Activity, due_days: int) -> ActivityFact:
     day = china_day(activity.starts_at)
     due_on = date.fromordinal(day.toordinal() + due_days)
     current = activity.current_materials
-    people = activity.participants
+    # Who came to guide (the researcher, mentors) is not the alliance's own attendance.
+    people = [p for p in activity.participants if p.role != ParticipantRole.GUIDANCE]
     attended = [p for p in people if p.attendance in ATTENDED]
+    guided = [
+        p
+        for p in activity.participants
+        if p.role == ParticipantRole.GUIDANCE and p.user_id and p.attendance in ATTENDED
+    ]
     return ActivityFact(
         id=activity.id,
         number=activity.number,
@@ -181,6 +195,7 @@ def _activity(activity: Activity, due_days: int) -> ActivityFact:
         attending_kindergartens=frozenset(p.kindergarten_id for p in attended if p.kindergarten_id is not None),
         announced_late=activity.announced_late,
         late_notice_reason=activity.late_notice_reason,
+        researchers=tuple(p.name for p in guided),
     )
 
 

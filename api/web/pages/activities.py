@@ -22,7 +22,7 @@ from api.web.pages.news import WRITERS as REPORT_WRITERS
 from api.web.routing import web_router
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.activities import archive, attendance, documents, events, materials, notice, service
+from workflows.activities import archive, attendance, documents, events, guidance, materials, notice, service
 from workflows.activities.machine import (
     ACTIVITY_WORKFLOW,
     ATTENDANCE_STATES,
@@ -63,6 +63,7 @@ PLACED = {
     "guest_name",
     "guest_kindergarten",
     "walk_in_attendance",
+    "guide",
 }
 
 
@@ -263,6 +264,12 @@ def detail(
         may_edit=activity.state in EDITABLE_STATES and service.may_edit(viewer, activity),
         may_attend=may_attend,
         walk_in_candidates=attendance.walk_in_candidates(session=page.db, activity=activity) if may_attend else [],
+        guide_candidates=guidance.candidates(session=page.db, activity=activity) if may_attend else None,
+        may_guide_self=(
+            viewer.role == Role.RESEARCHER
+            and activity.state in ATTENDANCE_STATES
+            and not any(p.user_id == viewer.user_id for p in activity.participants)
+        ),
         attendance_labels=[(k.value, v) for k, v in ATTENDANCE_LABELS.items() if v],
         comments=[
             comment_out(c) for c in service.list_comments(session=page.db, viewer=viewer, activity_id=activity.id)

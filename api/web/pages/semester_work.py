@@ -20,7 +20,7 @@ from api.web.forms import domain_errors, pydantic_errors
 from api.web.routing import web_router
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.activities import semester_work
+from workflows.activities import exchange, semester_work
 from workflows.activities.compliance import compliance
 from workflows.activities.schemas import PlanForm, SummaryForm
 from workflows.activities.semesters import current_semester, list_semesters
@@ -149,6 +149,8 @@ def _section(
     errors: dict[str, str] | None = None,
     error: str = "",
     upload_error: str = "",
+    unshare_error: str = "",
+    unshare_reason: str = "",
 ) -> dict[str, Any]:
     semester, alliance, work = semester_work.get_work(
         session=page.db, viewer=page.viewer, semester_code=code, alliance_id=alliance_id, kind=kind
@@ -167,10 +169,16 @@ def _section(
         "error": error,
         "upload_error": upload_error,
         "may_write": page.viewer.role == Role.LEAD and page.viewer.alliance_id == alliance_id,
+        # 经验交流: the summary published to every alliance (the officer publishes and takes it down).
+        "shared": work if kind == WorkKind.SUMMARY and exchange.is_shared(work) else None,
+        "unshared": work if kind == WorkKind.SUMMARY and work is not None and work.unshared_at else None,
+        "may_share": kind == WorkKind.SUMMARY and page.viewer.role == Role.OFFICER,
+        "unshare_error": unshare_error,
+        "unshare_reason": unshare_reason,
     }
 
 
-def _page(page: SignedInPage, alliance_id: uuid.UUID, code: str, **by_kind: dict[str, Any]) -> Response:
+def render_page(page: SignedInPage, alliance_id: uuid.UUID, code: str, **by_kind: dict[str, Any]) -> Response:
     sections = [_section(page, alliance_id, code, kind, **by_kind.get(kind.value, {})) for kind in WorkKind]
     line = next(
         (c for c in compliance(session=page.db, viewer=page.viewer, semester_code=code, today=_today())
@@ -202,7 +210,7 @@ def _needs(page: SignedInPage, alliance_id: uuid.UUID) -> dict[str, Any] | None:
 def alliance_page(alliance_id: uuid.UUID, page: UserPage, semester: str = "") -> Response:
     if not list_semesters(session=page.db):
         return page.render("semester_work/none.html")
-    return _page(page, alliance_id, _semester_code(page, semester))
+    return render_page(page, alliance_id, _semester_code(page, semester))
 
 
 @router.post("/semester-work/{alliance_id}/{code}/{kind}")
@@ -227,7 +235,7 @@ def save(alliance_id: uuid.UUID, code: str, kind: WorkKind, page: UserPage, form
     except ValidationError as exc:
         page.db.rollback()
         failed: dict[str, Any] = {"values": values, "errors": pydantic_errors(exc)}
-        return _page(page, alliance_id, code, **{kind.value: failed})
+        return render_page(page, alliance_id, code, **{kind.value: failed})
     except ValidationFailed as exc:  # other refusals: back to the page with the message (WebRoute)
         page.db.rollback()
         errors = domain_errors(exc)
@@ -235,7 +243,7 @@ def save(alliance_id: uuid.UUID, code: str, kind: WorkKind, page: UserPage, form
             if not values[name]:
                 errors[name] = f"请填写{label}"
         state: dict[str, Any] = {"values": values, "errors": errors, "error": "" if errors else exc.message}
-        return _page(page, alliance_id, code, **{kind.value: state})
+        return render_page(page, alliance_id, code, **{kind.value: state})
     return page.redirect(
         f"/semester-work/{alliance_id}?semester={code}#{kind.value}", f"已保存{semester.name}{WORK_LABELS[kind]}"
     )
@@ -264,7 +272,7 @@ def upload(
         error = exc.message
     if not page.htmx:
         if error:
-            return _page(page, alliance_id, code, **{kind.value: {"upload_error": error}})
+            return render_page(page, alliance_id, code, **{kind.value: {"upload_error": error}})
         return page.redirect(f"/semester-work/{alliance_id}?semester={code}#{kind.value}", "已上传")
     return page.fragment("semester_work/_work.html", s=_section(page, alliance_id, code, kind, upload_error=error))
 
