@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 import filetype
 
+from storage.objects import without_bidi_controls
 from workflows.errors import FieldError, ValidationFailed
 
 PDF = "application/pdf"
@@ -45,7 +46,7 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
 
 def safe_filename(name: str, *, default: str = "文件", extension: str | None = None) -> str:
     """A name that is safe to show, store and unpack: no folders, control characters or tricks."""
-    name = unicodedata.normalize("NFC", name or "")
+    name = without_bidi_controls(unicodedata.normalize("NFC", name or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE.sub("_", name).strip(" .")
     if not name:

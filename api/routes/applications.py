@@ -138,7 +138,8 @@ def attachment_content(
     a = service.get_attachment(
         session=session, viewer=viewer, application_id=application_id, attachment_id=attachment_id
     )
-    return stream_object(objects, a.object_key, filename=a.filename, content_type=a.content_type, inline=True)
+    # A download: only the pages show an attachment in the browser (their preview).
+    return stream_object(objects, a.object_key, filename=a.filename, content_type=a.content_type)
 
 
 @router.get("/{application_id}/documents", response_model=list[DocumentOut])
