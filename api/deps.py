@@ -16,7 +16,7 @@ from storage.runtime import Runtime
 from storage.settings import Settings
 from workflows.access import Viewer, viewer_for
 from workflows.accounts import service as accounts
-from workflows.accounts.tokens import InvalidToken, read_token
+from workflows.accounts.tokens import InvalidToken, read_subject
 from workflows.errors import NotFound
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -105,8 +105,7 @@ def get_any_viewer(
     if not token:
         raise UNAUTHENTICATED
     try:
-        user_id = read_token(settings, token)
-        user = accounts.get_active_user(session=session, user_id=user_id)
+        user = accounts.get_session_user(session=session, subject=read_subject(settings, token))
     except (InvalidToken, NotFound):
         raise UNAUTHENTICATED from None
     return viewer_for(session, user)

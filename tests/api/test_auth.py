@@ -52,12 +52,15 @@ def test_login_is_throttled_per_address(client, world, settings):
     assert r.status_code == 429
 
 
-@pytest.mark.parametrize("case", ["alg_none", "wrong_key", "expired", "wrong_audience", "wrong_issuer", "garbage"])
+@pytest.mark.parametrize(
+    "case", ["alg_none", "wrong_key", "expired", "wrong_audience", "wrong_issuer", "garbage", "no_session_version"]
+)
 def test_bad_tokens_are_refused(client, world, settings, case):
     user_id = world.users["officer"].id
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
+        "sv": 0,
         "iss": settings.token_issuer,
         "aud": settings.token_audience,
         "iat": int(now.timestamp()),
@@ -74,6 +77,8 @@ def test_bad_tokens_are_refused(client, world, settings, case):
         token = jwt.encode({**claims, "aud": "someone-else"}, key, algorithm="HS256")
     elif case == "wrong_issuer":
         token = jwt.encode({**claims, "iss": "someone-else"}, key, algorithm="HS256")
+    elif case == "no_session_version":  # a token from before session versions, or one made up
+        token = jwt.encode({k: v for k, v in claims.items() if k != "sv"}, key, algorithm="HS256")
     else:
         token = "not.a.token"
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -20,6 +20,7 @@ from workflows import audit
 from workflows.access import Viewer, ensure_visible
 from workflows.accounts.models import KINDERGARTEN_ROLES, LoginFailure, Role, User
 from workflows.accounts.passwords import dummy_verify, hash_password, verify_password
+from workflows.accounts.tokens import TokenSubject
 from workflows.errors import (
     Conflict,
     FieldError,
@@ -114,6 +115,7 @@ def change_password(
     confirm_password(session=session, settings=settings, user=user, password=current_password, address=address)
     user.password_hash = hash_password(settings, new_password)
     user.must_change_password = False
+    end_sessions(user)
     audit.append(
         session,
         entity_type="user",
@@ -123,6 +125,26 @@ def change_password(
         data={"username": user.username},
     )
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie and bearer token ``user`` holds stops working (checked on each request)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def get_session_user(*, session: Session, subject: TokenSubject) -> User:
+    """The active user a token speaks for, if it was issued under their current session version."""
+    user = get_active_user(session=session, user_id=subject.user_id)
+    if user.session_version != subject.session_version:
+        raise NotFound()
+    return user
+
+
+def sign_out(*, session: Session, user_id: uuid.UUID) -> None:
+    """End every session of the user: this browser's, their other browsers' and their API tokens."""
+    user = session.get(User, user_id)
+    if user is not None:
+        end_sessions(user)
 
 
 def get_active_user(*, session: Session, user_id: uuid.UUID) -> User:

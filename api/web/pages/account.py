@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from api.deps import ClientAddress
 from api.web import nav
+from api.web import session as web_session
 from api.web.deps import PASSWORD_CHANGE_PAGE, FormDep, SignedInPage, UserPage, safe_next
 from api.web.forms import FieldErrors, text
 from api.web.routing import web_router
@@ -44,7 +45,9 @@ def _field(form: FormDep, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _errors_only(page: SignedInPage, form_id: str, fields: tuple[str, ...], errors: FieldErrors, form_error: str) -> Response:
+def _errors_only(
+    page: SignedInPage, form_id: str, fields: tuple[str, ...], errors: FieldErrors, form_error: str
+) -> Response:
     """The answer to a refused htmx form: every field's error (or its emptiness) swapped in by id."""
     return page.fragment("account/_errors.html", form_id=form_id, fields=fields, errors=errors, form_error=form_error)
 
@@ -60,7 +63,10 @@ def _account_page(page: SignedInPage, **context: object) -> Response:
         revoked=keys.last_revoked_key(page.db, user.id) if key is None else None,
         seal=seals.own_seal(page.db, page.viewer),
         seal_limit=seals.seal_byte_limit(page.settings),
-        **({"errors": {}, "seal_error": "", "uploaded": False, "pin_form_error": "", "password_form_error": ""} | context),
+        **(
+            {"errors": {}, "seal_error": "", "uploaded": False, "pin_form_error": "", "password_form_error": ""}
+            | context
+        ),
     )
 
 
@@ -89,7 +95,7 @@ def change_password(page: UserPage, form: FormDep, address: ClientAddress) -> Re
     form_error = ""
     if not errors:
         try:
-            accounts.change_password(
+            user = accounts.change_password(
                 session=page.db,
                 settings=page.settings,
                 user_id=page.viewer.user_id,
@@ -106,6 +112,12 @@ def change_password(page: UserPage, form: FormDep, address: ClientAddress) -> Re
             form_error = exc.message
         else:
             target = safe_next(text(form, "next")) if page.viewer.must_change_password else "/account"
+            # Every other session has ended with the old password; this browser carries on in a new one.
+            page.start_session(
+                web_session.signed_in(
+                    page.settings, user_id=user.id, role=user.role.value, session_version=user.session_version
+                )
+            )
             return _done(page, target, "密码已修改")
     if page.htmx:
         return _errors_only(page, "password", PASSWORD_FIELDS, errors, form_error)
