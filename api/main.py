@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api import web
+from api import docs, web
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import (
@@ -36,6 +36,7 @@ from api.routes import (
     verify,
     withdrawals,
 )
+from api.security_headers import SecurityHeaders
 from storage.runtime import Runtime, build_runtime
 from storage.settings import Settings, get_settings
 
@@ -59,13 +60,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         title="Kinderflow 幼教联盟文书流转",
         version="0.1.0",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # api.docs: Swagger UI from our own files
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, limit_for=lambda path: upload_limit(runtime.settings, path))
+    # Added last, so outermost: the 413 answers of BodySizeLimit get the headers too.
+    app.add_middleware(SecurityHeaders, https_everywhere=lambda: runtime.settings.base_url.startswith("https://"))
 
     api = APIRouter(prefix="/api")
     for module in (
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(docs.router)
     app.include_router(news.public_router)  # /news, /news/feed.atom: public, no sign-in
     web.install(app)
     return app
