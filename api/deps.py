@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from workflows.access import Viewer, viewer_for
 from workflows.accounts import service as accounts
 from workflows.accounts.tokens import InvalidToken, read_subject
 from workflows.errors import NotFound
+from workflows.ranges import INT32_MAX, OFFSET_MAX, YEAR_MAX, YEAR_MIN
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -129,3 +130,8 @@ def client_address(request: Request) -> str:
 
 
 ClientAddress = Annotated[str, Depends(client_address)]
+
+# Integer query parameters, each with its range (422 outside it, never a 500 from an overflow).
+YearFilter = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX, description="年度")]
+VersionQuery = Annotated[int, Query(ge=0, le=INT32_MAX)]
+OffsetQuery = Annotated[int, Query(ge=0, le=OFFSET_MAX)]

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep, YearFilter
 from workflows.certificates import service
 from workflows.certificates.schemas import BatchBody, BatchOut, CertificateOut
 
@@ -33,7 +33,7 @@ def issue_batch(
 
 @router.get("", response_model=list[CertificateOut])
 def list_certificates(
-    session: SessionDep, viewer: CurrentViewer, year: int | None = None, activity_id: uuid.UUID | None = None
+    session: SessionDep, viewer: CurrentViewer, year: YearFilter = None, activity_id: uuid.UUID | None = None
 ) -> list[CertificateOut]:
     rows = service.list_visible(session=session, viewer=viewer, year=year, activity_id=activity_id)
     return [CertificateOut.of(c) for c in rows]

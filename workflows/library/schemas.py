@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflows.activities.vocabulary import DOMAINS, MaterialCategory
+from workflows.ranges import Version
 
 AgeGroup = Literal["小班", "中班", "大班"]
 AGE_GROUPS: tuple[str, ...] = ("小班", "中班", "大班")
@@ -51,13 +52,13 @@ class PromoteBody(Tags):
 
 
 class ItemUpdate(Tags):
-    version: int
+    version: Version
 
 
 class ItemRemove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
 
 
 class ItemOut(BaseModel):
@@ -87,7 +88,7 @@ class ItemOut(BaseModel):
     text_problem: str
     promoter_name: str
     promoted_at: datetime
-    version: int
+    version: Version
 
 
 class SearchOut(BaseModel):
@@ -108,7 +109,7 @@ class RecommendationCreate(BaseModel):
 class RecommendationEventBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: str = ""
 
 
@@ -121,7 +122,7 @@ class RecommendationOut(BaseModel):
     reason: str
     state: str
     state_label: str
-    version: int
+    version: Version
     last_comment: str
     recommender_name: str
     created_at: datetime
