@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
+from storage.objects import content_disposition
 from workflows import audit
 from workflows.activities import archive, attendance, documents, events, materials, service
 from workflows.activities.schemas import (
@@ -30,7 +31,7 @@ from workflows.activities.schemas import (
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
 from workflows.activities.vocabulary import CST, MaterialCategory
 from workflows.documents.schemas import DocumentOut, HistoryOut
-from workflows.documents.service import list_for_owner
+from workflows.documents.service import DOCX, list_for_owner
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -99,12 +100,11 @@ def add_walk_in(activity_id: uuid.UUID, body: WalkIn, session: SessionDep, viewe
 
 
 @router.get("/{activity_id}/sign-in-sheet")
-def sign_in_sheet(
-    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep
-) -> StreamingResponse:
+def sign_in_sheet(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> Response:
+    """The sign-in sheet to print (.docx), as the activity stands; nothing is stored."""
     activity = service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
-    d = documents.render_sign_in_sheet(session=session, objects=objects, activity=activity, actor=viewer)
-    return stream_object(objects, d.object_key, filename=d.filename, content_type=d.content_type)
+    filename, content = documents.render_sign_in_sheet(activity)
+    return Response(content, media_type=DOCX, headers={"Content-Disposition": content_disposition(filename)})
 
 
 @router.get("/{activity_id}/documents", response_model=list[DocumentOut])

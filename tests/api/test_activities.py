@@ -209,10 +209,13 @@ def test_sign_in_sheet_opens_in_word_with_names_as_written_and_a_qr_code(client,
     with zipfile.ZipFile(io.BytesIO(r.content)) as z:
         media = [n for n in z.namelist() if n.startswith("word/media/")]
         assert [z.read(n) for n in media] == [qr_png(a["number"])]
-    # Printing it again without changes stores no new version.
-    client.get(f"/api/activities/{a['id']}/sign-in-sheet", headers=login("lead-a"))
-    docs = client.get(f"/api/activities/{a['id']}/documents", headers=login("lead-a")).json()
-    assert [d["kind"] for d in docs] == ["sign_in_sheet"]
+    # Printing is a GET: it changes nothing, however often, whatever changed in between.
+    lead = login("lead-a")
+    client.put(f"/api/activities/{a['id']}", headers=lead, json={"version": a["version"], "place": "第二会议室"})
+    for _ in range(3):
+        assert client.get(f"/api/activities/{a['id']}/sign-in-sheet", headers=lead).status_code == 200
+    assert client.get(f"/api/activities/{a['id']}/documents", headers=lead).json() == []
+    assert client.get(f"/api/activities/{a['id']}", headers=lead).json()["version"] == a["version"] + 1
 
 
 def test_the_researcher_comments_and_the_lead_is_told(client, world, login, runtime, semester):

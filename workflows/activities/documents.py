@@ -151,15 +151,13 @@ def sign_in_context(activity: Activity) -> dict[str, Any]:
     }
 
 
-def render_sign_in_sheet(*, session: Session, objects: ObjectStore, activity: Activity, actor: Viewer) -> Document:
-    """The sign-in sheet as it stands; a new document version only when its content changed."""
+def render_sign_in_sheet(activity: Activity) -> tuple[str, bytes]:
+    """The sign-in sheet as it stands, to print: its file name and bytes. Printing stores nothing (a GET
+    changes nothing); the signed sheet comes back as a 签到表 material."""
     content = replace_picture(
         render_docx(SIGN_IN_TEMPLATE, sign_in_context(activity)), name=QR_PICTURE, content=qr_png(activity.number)
     )
-    return _store_if_changed(
-        session=session, objects=objects, owner_type="activity", owner_id=activity.id, kind="sign_in_sheet",
-        title=f"签到表（{activity.number}）", filename=f"{activity.number}_签到表.docx", content=content, actor=actor,
-    )  # fmt: skip
+    return f"{activity.number}_签到表.docx", content
 
 
 def _store_if_changed(

@@ -19,6 +19,7 @@ from api.web import nav, todo
 from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors, unplaced
 from api.web.routing import web_router
+from storage.objects import content_disposition
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities import archive, attendance, documents, events, materials, service
@@ -27,6 +28,7 @@ from workflows.activities.models import Activity
 from workflows.activities.semesters import current_semester, list_semesters
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
 from workflows.activities.vocabulary import ATTENDANCE_LABELS, CATEGORY_LABELS, CST, MaterialCategory
+from workflows.documents.service import DOCX
 from workflows.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 router = web_router()
@@ -133,8 +135,8 @@ def fire(
 @router.get("/activities/{activity_id}/sign-in-sheet")
 def sign_in_sheet(activity_id: uuid.UUID, page: UserPage) -> Response:
     activity = service.get_visible(session=page.db, viewer=page.viewer, activity_id=activity_id)
-    d = documents.render_sign_in_sheet(session=page.db, objects=page.objects, activity=activity, actor=page.viewer)
-    return stream_object(page.objects, d.object_key, filename=d.filename, content_type=d.content_type)
+    filename, content = documents.render_sign_in_sheet(activity)
+    return Response(content, media_type=DOCX, headers={"Content-Disposition": content_disposition(filename)})
 
 
 @router.get("/activities/{activity_id}/bundle/status")
@@ -175,7 +177,9 @@ def materials_context(page: SignedInPage, activity: Activity) -> dict[str, Any]:
         "completeness": completeness_out(activity, today=today()),
         "materials": [material_out(m) for m in materials.list_materials_of(activity)],
         "withdrawable": {
-            m.id for m in activity.current_materials if open_for_changes and materials.may_withdraw(page.viewer, activity, m)
+            m.id
+            for m in activity.current_materials
+            if open_for_changes and materials.may_withdraw(page.viewer, activity, m)
         },
         "withdrawn": [material_out(m) for m in materials.withdrawn_materials(activity)],
         "may_upload": open_for_changes and materials.may_upload(page.viewer, activity),
