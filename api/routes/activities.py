@@ -79,7 +79,7 @@ def fire_event(
 @router.get("/{activity_id}/history", response_model=list[HistoryOut])
 def history(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="activity", entity_id=activity_id)]
+    return [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="activity", entity_id=activity_id)]
 
 
 @router.put("/{activity_id}/attendance", response_model=ActivityOut)

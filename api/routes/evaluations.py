@@ -115,7 +115,7 @@ def fire_event(
 @router.get("/evaluations/{evaluation_id}/history", response_model=list[HistoryOut])
 def history(evaluation_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_visible(session=session, viewer=viewer, evaluation_id=evaluation_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)]
+    return [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)]
 
 
 @router.get("/evaluations/{evaluation_id}/form.docx")

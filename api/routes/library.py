@@ -92,7 +92,7 @@ def recommendation_history(
 ) -> list[HistoryOut]:
     recommendations.get_visible(session=session, viewer=viewer, recommendation_id=recommendation_id)
     rows = audit.history(session, entity_type="library_recommendation", entity_id=recommendation_id)
-    return [HistoryOut.of(e) for e in rows]
+    return [HistoryOut.of(e, viewer) for e in rows]
 
 
 @router.get("/recommendations/{recommendation_id}/documents", response_model=list[DocumentOut])
