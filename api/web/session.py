@@ -1,4 +1,4 @@
-"""The browser session: one signed, HttpOnly, SameSite=Lax cookie.
+"""The browser session: one encrypted, HttpOnly, SameSite=Lax cookie.
 
 The cookie holds a CSRF secret, the same short-lived bearer token the API issues
 (``workflows.accounts.tokens``) and when that token was issued. It is encrypted and authenticated with
