@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,9 @@ from storage.runtime import Runtime
 from storage.settings import Settings
 from workflows.access import Viewer, viewer_for
 from workflows.accounts import service as accounts
-from workflows.accounts.tokens import InvalidToken, read_token
+from workflows.accounts.tokens import InvalidToken, read_subject
 from workflows.errors import NotFound
+from workflows.ranges import INT32_MAX, OFFSET_MAX, YEAR_MAX, YEAR_MIN
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -105,8 +106,7 @@ def get_any_viewer(
     if not token:
         raise UNAUTHENTICATED
     try:
-        user_id = read_token(settings, token)
-        user = accounts.get_active_user(session=session, user_id=user_id)
+        user = accounts.get_session_user(session=session, subject=read_subject(settings, token))
     except (InvalidToken, NotFound):
         raise UNAUTHENTICATED from None
     return viewer_for(session, user)
@@ -130,3 +130,8 @@ def client_address(request: Request) -> str:
 
 
 ClientAddress = Annotated[str, Depends(client_address)]
+
+# Integer query parameters, each with its range (422 outside it, never a 500 from an overflow).
+YearFilter = Annotated[int | None, Query(ge=YEAR_MIN, le=YEAR_MAX, description="年度")]
+VersionQuery = Annotated[int, Query(ge=0, le=INT32_MAX)]
+OffsetQuery = Annotated[int, Query(ge=0, le=OFFSET_MAX)]

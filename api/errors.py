@@ -85,7 +85,10 @@ def install_error_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, errors.ValidationFailed):
             extra["errors"] = [{"field": e.field, "code": e.code, "message": e.message} for e in exc.errors]
-        return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=status)
+        headers = None
+        if isinstance(exc, errors.TooManyAttempts) and exc.retry_after:
+            headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,9 +13,10 @@ MULTIPART_SLACK = 64 * 1024
 
 
 class BodySizeLimit:
-    """ASGI middleware; ``limit_for(path)`` gives the byte limit of a request path."""
+    """ASGI middleware; ``limit_for(scope)`` gives the byte limit of a request (by its path, and whether
+    it carries credentials): decided from the headers alone, before any of the body is read."""
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], int]) -> None:
         self.app = app
         self.limit_for = limit_for
 
@@ -23,7 +24,7 @@ class BodySizeLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"]) + MULTIPART_SLACK
+        limit = self.limit_for(scope) + MULTIPART_SLACK
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _refuse(send, limit, scope["path"])

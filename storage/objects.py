@@ -175,8 +175,19 @@ class Spool:
     size: int
 
 
+# Bidirectional controls (LRE…RLO, LRI…PDI, LRM, RLM): "报告\u202egpj.exe" shows as 报告exe.jpg.
+# Bidirectional controls and invisible marks: 「报告\u202excod.docx」 shows as 「报告xcod.docx」 …; dropped.
+BIDI_CONTROLS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def without_bidi_controls(name: str) -> str:
+    """``name`` without the invisible characters that reorder how it is shown."""
+    return BIDI_CONTROLS.sub("", name)
+
+
 def content_disposition(filename: str) -> str:
     """An attachment header with an ASCII fallback and the UTF-8 name per RFC 5987/6266."""
+    filename = without_bidi_controls(filename)
     fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -74,12 +75,16 @@ class Settings(BaseSettings):
     def _defaults_and_secret(self) -> Settings:
         public = self.public_url.strip()
         if public and not public.startswith(("http://", "https://")):
-            raise ValueError("KINDERFLOW_PUBLIC_URL must be an http:// or https:// address, e.g. https://kinderflow.example.cn")
+            raise ValueError(
+                "KINDERFLOW_PUBLIC_URL must be an http:// or https:// address, e.g. https://kinderflow.example.cn"
+            )
         for item in self.trusted_proxies.replace(";", ",").split(","):
             try:
                 ipaddress.ip_network(item.strip(), strict=False) if item.strip() else None
             except ValueError:
-                raise ValueError(f"KINDERFLOW_TRUSTED_PROXIES: {item.strip()!r} is not an IP address or network") from None
+                raise ValueError(
+                    f"KINDERFLOW_TRUSTED_PROXIES: {item.strip()!r} is not an IP address or network"
+                ) from None
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.var_dir / 'kinderflow.db').as_posix()}"
         if not self.object_store:
@@ -132,8 +137,10 @@ def _demo_secret(var_dir: Path) -> str:
         return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    path.write_text(value)
-    path.chmod(0o600)
+    # Created 0600 from the start: a chmod after writing would leave a moment when others could read it.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(value)
     return value
 
 

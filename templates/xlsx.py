@@ -1,6 +1,6 @@
 """Excel workbooks as deterministic bytes, with columns wide enough for Chinese text.
 
-save_workbook_deterministic(workbook) -> bytes   # the same workbook, the same bytes
+save_workbook_deterministic(workbook) -> bytes   # the same workbook, the same bytes; no formulas
 fit_column_widths(sheet)                          # CJK characters count as two
 """
 
@@ -25,6 +25,7 @@ _PROPERTIES_DATETIME = datetime.strptime(PROPERTIES_TIME, "%Y-%m-%dT%H:%M:%SZ")
 
 def save_workbook_deterministic(workbook: Workbook) -> bytes:
     """The workbook as .xlsx bytes with fixed created/modified properties and a deterministic zip."""
+    write_as_text(workbook)
     properties = workbook.properties
     properties.created = properties.modified = _PROPERTIES_DATETIME
     for sheet in workbook.worksheets:
@@ -38,6 +39,31 @@ def save_workbook_deterministic(workbook: Workbook) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(workbook, archive).write_data()
     return rewrite_zip(buffer.getvalue())
+
+
+# What a spreadsheet program may take for the start of a formula (OWASP "CSV injection"), tab and CR
+# included: some programs strip them and read on.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_as_text(workbook: Workbook) -> None:
+    """Every cell is a value, never a formula: text that looks like one is stored as text, marked so.
+
+    The service writes no formulas of its own, while much of what it writes is user text (topics,
+    names, file names); openpyxl would store ``=HYPERLINK(...)`` as a live formula. Stored as a string
+    with the quote prefix, Excel and LibreOffice show it as typed and keep it text even when edited.
+    """
+    for sheet in workbook.worksheets:
+        if not isinstance(sheet, Worksheet):
+            continue
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell, MergedCell):
+                    continue
+                value = cell.value
+                if cell.data_type == "f" or (isinstance(value, str) and value.startswith(FORMULA_LEADS)):
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
 
 
 def display_width(text: str) -> int:

@@ -54,6 +54,10 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     message = "尝试次数过多，请稍后再试"
 
+    def __init__(self, message: str | None = None, *, code: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
 
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"

@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 import filetype
 
+from storage.objects import without_bidi_controls
 from workflows.errors import FieldError, ValidationFailed
 
 PDF = "application/pdf"
@@ -41,13 +42,11 @@ def sniff(stream: BinaryIO, *, allowed: dict[str, str], field: str = "file") -> 
 
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
-# Bidirectional controls and invisible marks: 「报告\u202excod.docx」 shows as 「报告xcod.docx」 …; dropped.
-_BIDI = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def safe_filename(name: str, *, default: str = "文件", extension: str | None = None) -> str:
     """A name that is safe to show, store and unpack: no folders, control characters or tricks."""
-    name = _BIDI.sub("", unicodedata.normalize("NFC", name or ""))
+    name = without_bidi_controls(unicodedata.normalize("NFC", name or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE.sub("_", name).strip(" .")
     if not name:

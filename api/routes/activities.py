@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
+from storage.objects import content_disposition
 from workflows import audit
 from workflows.activities import archive, attendance, documents, events, guidance, materials, notice, service
 from workflows.activities.schemas import (
@@ -31,7 +32,7 @@ from workflows.activities.schemas import (
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
 from workflows.activities.vocabulary import CST, MaterialCategory
 from workflows.documents.schemas import DocumentOut, HistoryOut
-from workflows.documents.service import list_for_owner
+from workflows.documents.service import DOCX, list_for_owner
 
 router = APIRouter(prefix="/activities", tags=["activities"])
 
@@ -91,7 +92,7 @@ def allow_late_notice(
 @router.get("/{activity_id}/history", response_model=list[HistoryOut])
 def history(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="activity", entity_id=activity_id)]
+    return [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="activity", entity_id=activity_id)]
 
 
 @router.put("/{activity_id}/attendance", response_model=ActivityOut)
@@ -122,14 +123,13 @@ def add_guidance(
 
 @router.get("/{activity_id}/sign-in-sheet")
 def sign_in_sheet(
-    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep, settings: SettingsDep
-) -> StreamingResponse:
-    """The sign-in sheet (.docx); its QR code opens the phone sign-in page at the public address."""
+    activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, settings: SettingsDep
+) -> Response:
+    """The sign-in sheet to print (.docx), as the activity stands; its QR code opens the phone sign-in
+    page at the public address. Nothing is stored."""
     activity = service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
-    d = documents.render_sign_in_sheet(
-        session=session, objects=objects, activity=activity, actor=viewer, base_url=settings.base_url
-    )
-    return stream_object(objects, d.object_key, filename=d.filename, content_type=d.content_type)
+    filename, content = documents.render_sign_in_sheet(activity, base_url=settings.base_url)
+    return Response(content, media_type=DOCX, headers={"Content-Disposition": content_disposition(filename)})
 
 
 @router.get("/{activity_id}/documents", response_model=list[DocumentOut])

@@ -123,7 +123,7 @@ def fire_event(
 @router.get("/agreements/{agreement_id}/history", response_model=list[HistoryOut])
 def history(agreement_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_visible(session=session, viewer=viewer, agreement_id=agreement_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="agreement", entity_id=agreement_id)]
+    return [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="agreement", entity_id=agreement_id)]
 
 
 @router.get("/agreements/{agreement_id}/documents", response_model=list[DocumentOut])

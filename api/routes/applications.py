@@ -89,7 +89,9 @@ def fire_event(
 @router.get("/{application_id}/history", response_model=list[HistoryOut])
 def history(application_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_visible(session=session, viewer=viewer, application_id=application_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="application", entity_id=application_id)]
+    return [
+        HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="application", entity_id=application_id)
+    ]
 
 
 @router.post("/{application_id}/attachments", response_model=AttachmentOut, status_code=201)
@@ -138,7 +140,8 @@ def attachment_content(
     a = service.get_attachment(
         session=session, viewer=viewer, application_id=application_id, attachment_id=attachment_id
     )
-    return stream_object(objects, a.object_key, filename=a.filename, content_type=a.content_type, inline=True)
+    # A download: only the pages show an attachment in the browser (their preview).
+    return stream_object(objects, a.object_key, filename=a.filename, content_type=a.content_type)
 
 
 @router.get("/{application_id}/documents", response_model=list[DocumentOut])

@@ -27,9 +27,15 @@ def token(
         session=session, settings=settings, username=form.username, password=form.password, address=address
     )
     return TokenOut(
-        access_token=issue_token(settings, user_id=user.id, role=user.role.value),
+        access_token=issue_token(settings, user_id=user.id, role=user.role.value, session_version=user.session_version),
         expires_in=settings.token_ttl_minutes * 60,
     )
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(session: SessionDep, viewer: ViewerBeforePasswordChange) -> None:
+    """Sign out everywhere: this token, the user's other tokens and their browser sessions all end."""
+    accounts.sign_out(session=session, user_id=viewer.user_id)
 
 
 @router.get("/me", response_model=MeOut)

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from api.deps import CurrentViewer, SessionDep
+from api.deps import CurrentViewer, SessionDep, YearFilter
 from workflows import jobs
 from workflows.certificates import service
 from workflows.certificates.schemas import BatchBody, BatchOut, CertificateOut, CountersignBody
@@ -30,7 +30,7 @@ def countersign(body: CountersignBody, session: SessionDep, viewer: CurrentViewe
 def list_certificates(
     session: SessionDep,
     viewer: CurrentViewer,
-    year: int | None = None,
+    year: YearFilter = None,
     activity_id: uuid.UUID | None = None,
     state: str | None = None,
 ) -> list[CertificateOut]:

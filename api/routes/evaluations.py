@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep, YearFilter
 from storage.objects import content_disposition
 from workflows import audit
 from workflows.activities.vocabulary import CST
@@ -72,7 +72,7 @@ def open_year(body: OpenBody, session: SessionDep, viewer: CurrentViewer) -> lis
 
 @router.get("/evaluations", response_model=list[EvaluationOut])
 def list_evaluations(
-    session: SessionDep, viewer: CurrentViewer, year: int | None = None, state: str | None = None
+    session: SessionDep, viewer: CurrentViewer, year: YearFilter = None, state: str | None = None
 ) -> list[EvaluationOut]:
     return [
         evaluation_out(viewer, e) for e in service.list_visible(session=session, viewer=viewer, year=year, state=state)
@@ -115,7 +115,7 @@ def fire_event(
 @router.get("/evaluations/{evaluation_id}/history", response_model=list[HistoryOut])
 def history(evaluation_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     evaluation = service.get_visible(session=session, viewer=viewer, evaluation_id=evaluation_id)
-    entries = [HistoryOut.of(e) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)]
+    entries = [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)]
     if not results_visible(viewer, evaluation):  # the running total recorded at opening is no result yet
         for entry in entries:
             entry.data = {k: v for k, v in entry.data.items() if k != "total"}
@@ -136,7 +136,7 @@ def evaluation_documents(evaluation_id: uuid.UUID, session: SessionDep, viewer: 
 
 @router.get("/review-flags", response_model=list[ReviewFlagOut])
 def list_review_flags(
-    session: SessionDep, viewer: CurrentViewer, year: int | None = None, open_only: bool = False
+    session: SessionDep, viewer: CurrentViewer, year: YearFilter = None, open_only: bool = False
 ) -> list[ReviewFlagOut]:
     return [
         review_flag_out(f) for f in review.list_flags(session=session, viewer=viewer, year=year, open_only=open_only)

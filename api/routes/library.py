@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import CurrentViewer, ObjectsDep, SessionDep
+from api.deps import CurrentViewer, ObjectsDep, OffsetQuery, SessionDep, YearFilter
 from api.routes.files import stream_object
 from workflows import audit
 from workflows.documents.schemas import DocumentOut, HistoryOut
@@ -40,9 +40,9 @@ def search_library(
     format: str | None = None,
     category: str | None = None,
     alliance_id: uuid.UUID | None = None,
-    year: int | None = None,
+    year: YearFilter = None,
     limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0),
+    offset: OffsetQuery = 0,
 ) -> SearchOut:
     service.require_reader(viewer)
     filters = Filters(
@@ -92,7 +92,7 @@ def recommendation_history(
 ) -> list[HistoryOut]:
     recommendations.get_visible(session=session, viewer=viewer, recommendation_id=recommendation_id)
     rows = audit.history(session, entity_type="library_recommendation", entity_id=recommendation_id)
-    return [HistoryOut.of(e) for e in rows]
+    return [HistoryOut.of(e, viewer) for e in rows]
 
 
 @router.get("/recommendations/{recommendation_id}/documents", response_model=list[DocumentOut])

@@ -113,7 +113,10 @@ def nomination_event(
 @router.get("/nominations/{nomination_id}/history", response_model=list[HistoryOut])
 def nomination_history(nomination_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_nomination(session=session, viewer=viewer, nomination_id=nomination_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="mentor_nomination", entity_id=nomination_id)]
+    return [
+        HistoryOut.of(e, viewer)
+        for e in audit.history(session, entity_type="mentor_nomination", entity_id=nomination_id)
+    ]
 
 
 @router.get("/nominations/{nomination_id}/documents", response_model=list[DocumentOut])
@@ -169,7 +172,7 @@ def mentor_guidance(mentor_id: uuid.UUID, session: SessionDep, viewer: CurrentVi
 @router.get("/{mentor_id}/history", response_model=list[HistoryOut])
 def mentor_history(mentor_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_mentor(session=session, viewer=viewer, mentor_id=mentor_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="mentor", entity_id=mentor_id)]
+    return [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="mentor", entity_id=mentor_id)]
 
 
 @router.post("/{mentor_id}/assignments", response_model=MentorOut, status_code=201)

@@ -76,7 +76,7 @@ def report_event(
 @router.get("/reports/{report_id}/history", response_model=list[HistoryOut])
 def report_history(report_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_visible(session=session, viewer=viewer, report_id=report_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="news_report", entity_id=report_id)]
+    return [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="news_report", entity_id=report_id)]
 
 
 @router.get("/activities/{activity_id}/photos", response_model=list[ConsentOut])

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Response, UploadFile
 from pydantic import BaseModel
 
-from api.deps import CurrentViewer, SessionDep
+from api.deps import CurrentViewer, SessionDep, VersionQuery
 from storage.objects import content_disposition
 from workflows.accounts.models import Role
 from workflows.documents.service import XLSX
@@ -116,7 +116,9 @@ def update_teacher(
 
 
 @router.delete("/teachers/{teacher_id}", status_code=204, response_class=Response)
-def delete_teacher(teacher_id: uuid.UUID, version: int, session: SessionDep, viewer: CurrentViewer) -> Response:
+def delete_teacher(
+    teacher_id: uuid.UUID, version: VersionQuery, session: SessionDep, viewer: CurrentViewer
+) -> Response:
     """Remove an entry made by mistake; 409 once anything refers to the teacher (mark left instead)."""
     teachers.delete_teacher(session=session, viewer=viewer, teacher_id=teacher_id, version=version)
     return Response(status_code=204)

@@ -17,9 +17,11 @@ from workflows.accounts.schemas import (
     AccountPage,
     CreatedAccountOut,
     MeOut,
+    PasswordChangedOut,
     PasswordChangeIn,
     PasswordResetIn,
 )
+from workflows.accounts.tokens import issue_token
 from workflows.agreements import keys
 from workflows.agreements.schemas import SigningKeyOut
 from workflows.agreements.views import signing_key_out
@@ -109,16 +111,18 @@ def revoke_signing_key(
     return signing_key_out(record)
 
 
-@router.post("/me/password", response_model=MeOut)
+@router.post("/me/password", response_model=PasswordChangedOut)
 def change_password(
     body: PasswordChangeIn,
     session: SessionDep,
     settings: SettingsDep,
     viewer: ViewerBeforePasswordChange,
     address: ClientAddress,
-) -> MeOut:
-    """Change one's own password (the current one is required); allowed while a change is required."""
-    accounts.change_password(
+) -> PasswordChangedOut:
+    """Change one's own password (the current one is required); allowed while a change is required.
+
+    Every session and token of the user ends, the caller's included: the answer carries a new token."""
+    user = accounts.change_password(
         session=session,
         settings=settings,
         user_id=viewer.user_id,
@@ -126,4 +130,9 @@ def change_password(
         new_password=body.new_password.get_secret_value(),
         address=address,
     )
-    return MeOut.of(viewer).model_copy(update={"must_change_password": False})
+    token = issue_token(settings, user_id=user.id, role=user.role.value, session_version=user.session_version)
+    return PasswordChangedOut(
+        **MeOut.of(viewer).model_copy(update={"must_change_password": False}).model_dump(),
+        access_token=token,
+        expires_in=settings.token_ttl_minutes * 60,
+    )

@@ -53,4 +53,4 @@ def fire_event(
 @router.get("/{withdrawal_id}/history", response_model=list[HistoryOut])
 def history(withdrawal_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     service.get_visible(session=session, viewer=viewer, withdrawal_id=withdrawal_id)
-    return [HistoryOut.of(e) for e in audit.history(session, entity_type="withdrawal", entity_id=withdrawal_id)]
+    return [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="withdrawal", entity_id=withdrawal_id)]

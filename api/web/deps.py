@@ -129,7 +129,9 @@ class Page:
             unread = len(notifications.list_for_user(self.db, self.viewer.user_id, unread_only=True, limit=100))
         return {
             "viewer": self.viewer,
-            "nav_items": nav.items_for(role, in_alliance=self.viewer is not None and self.viewer.alliance_id is not None),
+            "nav_items": nav.items_for(
+                role, in_alliance=self.viewer is not None and self.viewer.alliance_id is not None
+            ),
             "current_path": self.request.url.path,
             "csrf_token": self.web.csrf,
             "flash": self.web.pop_flash(),
@@ -169,15 +171,17 @@ class SignedInPage(Page):
 def get_public_page(request: Request, db: PageDb, runtime: RuntimeDep, web: WebSessionDep) -> Page:
     settings = runtime.settings
     viewer = None
-    user_id = web_session.user_id_of(settings, web)
-    if user_id is not None:
+    subject = web_session.subject_of(settings, web)
+    if subject is not None:
         try:
-            user = accounts.get_active_user(session=db, user_id=user_id)
-        except NotFound:  # disabled or deleted since signing in
-            web.token, web.dirty = None, True
+            user = accounts.get_session_user(session=db, subject=subject)
+        except NotFound:  # signed out, password changed or reset, disabled or deleted since signing in
+            web_session.sign_out(web)
         else:
             viewer = viewer_for(db, user)
-            web_session.renew_if_due(settings, web, user_id=user.id, role=user.role.value)
+            web_session.renew_if_due(
+                settings, web, user_id=user.id, role=user.role.value, session_version=user.session_version
+            )
     request.state.viewer = viewer
     return Page(request=request, db=db, settings=settings, objects=runtime.objects, web=web, viewer=viewer)
 

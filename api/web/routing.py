@@ -159,8 +159,9 @@ def describe(exc: Exception) -> Problem:
 
 
 def _signed_in(request: Request) -> bool:
+    # Only whether the cookie holds a live token: an error handler opens no database session for it.
     session = _web_session(request)
-    return web_session.user_id_of(request.app.state.runtime.settings, session) is not None
+    return web_session.subject_of(request.app.state.runtime.settings, session) is not None
 
 
 def _web_session(request: Request) -> web_session.WebSession:
@@ -262,13 +263,13 @@ METHOD_MESSAGES = {
 
 def _viewer_of(request: Request) -> Viewer | None:
     runtime = request.app.state.runtime
-    user_id = web_session.user_id_of(runtime.settings, _web_session(request))
-    if user_id is None:
+    subject = web_session.subject_of(runtime.settings, _web_session(request))
+    if subject is None:
         return None
     db = runtime.db.sessionmaker()
     try:
-        return viewer_for(db, accounts.get_active_user(session=db, user_id=user_id))
-    except errors.NotFound:  # disabled since signing in
+        return viewer_for(db, accounts.get_session_user(session=db, subject=subject))
+    except errors.NotFound:  # signed out, password changed, disabled since signing in
         return None
     finally:
         db.close()

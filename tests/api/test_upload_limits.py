@@ -90,3 +90,33 @@ def test_undeclared_chunked_oversize_is_cut_off_while_streaming(db, tmp_path):
         assert httpx.get(f"{base}/api/applications/{app['id']}", headers=h).json()["attachments"] == []
     assert list(runtime.objects.list_keys()) == []
     runtime.close()
+
+
+def test_the_media_limit_is_only_for_signed_in_callers_and_decided_before_the_body(db, tmp_path):
+    """A stranger's body to */materials is held to the general limit: 413 from the declared length, no
+    byte of the body read (authentication, a dependency, would only come after FastAPI read the form)."""
+    runtime = _client(db, tmp_path)
+    path = "/api/activities/00000000-0000-0000-0000-000000000000/materials"
+    size = LIMIT * 4  # over the general limit, well under the media one
+    with live_server(create_app(runtime=runtime)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        good = token(base, "kg-out", "pw-test-2026")["Authorization"]
+        forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+
+        def first_line(authorization: str | None) -> bytes:
+            head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {size}\r\n"
+            head += "Content-Type: multipart/form-data; boundary=x\r\n"
+            if authorization:
+                head += f"Authorization: {authorization}\r\n"
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+                sock.sendall(head.encode() + b"\r\n")  # the headers only: the body never comes
+                sock.settimeout(3)
+                try:
+                    return sock.recv(4096).split(b"\r\n", 1)[0]
+                except TimeoutError:
+                    return b"(waiting for the body)"
+
+        assert b" 413 " in first_line(None)
+        assert b" 413 " in first_line(forged)
+        assert first_line(good) == b"(waiting for the body)"  # a signed-in member may send media
+    runtime.close()

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from itsdangerous import URLSafeSerializer
 from playwright.sync_api import Page, expect
 
 from api.web import session as web_session
@@ -166,11 +165,10 @@ def test_typed_input_survives_an_expired_sign_in_too(person: Callable[[], Person
     # The cookie is still there, but the sign-in in it ran out an hour ago.
     settings = live_server.runtime.settings
     cookie = next(c for c in applicant.context.cookies() if c["name"] == web_session.COOKIE_NAME)
-    serializer = URLSafeSerializer(settings.secret_key.get_secret_value(), salt=web_session.SALT)
-    data = serializer.loads(cookie["value"])
+    data = web_session.decode(settings, cookie["value"])
     past = datetime.now(UTC) - timedelta(minutes=settings.token_ttl_minutes + 60)
     data["t"] = issue_token(settings, user_id=live_server.world.users["kg-a2"].id, role="applicant", now=past)
-    applicant.context.add_cookies([{**cookie, "value": serializer.dumps(data)}])
+    applicant.context.add_cookies([{**cookie, "value": web_session.encode(settings, data)}])
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_url(re.compile(r"/login\?.*expired=1"))
     _log_in_again(page, "kg-a2")

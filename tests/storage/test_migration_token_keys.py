@@ -32,8 +32,7 @@ from tests.fixtures.app import PASSWORD, make_settings
 from tests.fixtures.database import BACKENDS, discard_database_url, fresh_database_url
 from tests.web.conftest import Browser
 from workflows import audit
-from workflows.accounts.models import Role
-from workflows.accounts.service import create_user
+from workflows.accounts.passwords import hash_password
 from workflows.agreements import ca, keys, token
 from workflows.agreements.models import SigningAuthority, SigningKey
 from workflows.errors import Conflict
@@ -58,6 +57,23 @@ def legacy_ca(secret: str) -> tuple[x509.Certificate, bytes]:
     nonce = os.urandom(12)
     sealed = nonce + AESGCM(wrapping.derive(secret.encode())).encrypt(nonce, der, b"kinderflow-ca-key:v1")
     return certificate, sealed
+
+
+def insert_user(conn, settings, user_id: uuid.UUID, username: str, display_name: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, display_name, password_hash, role, phone, is_active, is_demo,"
+            " must_change_password, created_at) VALUES (:id, :username, :name, :hash, 'officer', '', true, false,"
+            " false, :now)"
+        ),
+        {
+            "id": user_id if conn.dialect.name == "postgresql" else user_id.hex,
+            "username": username,
+            "name": display_name,
+            "hash": hash_password(settings, PASSWORD),
+            "now": datetime.now(UTC),
+        },
+    )
 
 
 def insert_legacy_key(conn, user_id: uuid.UUID, *, revoked: bool) -> None:
@@ -86,14 +102,12 @@ def test_keys_from_before_the_token_are_retired_and_the_ca_moves_into_it(backend
         migrate.upgrade(url, BEFORE)
         settings = make_settings(url, tmp_path)
         database = Database(url)
-        with database.session() as s:
-            signer = create_user(session=s, settings=settings, username="officer-old", password=PASSWORD,
-                                 role=Role.OFFICER, display_name="老签署人")  # fmt: skip
-            other = create_user(session=s, settings=settings, username="officer-gone", password=PASSWORD,
-                                role=Role.OFFICER, display_name="已撤销者")  # fmt: skip
-            signer_id, other_id = signer.id, other.id
+        signer_id, other_id = uuid.uuid4(), uuid.uuid4()
         root, sealed = legacy_ca(settings.secret_key.get_secret_value())
         with database.engine.begin() as conn:
+            # Written as the schema of the time has it (today's model has columns added since).
+            insert_user(conn, settings, signer_id, "officer-old", "老签署人")
+            insert_user(conn, settings, other_id, "officer-gone", "已撤销者")
             insert_legacy_key(conn, signer_id, revoked=False)
             insert_legacy_key(conn, other_id, revoked=True)
             conn.execute(

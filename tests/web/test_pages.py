@@ -84,6 +84,25 @@ def test_uploads_answer_with_a_preview_or_the_error(draft):
     assert content.headers["content-disposition"].startswith("inline;")
 
 
+def test_stored_files_are_never_pages_of_the_site_and_names_lose_bidi_controls(draft, client, login):
+    b, app_id = draft
+    # "年检\u202egnp.exe" would show as 年检exe.png
+    upload(b, app_id, "inspection", png_bytes(), "年检\u202egnp.exe\u2066\u200f.png")
+    upload(b, app_id, "licence", pdf_bytes(), "许可证.pdf")
+    page = b.get(f"/applications/{app_id}/edit").text
+    image = b.get(re.search(r'<img src="([^"]+)"', page).group(1))
+    assert image.headers["content-disposition"].startswith("inline;")
+    assert image.headers["content-security-policy"].startswith("sandbox;")
+    assert image.headers["x-content-type-options"] == "nosniff"
+    app = client.get(f"/api/applications/{app_id}", headers=login("kg-out")).json()
+    names = {a["filename"] for a in app["attachments"]}
+    assert "年检gnp.exe.png" in names and not any(c in "".join(names) for c in "\u202e\u2066\u200f")
+    for a in app["attachments"]:  # the API downloads
+        body = client.get(f"/api/applications/{app_id}/attachments/{a['id']}/content", headers=login("kg-out"))
+        assert body.headers["content-disposition"].startswith("attachment;")
+        assert "%E2%80%AE" not in body.headers["content-disposition"]
+
+
 def test_other_kindergartens_get_404_pages(browser, world, submitted):
     owner, app_id = submitted
     detail = owner.get(f"/applications/{app_id}").text

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from datetime import UTC, datetime, timedelta
 
-from itsdangerous import URLSafeSerializer
-
-from api.web.session import COOKIE_NAME, SALT
+from api.web.session import COOKIE_NAME, decode, encode
 from tests.fixtures.app import PASSWORD
 from workflows.accounts.tokens import issue_token
 
@@ -95,7 +94,7 @@ def test_next_never_leaves_the_site(browser, world):
 
 
 def _cookie(settings, **payload) -> str:
-    return URLSafeSerializer(settings.secret_key.get_secret_value(), salt=SALT).dumps(payload)
+    return encode(settings, payload)
 
 
 def test_expired_token_signs_out_and_a_half_used_one_is_renewed(browser, world, settings):
@@ -115,7 +114,7 @@ def test_expired_token_signs_out_and_a_half_used_one_is_renewed(browser, world, 
     replace_cookie(b, _cookie(settings, c="y" * 43, t=old, i=int(halfway.timestamp())))
     r = b.get("/")
     assert r.status_code == 200
-    renewed = URLSafeSerializer(settings.secret_key.get_secret_value(), salt=SALT).loads(b.client.cookies[COOKIE_NAME])
+    renewed = decode(settings, b.client.cookies[COOKIE_NAME])
     assert renewed["t"] != old and renewed["i"] >= int(time.time()) - 5
     assert renewed["c"] == "y" * 43  # the CSRF secret stays for the session
 
@@ -140,3 +139,42 @@ def test_security_headers_on_pages(browser, world):
     assert r.headers["cache-control"] == "no-store"
     assert "<script>" not in r.text and " style=" not in r.text and "onclick" not in r.text
     assert b.get("/static/htmx.min.js").status_code == 200
+
+
+def test_logout_ends_the_old_cookie_and_every_other_session_of_the_user(browser, world, client, login):
+    b, other = browser("kg-out"), browser("kg-out")
+    token = login("kg-out")
+    copied = b.client.cookies[COOKIE_NAME]
+    assert b.post("/logout").status_code == 303
+    # The cookie as it was before signing out (kept by an attacker, or a back-up of the profile) is dead.
+    thief = browser()
+    replace_cookie(thief, copied)
+    assert thief.get("/", follow_redirects=False).headers["location"].startswith("/login")
+    assert other.get("/", follow_redirects=False).status_code == 303  # another browser of the user
+    assert client.get("/api/me", headers=token).status_code == 401  # and the API token
+    assert browser("kg-out").get("/").status_code == 200  # signing in again works
+
+
+def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(browser, world, client, login):
+    b, other = browser("kg-out"), browser("kg-out")
+    token = login("kg-out")
+    form = {
+        "current_password": PASSWORD,
+        "new_password": "Another-pass-2026",
+        "new_password_confirm": "Another-pass-2026",
+    }
+    assert b.post("/account/password", form).status_code == 303
+    assert b.get("/").status_code == 200
+    assert other.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/api/me", headers=token).status_code == 401
+
+
+def test_the_cookie_holds_no_readable_claims(browser, world):
+    b = browser("kg-out")
+    value = b.client.cookies[COOKIE_NAME]
+    readable = value.encode()
+    for chunk in value.replace("-", "+").replace("_", "/").split("."):
+        readable += base64.b64decode(chunk + "=" * (-len(chunk) % 4), validate=False)
+    user_id = str(world.users["kg-out"].id)
+    for claim in (user_id.encode(), b"applicant", b"kinderflow", b'"sub"', b"eyJ"):
+        assert claim not in readable

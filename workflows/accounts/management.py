@@ -21,7 +21,7 @@ from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts.models import KINDERGARTEN_ROLES, Role, User
 from workflows.accounts.passwords import hash_password
-from workflows.accounts.service import create_user, credential_problems, password_problem
+from workflows.accounts.service import create_user, credential_problems, end_sessions, password_problem
 from workflows.errors import FieldError, NotFound, ValidationFailed
 from workflows.registry.models import AllianceRole, Category, Kindergarten, Section
 
@@ -192,7 +192,9 @@ def create_account(
         elif role is None:
             role = suggested_role(kindergarten)
         elif role not in KINDERGARTEN_ROLES:
-            problems.append(FieldError("role", "not_a_kindergarten_role", "园所账号的角色须为龙头园、乡镇中心园或民办园"))
+            problems.append(
+                FieldError("role", "not_a_kindergarten_role", "园所账号的角色须为龙头园、乡镇中心园或民办园")
+            )
         if section:
             problems.append(FieldError("section", "not_allowed", f"园所账号不属于{BUREAU_SHORT}科室"))
     else:
@@ -234,6 +236,7 @@ def set_active(*, session: Session, viewer: Viewer, user_id: uuid.UUID, active: 
         raise ValidationFailed([FieldError("active", "own_account", "不能停用或启用自己的账号")])
     if user.is_active != active:
         user.is_active = active
+        end_sessions(user)
         audit.append(
             session,
             entity_type="user",
@@ -260,6 +263,7 @@ def reset_password(
         raise ValidationFailed.single("password", "weak_password", problem)
     user.password_hash = hash_password(settings, password)
     user.must_change_password = True
+    end_sessions(user)
     audit.append(
         session,
         entity_type="user",

@@ -51,6 +51,9 @@ class User(UUIDPrimaryKey, Base):
     # Set when someone other than the user chose the password (a new account, an administrator's
     # reset): until the user picks their own, every page and API call but changing it is refused.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Every token and session cookie carries the version it was issued under; signing out, a password
+    # change or reset and deactivation raise it, which ends all of them at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     kindergarten: Mapped[Kindergarten | None] = relationship()

@@ -41,6 +41,14 @@ class MeOut(BaseModel):
         )
 
 
+class PasswordChangedOut(MeOut):
+    """After a password change every earlier token has ended: this one, issued now, replaces the caller's."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
 class UserOut(BaseModel):
     id: uuid.UUID
     username: str

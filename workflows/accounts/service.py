@@ -6,11 +6,12 @@ deactivate, reset a password) is in ``management``.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
@@ -20,6 +21,7 @@ from workflows import audit
 from workflows.access import Viewer, ensure_visible
 from workflows.accounts.models import KINDERGARTEN_ROLES, LoginFailure, Role, User
 from workflows.accounts.passwords import dummy_verify, hash_password, verify_password
+from workflows.accounts.tokens import TokenSubject
 from workflows.errors import (
     Conflict,
     FieldError,
@@ -49,14 +51,43 @@ class WrongPassword(Forbidden):
     message = "登录密码错误"
 
 
+# Past the free failures of the window, each further attempt waits for a delay that doubles with every
+# failure, up to a cap: guessing slows to one try a minute per account, while no one can lock a chosen
+# account (or a school's shared address) out for longer than the cap.
+FIRST_DELAY = timedelta(seconds=2)
+ACCOUNT_DELAY_CAP = timedelta(minutes=1)
+ADDRESS_DELAY_CAP = timedelta(minutes=5)
+
+
+def throttle_delay(failures: int, *, free: int, cap: timedelta) -> timedelta:
+    """How long after the last of ``failures`` recent failures the next attempt must wait."""
+    if failures < free:
+        return timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(failures - free, 32), cap)
+
+
+def _wait(session: Session, condition: ColumnElement[bool], *, free: int, cap: timedelta, since: datetime) -> timedelta:
+    count, last = session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(condition, LoginFailure.at >= since)
+    ).one()
+    if not count or last is None:
+        return timedelta(0)
+    if last.tzinfo is None:  # SQLite gives naive UTC
+        last = last.replace(tzinfo=UTC)
+    return max(last + throttle_delay(count, free=free, cap=cap) - utcnow(), timedelta(0))
+
+
 def _check_throttle(session: Session, settings: Settings, *, username: str, address: str) -> None:
     since = utcnow() - timedelta(minutes=settings.login_failure_window_minutes)
-    by_account = session.scalar(select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since))
-    by_address = session.scalar(select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since))
-    if (by_account or 0) >= settings.login_max_failures_per_account or (
-        by_address or 0
-    ) >= settings.login_max_failures_per_address:
-        raise TooManyAttempts(f"登录失败次数过多，请 {settings.login_failure_window_minutes} 分钟后再试")
+    wait = max(
+        _wait(session, LoginFailure.username == username, free=settings.login_max_failures_per_account,
+              cap=ACCOUNT_DELAY_CAP, since=since),
+        _wait(session, LoginFailure.address == address, free=settings.login_max_failures_per_address,
+              cap=ADDRESS_DELAY_CAP, since=since),
+    )  # fmt: skip
+    if wait > timedelta(0):
+        seconds = math.ceil(wait.total_seconds())
+        raise TooManyAttempts(f"登录失败次数过多，请 {seconds} 秒后再试", retry_after=seconds)
 
 
 def _record_failure(session: Session, *, username: str, address: str) -> None:
@@ -69,7 +100,8 @@ def authenticate(*, session: Session, settings: Settings, username: str, passwor
     """Check a password, throttled per account and per client address; failures are recorded."""
     _check_throttle(session, settings, username=username, address=address)
     user = session.scalar(select(User).where(User.username == username))
-    if user is None:
+    # The same work whatever the account: unknown and disabled ones are checked against a hash too.
+    if user is None or not user.is_active:
         dummy_verify(settings, password)
     if user is None or not user.is_active or not verify_password(settings, user.password_hash, password):
         _record_failure(session, username=username, address=address)
@@ -114,6 +146,7 @@ def change_password(
     confirm_password(session=session, settings=settings, user=user, password=current_password, address=address)
     user.password_hash = hash_password(settings, new_password)
     user.must_change_password = False
+    end_sessions(user)
     audit.append(
         session,
         entity_type="user",
@@ -123,6 +156,26 @@ def change_password(
         data={"username": user.username},
     )
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie and bearer token ``user`` holds stops working (checked on each request)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def get_session_user(*, session: Session, subject: TokenSubject) -> User:
+    """The active user a token speaks for, if it was issued under their current session version."""
+    user = get_active_user(session=session, user_id=subject.user_id)
+    if user.session_version != subject.session_version:
+        raise NotFound()
+    return user
+
+
+def sign_out(*, session: Session, user_id: uuid.UUID) -> None:
+    """End every session of the user: this browser's, their other browsers' and their API tokens."""
+    user = session.get(User, user_id)
+    if user is not None:
+        end_sessions(user)
 
 
 def get_active_user(*, session: Session, user_id: uuid.UUID) -> User:

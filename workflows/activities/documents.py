@@ -160,19 +160,15 @@ def sign_in_context(activity: Activity, *, base_url: str) -> dict[str, Any]:
     }
 
 
-def render_sign_in_sheet(
-    *, session: Session, objects: ObjectStore, activity: Activity, actor: Viewer, base_url: str
-) -> Document:
-    """The sign-in sheet as it stands, its QR code opening the phone sign-in page (扫码签到); a new document
-    version only when its content changed (the same activity gives the same bytes: nothing is written)."""
+def render_sign_in_sheet(activity: Activity, *, base_url: str) -> tuple[str, bytes]:
+    """The sign-in sheet as it stands, to print: its file name and bytes, its QR code opening the phone
+    sign-in page (扫码签到). Printing stores nothing (a GET changes nothing); the signed sheet comes back
+    as a 签到表 material, the archive original."""
     context = sign_in_context(activity, base_url=base_url)
     content = replace_picture(
         render_docx(SIGN_IN_TEMPLATE, context), name=QR_PICTURE, content=qr_png(context["sign_in_url"])
     )
-    return _store_if_changed(
-        session=session, objects=objects, owner_type="activity", owner_id=activity.id, kind="sign_in_sheet",
-        title=f"签到表（{activity.number}）", filename=f"{activity.number}_签到表.docx", content=content, actor=actor,
-    )  # fmt: skip
+    return f"{activity.number}_签到表.docx", content
 
 
 def _store_if_changed(

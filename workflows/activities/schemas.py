@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from workflows.activities.vocabulary import CST
 from workflows.documents.schemas import DocumentOut
+from workflows.ranges import Version
 
 Domain = Literal["健康", "语言", "社会", "科学", "艺术", "游戏"]
 Format = Literal["集中研讨", "公开课", "讲座", "送教", "观摩", "跟岗", "线上"]
@@ -114,14 +115,14 @@ class SummaryForm(BaseModel):
 class PlanSave(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = None
+    version: Version | None = None
     form: PlanForm
 
 
 class SummarySave(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = None
+    version: Version | None = None
     form: SummaryForm
 
 
@@ -141,7 +142,7 @@ class WorkOut(BaseModel):
     document: DocumentOut | None
     first_submitted_at: datetime | None
     submitted_at: datetime | None
-    version: int | None
+    version: Version | None
     # 经验交流: published to every alliance (and since when), or taken down (when and why).
     shared_at: datetime | None = None
     unshared_at: datetime | None = None
@@ -183,7 +184,7 @@ class ActivityCreate(ActivityFields):
 
 
 class ActivityUpdate(ActivityFields):
-    version: int
+    version: Version
 
 
 class LateNoticeBody(BaseModel):
@@ -200,7 +201,7 @@ class EventBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    version: int
+    version: Version
     comment: str = Field(default="", max_length=2000)
 
 
@@ -259,7 +260,7 @@ class ActivityOut(BaseModel):
     credit_hours: float
     state: str
     state_label: str
-    version: int
+    version: Version
     cancel_reason: str
     announced_at: datetime | None
     announced_in_advance: bool | None

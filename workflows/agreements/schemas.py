@@ -7,13 +7,15 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from workflows.ranges import Version
+
 
 class AgreementUpdate(BaseModel):
     """The variable parts the officer edits while the agreement is a draft."""
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     term_start: date | None = None
     term_end: date | None = None
     special_clauses: str | None = Field(default=None, max_length=4000)
@@ -26,7 +28,7 @@ class AgreementEventBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: str = Field(default="", max_length=2000)
     reason: str = Field(default="", max_length=2000)
     pin: SecretStr | None = None
@@ -39,7 +41,7 @@ class RenewBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
 
 
 class GenerateBody(BaseModel):
@@ -123,7 +125,7 @@ class AgreementOut(BaseModel):
     subject: str
     state: str
     state_label: str
-    version: int
+    version: Version
     round: int
     alliance_id: uuid.UUID
     alliance_name: str

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from workflows.ranges import Version
 from workflows.registry.credit_code import credit_code_problem
 
 
@@ -171,7 +172,7 @@ class ApplicationCreate(ApplicationForm):
 class ApplicationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     form: ApplicationForm
 
 
@@ -180,7 +181,7 @@ class EventBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    version: int
+    version: Version
     comment: str = Field(default="", max_length=2000)
     alliance_id: uuid.UUID | None = None
 
@@ -232,7 +233,7 @@ class ApplicationOut(BaseModel):
     kindergarten_name: str
     state: str
     state_label: str
-    version: int
+    version: Version
     form: dict[str, Any]
     eligibility: list[CheckOut]
     approved_alliance_id: uuid.UUID | None

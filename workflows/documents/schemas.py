@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from workflows.access import Viewer
+from workflows.accounts.models import Role
 from workflows.audit import AuditEntry
 from workflows.documents.models import Document
 
@@ -38,6 +40,10 @@ class DocumentOut(BaseModel):
         )
 
 
+# What an entry records about its actor that the other parties have no business seeing (a signer's IP).
+PRIVATE_FIELDS = frozenset({"address"})
+
+
 class HistoryOut(BaseModel):
     seq: int
     event: str
@@ -51,7 +57,11 @@ class HistoryOut(BaseModel):
     hash: str
 
     @classmethod
-    def of(cls, e: AuditEntry) -> HistoryOut:
+    def of(cls, e: AuditEntry, viewer: Viewer) -> HistoryOut:
+        """One entry as ``viewer`` may read it: the client address only on their own entries (or to the admin)."""
+        data = e.data
+        if PRIVATE_FIELDS & data.keys() and e.actor_id != str(viewer.user_id) and viewer.role != Role.ADMIN:
+            data = {k: v for k, v in data.items() if k not in PRIVATE_FIELDS}
         return cls(
             seq=e.seq,
             event=e.event,
@@ -60,7 +70,7 @@ class HistoryOut(BaseModel):
             actor_name=e.actor_name,
             actor_role=e.actor_role,
             comment=e.comment,
-            data=e.data,
+            data=data,
             at=e.created_at,
             hash=e.hash,
         )

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from workflows.evaluations.scheme import Scheme, SchemeItem
+from workflows.ranges import Version
 
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Remark = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -18,7 +19,7 @@ Score = Annotated[float, Field(ge=0, le=100)]
 
 class SchemeOut(BaseModel):
     year: int
-    version: int | None
+    version: Version | None
     locked: bool
     items: list[SchemeItem]
 
@@ -26,7 +27,7 @@ class SchemeOut(BaseModel):
 class SchemeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int | None = None
+    version: Version | None = None
     items: list[SchemeItem]
 
     @model_validator(mode="after")
@@ -64,7 +65,7 @@ class EventBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: Remark = ""
     items: list[SelfScore] | None = None  # self_assess
     scores: list[FinalScore] | None = None  # score
@@ -103,7 +104,7 @@ class EvaluationOut(BaseModel):
     year: int
     state: str
     state_label: str
-    version: int
+    version: Version
     total: float | None  # None before publication unless the caller is the bureau (page: 待评分)
     grade: str | None
     vetoed: bool
@@ -134,12 +135,12 @@ class ReviewFlagOut(BaseModel):
     decision_comment: str
     decided_by: str
     decided_at: datetime | None
-    version: int
+    version: Version
 
 
 class DecideBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     decision: Literal["keep", "warn", "remove"]
     comment: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

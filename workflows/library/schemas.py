@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflows.activities.vocabulary import CATEGORY_LABELS, DOMAINS, MaterialCategory
+from workflows.ranges import Version
 
 AgeGroup = Literal["小班", "中班", "大班"]
 AGE_GROUPS: tuple[str, ...] = ("小班", "中班", "大班")
@@ -69,13 +70,13 @@ class DocumentBody(Tags):
 
 
 class ItemUpdate(Tags):
-    version: int
+    version: Version
 
 
 class ItemRemove(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
 
 
 class ItemOut(BaseModel):
@@ -106,7 +107,7 @@ class ItemOut(BaseModel):
     text_problem: str
     promoter_name: str
     promoted_at: datetime
-    version: int
+    version: Version
 
 
 class SearchOut(BaseModel):
@@ -127,7 +128,7 @@ class RecommendationCreate(BaseModel):
 class RecommendationEventBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: str = ""
 
 
@@ -140,7 +141,7 @@ class RecommendationOut(BaseModel):
     reason: str
     state: str
     state_label: str
-    version: int
+    version: Version
     last_comment: str
     recommender_name: str
     created_at: datetime

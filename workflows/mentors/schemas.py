@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflows.mentors.vocabulary import TEAMS, GuidanceKind, Qualification
+from workflows.ranges import Version
 
 
 def _team(value: str) -> str:
@@ -41,7 +42,7 @@ class NominationCreate(NominationForm):
 class NominationEventBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: str = ""
     term_start: date | None = None
     term_end: date | None = None
@@ -53,7 +54,7 @@ class ReviewEventBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: str = ""
     year: int | None = Field(default=None, ge=2000, le=2100)
     team: str | None = None
@@ -97,7 +98,7 @@ class NominationOut(BaseModel):
     form: dict[str, Any]
     state: str
     state_label: str
-    version: int
+    version: Version
     last_comment: str
     created_at: datetime
     decided_at: datetime | None
@@ -139,7 +140,7 @@ class MentorOut(BaseModel):
     term_end: date
     state: str
     state_label: str
-    version: int
+    version: Version
     appointed_at: datetime
     retired_at: datetime | None
     assignments: list[AssignmentOut]

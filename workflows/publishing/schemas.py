@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.ranges import Version
+
 
 class ReportFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -23,14 +25,14 @@ class ReportCreate(ReportFields):
 
 
 class ReportUpdate(ReportFields):
-    version: int
+    version: Version
     material_id: uuid.UUID | None = None
 
 
 class ReportEventBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: str = ""
 
 
@@ -69,7 +71,7 @@ class ReportOut(BaseModel):
     summary: str
     state: str
     state_label: str
-    version: int
+    version: Version
     last_comment: str
     author_name: str
     approver_name: str

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
+from workflows.ranges import Version
 from workflows.registry import roster_rules
 from workflows.registry.models import (
     CATEGORY_LABELS,
@@ -134,7 +135,7 @@ class TeacherOut(TeacherRef):
     active: bool
     status_label: str
     left_on: date | None
-    version: int
+    version: Version
 
     @classmethod
     def of(cls, t: Teacher) -> Self:
@@ -215,7 +216,7 @@ class TeacherUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     name: Name | None = None
     post: Post | None = None
     level: Level | None = None

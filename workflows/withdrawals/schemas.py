@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.ranges import Version
+
 
 class WithdrawalIn(BaseModel):
     """A member kindergarten's request to leave its alliance."""
@@ -21,7 +23,7 @@ class WithdrawalEventBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int
+    version: Version
     comment: str = Field(default="", max_length=2000)
 
 
@@ -30,7 +32,7 @@ class WithdrawalOut(BaseModel):
     number: str
     state: str
     state_label: str
-    version: int
+    version: Version
     kindergarten_id: uuid.UUID
     kindergarten_name: str
     alliance_id: uuid.UUID

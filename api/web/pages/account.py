@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from api.deps import ClientAddress
 from api.web import nav
+from api.web import session as web_session
 from api.web.deps import PASSWORD_CHANGE_PAGE, FormDep, SignedInPage, UserPage, safe_next
 from api.web.forms import FieldErrors, text
 from api.web.routing import web_router
@@ -96,7 +97,7 @@ def change_password(page: UserPage, form: FormDep, address: ClientAddress) -> Re
     form_error = ""
     if not errors:
         try:
-            accounts.change_password(
+            user = accounts.change_password(
                 session=page.db,
                 settings=page.settings,
                 user_id=page.viewer.user_id,
@@ -113,6 +114,12 @@ def change_password(page: UserPage, form: FormDep, address: ClientAddress) -> Re
             form_error = exc.message
         else:
             target = safe_next(text(form, "next")) if page.viewer.must_change_password else "/account"
+            # Every other session has ended with the old password; this browser carries on in a new one.
+            page.start_session(
+                web_session.signed_in(
+                    page.settings, user_id=user.id, role=user.role.value, session_version=user.session_version
+                )
+            )
             return _done(page, target, "密码已修改")
     if page.htmx:
         return _errors_only(page, "password", PASSWORD_FIELDS, errors, form_error)

@@ -20,6 +20,7 @@ from api.web.deps import SignedInPage, UserPage
 from api.web.forms import domain_errors, unplaced
 from api.web.pages.news import WRITERS as REPORT_WRITERS
 from api.web.routing import web_router
+from storage.objects import content_disposition
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities import archive, attendance, documents, events, guidance, materials, notice, service
@@ -34,6 +35,7 @@ from workflows.activities.models import Activity
 from workflows.activities.semesters import current_semester, list_semesters
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
 from workflows.activities.vocabulary import ATTENDANCE_LABELS, CATEGORY_LABELS, CST, MaterialCategory
+from workflows.documents.service import DOCX
 from workflows.errors import Conflict, DomainError, NotFound, ValidationFailed
 from workflows.mentors import workload as mentor_work
 from workflows.mentors.views import guidance_out
@@ -169,10 +171,8 @@ def allow_late_notice(
 @router.get("/activities/{activity_id}/sign-in-sheet")
 def sign_in_sheet(activity_id: uuid.UUID, page: UserPage) -> Response:
     activity = service.get_visible(session=page.db, viewer=page.viewer, activity_id=activity_id)
-    d = documents.render_sign_in_sheet(
-        session=page.db, objects=page.objects, activity=activity, actor=page.viewer, base_url=page.settings.base_url
-    )
-    return stream_object(page.objects, d.object_key, filename=d.filename, content_type=d.content_type)
+    filename, content = documents.render_sign_in_sheet(activity, base_url=page.settings.base_url)
+    return Response(content, media_type=DOCX, headers={"Content-Disposition": content_disposition(filename)})
 
 
 @router.get("/activities/{activity_id}/bundle/status")

@@ -41,11 +41,17 @@ def login(
     except (Unauthenticated, TooManyAttempts) as exc:
         return page.render("login.html", next=target, username=username, error=exc.message, expired=False)
     # A fresh session (new CSRF secret) on every sign-in, so a planted cookie is worth nothing.
-    page.start_session(web_session.signed_in(page.settings, user_id=user.id, role=user.role.value))
+    page.start_session(
+        web_session.signed_in(
+            page.settings, user_id=user.id, role=user.role.value, session_version=user.session_version
+        )
+    )
     return page.redirect(target, f"欢迎，{user.display_name}")
 
 
 @router.post("/logout")
 def logout(page: UserPage) -> Response:
+    # Every session of the user ends, not only this cookie: a copy of it (or a token) is worth nothing.
+    accounts.sign_out(session=page.db, user_id=page.viewer.user_id)
     page.start_session(web_session.anonymous())
     return page.redirect("/login", "您已退出登录")
