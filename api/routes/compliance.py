@@ -12,8 +12,8 @@ from fastapi.responses import Response
 from api.deps import CurrentViewer, SessionDep
 from storage.objects import content_disposition
 from workflows.activities.compliance import compliance
+from workflows.activities.compliance_schemas import ComplianceOut, LedgerRow
 from workflows.activities.ledger import ledger, ledger_workbook
-from workflows.activities.schemas import ComplianceOut, LedgerRow
 from workflows.activities.views import compliance_out, ledger_row
 from workflows.activities.vocabulary import CST
 from workflows.documents.service import XLSX

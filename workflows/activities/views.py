@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from workflows.access import Viewer
 from workflows.activities.archive import BUNDLE_LABELS
 from workflows.activities.compliance import AllianceCompliance, activity_counting
+from workflows.activities.compliance_schemas import ComplianceOut, CountingOut, LedgerRow, WorkStatusOut
 from workflows.activities.documents import headcount, sorted_participants
 from workflows.activities.ledger import LedgerEntry
 from workflows.activities.machine import ACTIVITY_WORKFLOW
@@ -22,14 +23,10 @@ from workflows.activities.schemas import (
     CategoryStatus,
     CommentOut,
     CompletenessOut,
-    ComplianceOut,
-    CountingOut,
-    LedgerRow,
     MaterialOut,
     ParticipantOut,
     SemesterOut,
     WorkOut,
-    WorkStatusOut,
 )
 from workflows.activities.semester_work import Standing, current_document, standing
 from workflows.activities.vocabulary import (

@@ -204,7 +204,7 @@ class LeaderBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     leader_id: uuid.UUID | None
-    version: int | None = None
+    version: Version | None = None
 
 
 class TeamOut(BaseModel):
