@@ -75,6 +75,8 @@ TABLE: dict[str, Row] = {
     "/api/evaluations/": Row(None, note=NO_FIXTURE),
     "/api/review-flags/": Row(None, note=NO_FIXTURE),
     "/api/certificates/": Row(None, note=NO_FIXTURE),
+    # A published summary's reader (every alliance, not kg-out) is walked in tests/web/test_exchange_pages.py.
+    "/api/exchange/": Row(None, note=NO_FIXTURE),
     "/api/verify/": Row(None, note="public by design: a verification code, not an id"),
     "/api/jobs/": Row(None, note=NO_FIXTURE),
     "/api/mentors/": Row(None, note=NO_FIXTURE),

@@ -68,8 +68,8 @@ def is_shared(work: SemesterWork | None) -> bool:
 
 def publish(*, session: Session, viewer: Viewer, semester_code: str, alliance_id: uuid.UUID) -> SemesterWork:
     """Publish the summary as it stands to every alliance, and tell the other alliances' leads."""
+    work = _summary(session, viewer, semester_code, alliance_id)  # 404 first for who may not see it
     _officer(viewer)
-    work = _summary(session, viewer, semester_code, alliance_id)
     if is_shared(work) and work.shared_document_id == work.document_id:
         raise TransitionNotAllowed("该小结已发布")
     work.shared_document_id, work.shared_at, work.shared_by_name = work.document_id, utcnow(), viewer.display_name
@@ -93,8 +93,8 @@ def publish(*, session: Session, viewer: Viewer, semester_code: str, alliance_id
 def unpublish(
     *, session: Session, viewer: Viewer, semester_code: str, alliance_id: uuid.UUID, reason: str
 ) -> SemesterWork:
+    work = _summary(session, viewer, semester_code, alliance_id)  # 404 first for who may not see it
     _officer(viewer)
-    work = _summary(session, viewer, semester_code, alliance_id)
     reason = reason.strip()
     if not reason:
         raise ValidationFailed.single("reason", "required", "请填写撤下原因")
