@@ -78,6 +78,7 @@ def test_a_29000_paragraph_report_publishes_without_blocking_another_users_reque
             published["seconds"] = time.monotonic() - started
 
         thread = threading.Thread(target=publish)
+        began = time.monotonic()
         thread.start()
         waits = []
         deadline = time.monotonic() + 90
@@ -92,8 +93,11 @@ def test_a_29000_paragraph_report_publishes_without_blocking_another_users_reque
             assert time.monotonic() < deadline, state
             time.sleep(0.05)
         thread.join()
+        took = time.monotonic() - began  # publishing and reading the text
         assert published["response"].status_code == 200, published["response"].text
-        assert max(waits) < 1.0, f"another user's request waited {max(waits):.2f} s"
+        # Blocked, the other request would wait about as long as the reading; it waits under a second
+        # (or, on a machine so loaded that the reading itself took long, a small part of it).
+        assert max(waits) < max(1.0, took / 4), f"another user's request waited {max(waits):.2f} s of {took:.2f} s"
         assert state["body_state"] == "ready" and state["public_url"]
         page = httpx.get(state["public_url"].replace("http://127.0.0.1:8000", base), timeout=30).text
         assert page.count("<p>x</p>") == 29_000
