@@ -325,6 +325,15 @@ def test_the_lead_runs_an_activity_to_its_archive(staff: Callable[[str], Person]
     expect(page.locator(".flash")).to_contain_text("已创建活动")
     expect(page.locator("#info-title + .pairs")).to_contain_text("孙芳（湖坊镇中心幼儿园")
     expect(page.locator("#info-title + .pairs")).to_contain_text("钱静（小太阳幼儿园")
+    # Two days ago: announced after the fact, with the section's leave (「每次活动请提前通报」).
+    activity_url = page.url.split("://", 1)[1].split("/", 1)[1]
+    officer = staff(OFFICER)
+    allowing = officer.open(f"/{activity_url}")
+    allowing.fill("#in-reason", "事后补录")
+    officer.screenshot("d1-41b-activity-allow-late")
+    allowing.get_by_role("button", name="准许逾期通报").click()
+    expect(allowing.locator(".flash")).to_contain_text("已准许逾期通报")
+    page = lead.open(f"/{activity_url}")
     page.locator("form.event-announce button").click()
     expect(page.locator(".page-head .state")).to_have_text("已通报")
     lead.screenshot("d1-42-activity-announced")
@@ -333,7 +342,7 @@ def test_the_lead_runs_an_activity_to_its_archive(staff: Callable[[str], Person]
 
     page.get_by_role("button", name="全部出席").click()
     expect(page.locator(".flash")).to_have_text("已全部记为出席")
-    page.locator("details.walk-in summary").click()
+    page.locator("details.walk-in summary", has_text="临时参加").click()
     page.fill("#in-guest_name", "黄来宾")
     page.fill("#in-guest_kindergarten", "青云谱区某幼儿园")
     page.get_by_role("button", name="登记").click()

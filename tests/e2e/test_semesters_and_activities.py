@@ -191,7 +191,7 @@ def test_semesters_then_an_activity_in_full(person, live_server: LiveServer, tmp
     expect(page.locator(".flash")).to_have_text("已保存出勤记录")
     expect(page.locator("#attendance")).to_contain_text("请假 1")
     assert rows.first.locator("strong").inner_text() == first
-    page.locator("details.walk-in summary").click()
+    page.locator("details.walk-in summary", has_text="临时参加").click()
     page.fill("#in-guest_name", "王来宾")
     page.get_by_role("button", name="登记").click()
     expect(page.locator("#err-guest_kindergarten")).to_have_text("请填写来宾所在幼儿园或单位")
