@@ -69,7 +69,9 @@ def provision(folder: Path, *, label: str) -> TokenConfig:
     tokens.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
     conf = folder / "softhsm2.conf"
-    wanted = f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+    wanted = (
+        f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+    )
     if not conf.exists() or conf.read_text() != wanted:
         conf.write_text(wanted)
     os.environ["SOFTHSM2_CONF"] = str(conf)

@@ -189,7 +189,14 @@ def application_form() -> DocumentObject:
     return document
 
 
-TEMPLATES: dict[str, Callable[[], DocumentObject]] = {"application_form.docx": application_form, **ACTIVITY_TEMPLATES, **AGREEMENT_TEMPLATES, **EVALUATION_TEMPLATES, **MENTOR_TEMPLATES, **DECISION_TEMPLATES}
+TEMPLATES: dict[str, Callable[[], DocumentObject]] = {
+    "application_form.docx": application_form,
+    **ACTIVITY_TEMPLATES,
+    **AGREEMENT_TEMPLATES,
+    **EVALUATION_TEMPLATES,
+    **MENTOR_TEMPLATES,
+    **DECISION_TEMPLATES,
+}
 
 
 def build(name: str) -> bytes:

@@ -72,8 +72,7 @@ def _table(table: etree._Element) -> Block:
     rows = []
     for row in table.iterfind(_w("tr")):
         cells = tuple(
-            "\n".join(t for p in cell.iterfind(_w("p")) if (t := _paragraph_text(p)))
-            for cell in row.iterfind(_w("tc"))
+            "\n".join(t for p in cell.iterfind(_w("p")) if (t := _paragraph_text(p))) for cell in row.iterfind(_w("tc"))
         )
         if any(cells):
             rows.append(cells)

@@ -93,7 +93,9 @@ def _write_receipt(outbox_id: int, name: str) -> None:
     except IntegrityError:
         pass  # a concurrent duplicate delivery wrote it first
     except Exception as exc:  # noqa: BLE001 - the work is done; a missing receipt only means a re-send
-        logger.warning("no receipt for outbox row %s task %s (%s); the reconciler will send it again", outbox_id, name, exc)
+        logger.warning(
+            "no receipt for outbox row %s task %s (%s); the reconciler will send it again", outbox_id, name, exc
+        )
 
 
 def _qualified(fn: Callable[..., Any]) -> str:

@@ -31,8 +31,11 @@ MAX_ZIP_UNCOMPRESSED = 1 << 30
 MAX_ZIP_RATIO = 100
 RATIO_FLOOR = 1 << 20  # small members may compress extremely well without harm
 ARCHIVE_LIMITS = Limits(
-    max_members=MAX_ZIP_MEMBERS, max_member_bytes=MAX_ZIP_UNCOMPRESSED, max_total_bytes=MAX_ZIP_UNCOMPRESSED,
-    max_ratio=MAX_ZIP_RATIO, ratio_floor=RATIO_FLOOR,
+    max_members=MAX_ZIP_MEMBERS,
+    max_member_bytes=MAX_ZIP_UNCOMPRESSED,
+    max_total_bytes=MAX_ZIP_UNCOMPRESSED,
+    max_ratio=MAX_ZIP_RATIO,
+    ratio_floor=RATIO_FLOOR,
 )
 # Image size limits, read from the header before decoding. JPEGs are decoded at 1/8 scale (every
 # scan is still read), so phone photos up to Pillow's own refusal threshold pass; other formats are

@@ -54,7 +54,15 @@ def run_bounded(job: str, file: BinaryIO, *, bounds: Bounds = Bounds(), max_byte
                 raise SandboxFailed("too_large", f"文件过大：不能超过 {max_bytes // (1024 * 1024)} MB")
             spool.write(chunk)
         spool.flush()
-        command = [sys.executable, "-m", "workflows.sandbox", job, spool.name, str(bounds.memory_bytes), str(bounds.cpu_seconds)]
+        command = [
+            sys.executable,
+            "-m",
+            "workflows.sandbox",
+            job,
+            spool.name,
+            str(bounds.memory_bytes),
+            str(bounds.cpu_seconds),
+        ]
         try:
             done = subprocess.run(
                 command, capture_output=True, timeout=bounds.wall_seconds, check=False, env=_child_env(), cwd=_root()
@@ -113,4 +121,3 @@ def _child(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(_child(sys.argv[1:]))
-

@@ -119,7 +119,15 @@ class _BoundedMember:
         want = CHUNK if size is None or size < 0 else min(size, CHUNK * 4)
         try:
             data = self._stream.read(want)
-        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            lzma.LZMAError,
+            EOFError,
+            OSError,
+            ValueError,
+            NotImplementedError,
+        ) as exc:
             raise UnsafeFile("damaged_member", "文件已损坏：压缩包内的部分内容无法解压") from exc
         self.consumed += len(data)
         if self.consumed > self._limit:
@@ -288,7 +296,9 @@ def seekable(stream: BinaryIO, *, max_bytes: int) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def open_archive(stream: BinaryIO, limits: Limits = DEFAULT_LIMITS, *, max_bytes: int = 64 << 20) -> Iterator[UntrustedArchive]:
+def open_archive(
+    stream: BinaryIO, limits: Limits = DEFAULT_LIMITS, *, max_bytes: int = 64 << 20
+) -> Iterator[UntrustedArchive]:
     """An uploaded package (any stream) opened under ``limits``."""
     with seekable(stream, max_bytes=max_bytes) as file, UntrustedArchive(file, limits) as archive:
         yield archive

@@ -115,7 +115,9 @@ def fire_event(
 @router.get("/evaluations/{evaluation_id}/history", response_model=list[HistoryOut])
 def history(evaluation_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> list[HistoryOut]:
     evaluation = service.get_visible(session=session, viewer=viewer, evaluation_id=evaluation_id)
-    entries = [HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)]
+    entries = [
+        HistoryOut.of(e, viewer) for e in audit.history(session, entity_type="evaluation", entity_id=evaluation_id)
+    ]
     if not results_visible(viewer, evaluation):  # the running total recorded at opening is no result yet
         for entry in entries:
             entry.data = {k: v for k, v in entry.data.items() if k != "total"}

@@ -47,14 +47,20 @@ def test_every_field_round_trips_and_the_end_time_can_be_cleared(client, world, 
     roles = {p["teacher_id"]: p["role"] for p in got["participants"]}
     assert roles == {**dict.fromkeys(presenters, "presenter"), **dict.fromkeys(participants, "participant")}
     assert {p["kindergarten_id"] for p in got["participants"] if p["role"] == "presenter"} == {
-        world.kid("A-PIL"), world.kid("A-M1")
+        world.kid("A-PIL"),
+        world.kid("A-M1"),
     }
     edited = ok(client.put(f"/api/activities/{a['id']}", headers=h, json={
         "version": got["version"], "topic": "改后的主题", "domain": "科学", "format": "集中研讨", "place": "A-M1 活动室",
         "meeting_no": "", "chair": "新主持", "goal": "", "credit_hours": 3, "ends_at": None,
         "presenter_teacher_ids": presenters[:1], "participant_teacher_ids": participants[1:],
     }))  # fmt: skip
-    assert (edited["topic"], edited["domain"], edited["place"], edited["meeting_no"]) == ("改后的主题", "科学", "A-M1 活动室", "")
+    assert (edited["topic"], edited["domain"], edited["place"], edited["meeting_no"]) == (
+        "改后的主题",
+        "科学",
+        "A-M1 活动室",
+        "",
+    )
     assert (edited["chair"], edited["goal"], edited["credit_hours"], edited["ends_at"]) == ("新主持", "", 3.0, None)
     assert [p["teacher_id"] for p in edited["participants"] if p["role"] == "presenter"] == presenters[:1]
     assert len(edited["participants"]) == 3
@@ -67,7 +73,8 @@ def test_presenters_and_participants_come_from_the_alliance_only(client, world, 
     body = activity_body(runtime, world, presenter_teacher_ids=[outsider],
                          participant_teacher_ids=[*teacher_ids(runtime, "A-M2-T1"), elsewhere])  # fmt: skip
     assert fields_of(client.post("/api/activities", headers=login("lead-a"), json=body)) == {
-        "presenter_teacher_ids.0", "participant_teacher_ids.1"
+        "presenter_teacher_ids.0",
+        "participant_teacher_ids.1",
     }
 
 
@@ -91,11 +98,20 @@ def test_a_guest_walks_in_by_name_and_kindergarten(client, world, login, runtime
     h = login("lead-a")
     empty = client.post(url, headers=h, json={})
     assert fields_of(empty) == {"guest_name", "guest_kindergarten"}
-    assert {e["message"] for e in empty.json()["errors"]} == {"请选择本联盟教师，或填写来宾姓名", "请填写来宾所在幼儿园或单位"}
-    got = ok(client.post(url, headers=h, json={"guest_name": f"王{NASTY}", "guest_kindergarten": "青云谱区某幼儿园"}), 201)
+    assert {e["message"] for e in empty.json()["errors"]} == {
+        "请选择本联盟教师，或填写来宾姓名",
+        "请填写来宾所在幼儿园或单位",
+    }
+    got = ok(
+        client.post(url, headers=h, json={"guest_name": f"王{NASTY}", "guest_kindergarten": "青云谱区某幼儿园"}), 201
+    )
     guest = got["participants"][-1]
     assert (guest["teacher_id"], guest["guest"], guest["walk_in"]) == (None, True, True)
-    assert (guest["name"], guest["kindergarten_name"], guest["attendance"]) == (f"王{NASTY}", "青云谱区某幼儿园", "present")
+    assert (guest["name"], guest["kindergarten_name"], guest["attendance"]) == (
+        f"王{NASTY}",
+        "青云谱区某幼儿园",
+        "present",
+    )
     twice = client.post(url, headers=h, json={"guest_name": f"王{NASTY}", "guest_kindergarten": "青云谱区某幼儿园"})
     assert fields_of(twice) == {"guest_name"}
     # A guest keeps their place when the expected list is edited, and is recorded like anyone else.

@@ -33,7 +33,9 @@ def effective(client, login, draft_agreement):
 
 
 def renew(client, headers, agreement):
-    return client.post(f"/api/agreements/{agreement['id']}/renew", headers=headers, json={"version": agreement["version"]})
+    return client.post(
+        f"/api/agreements/{agreement['id']}/renew", headers=headers, json={"version": agreement["version"]}
+    )
 
 
 def draft_text(client, headers, agreement) -> str:
@@ -161,7 +163,9 @@ def test_signing_without_the_read_confirmation_or_a_seal_costs_no_pin_attempt(cl
     r = fire(client, member, a, "sign", pin=PIN)
     assert r.status_code == 422, r.text
     [error] = r.json()["errors"]
-    assert error["field"] == "seals.member" and "尚未上传印章图片" in error["message"] and "我的账号" in error["message"]
+    assert (
+        error["field"] == "seals.member" and "尚未上传印章图片" in error["message"] and "我的账号" in error["message"]
+    )
     assert count(runtime, audit.AuditEntry, event="pin_refused") == 0
     assert count(runtime, Signature) == 0
     # The other parties' turn has not come; the member's seal is uploaded again and it signs.

@@ -56,7 +56,9 @@ def without_chinese_font(folder: Path) -> Iterator[None]:
 def test_lead_pillar_documents_have_no_third_party(client, login, runtime, signing_world, tmp_path):
     officer = login("officer")
     a = client.post(f"/api/alliances/{signing_world.alliances['A'].id}/agreements/lead-pillar", headers=officer).json()
-    a = client.put(f"/api/agreements/{a['id']}", headers=officer, json={"version": a["version"], "special_clauses": CLAUSES})
+    a = client.put(
+        f"/api/agreements/{a['id']}", headers=officer, json={"version": a["version"], "special_clauses": CLAUSES}
+    )
     assert a.status_code == 200, a.text
     a = a.json()
 
@@ -72,8 +74,18 @@ def test_lead_pillar_documents_have_no_third_party(client, login, runtime, signi
     assert "甲方为测试联盟A龙头园，乙方为测试联盟A支柱园" in text
     word = WordDocument(io.BytesIO(draft))
     parties, signature_page = word.tables[0], word.tables[1]
-    assert [r.cells[0].text for r in parties.rows] == ["当事方", "甲方（龙头园）", "乙方（支柱园）", "监督方（区教科体局）"]
-    assert [r.cells[0].text for r in signature_page.rows] == ["当事方", "甲方（龙头园）", "乙方（支柱园）", "监督方（区教科体局）"]
+    assert [r.cells[0].text for r in parties.rows] == [
+        "当事方",
+        "甲方（龙头园）",
+        "乙方（支柱园）",
+        "监督方（区教科体局）",
+    ]
+    assert [r.cells[0].text for r in signature_page.rows] == [
+        "当事方",
+        "甲方（龙头园）",
+        "乙方（支柱园）",
+        "监督方（区教科体局）",
+    ]
     with zipfile.ZipFile(io.BytesIO(draft)) as z:
         xml = z.read("word/document.xml").decode()
     assert "A&amp;B&lt;幼儿园&gt;" in xml and "{{" not in xml.replace("{{ 不是模板 }}", "")

@@ -62,9 +62,7 @@ def test_promotion_of_archived_materials(promote, client, login, runtime, world,
     assert promote(login("kg-a1"), archived.materials["教学反思.docx"]).status_code == 403
     held = make_activity(runtime, world, state="held", files=[FileSpec("reflection", "r.docx", docx_bytes("反思"))])
     assert promote(lead, held.materials["r.docx"]).status_code == 409
-    r = promote(
-        login("researcher"), archived.materials["教学反思.docx"], title="探究材料的反思", age_group="小班"
-    )
+    r = promote(login("researcher"), archived.materials["教学反思.docx"], title="探究材料的反思", age_group="小班")
     assert r.status_code == 201 and r.json()["promoter_name"] == "researcher"
 
     # The library points at the archived object: the same bytes, not a copy.

@@ -63,16 +63,24 @@ def _text(docx: bytes) -> str:
 def test_经批复即可加入_approval_issues_a_numbered_批复_to_the_applicant(client, login, world, runtime):
     officer, applicant = login("officer"), login("kg-out")
     reviewing = _submit(client, login, world)
-    approved = event(client, officer, reviewing, "approve", alliance_id=str(world.alliances["B"].id), comment="材料齐全")
+    approved = event(
+        client, officer, reviewing, "approve", alliance_id=str(world.alliances["B"].id), comment="材料齐全"
+    )
     assert approved.status_code == 200, approved.text
     decision = approved.json()["decision"]
     assert decision["number"] == f"青教科体成幼批〔{YEAR}〕1号"
-    assert (decision["outcome"], decision["outcome_label"], decision["alliance_name"]) == ("approved", "同意加入", "测试联盟B")
+    assert (decision["outcome"], decision["outcome_label"], decision["alliance_name"]) == (
+        "approved",
+        "同意加入",
+        "测试联盟B",
+    )
 
     # The applicant sees the 批复 on its application and is told of it.
     mine = client.get(f"/api/applications/{reviewing['id']}", headers=applicant).json()
     assert mine["decision"]["number"] == decision["number"]
-    note = next(n for n in client.get("/api/notifications", headers=applicant).json() if n["kind"] == "application.approved")
+    note = next(
+        n for n in client.get("/api/notifications", headers=applicant).json() if n["kind"] == "application.approved"
+    )
     assert decision["number"] in note["title"] and "批复" in note["body"]
 
     letter = _text(_content(client, applicant, decision["docx_document_id"]))
@@ -120,7 +128,9 @@ def test_经批复即可加入_rejection_issues_a_批复_too_and_the_numbers_run
     letter = _text(_content(client, applicant, decision["docx_document_id"]))
     assert f"关于{FORM['name']}申请加入青山湖区1+1+N幼教联盟的批复" in letter
     assert "你园此次申请不予批准。" in letter and "理由：近三年有行政处罚<记录>" in letter
-    note = next(n for n in client.get("/api/notifications", headers=applicant).json() if n["kind"] == "application.rejected")
+    note = next(
+        n for n in client.get("/api/notifications", headers=applicant).json() if n["kind"] == "application.rejected"
+    )
     assert decision["number"] in note["title"]
 
     # The applicant puts things right and applies again: the next 批复 takes the next number.
@@ -141,7 +151,12 @@ def test_经批复即可加入_the_批复_verifies_by_its_code_and_its_file_and_
     by_code = client.get(f"/api/verify/{decided['verification_code'].lower()}")
     assert by_code.status_code == 200, by_code.text
     found = by_code.json()
-    assert (found["ok"], found["kind"], found["kind_label"], found["reference"]) == (True, "decision", "批复", decided["number"])
+    assert (found["ok"], found["kind"], found["kind_label"], found["reference"]) == (
+        True,
+        "decision",
+        "批复",
+        decided["number"],
+    )
     assert {"label": "决定", "value": "不予批准"} in found["details"]
     assert "青山湖区教育科技体育局" in found["summary"]
 
@@ -185,7 +200,9 @@ def test_结合乡镇_街道区域划分_the_review_suggests_the_alliance_that_s
     assert seen["suggested_alliance"]["id"] == str(alliances["B"].id)
     assert seen["suggested_alliance"]["reason"] == "「罗家镇」在该联盟的服务区域内"
     # Kindergartens never see the suggestion; only the bureau edits areas, one alliance per town.
-    assert client.get(f"/api/applications/{reviewing['id']}", headers=login("kg-out")).json()["suggested_alliance"] is None
+    assert (
+        client.get(f"/api/applications/{reviewing['id']}", headers=login("kg-out")).json()["suggested_alliance"] is None
+    )
     taken = client.put(f"/api/alliances/{alliances['A'].id}/service-area", headers=officer,
                        json={"service_area": ["湖坊镇", "罗家镇"]})  # fmt: skip
     assert taken.status_code == 422

@@ -85,8 +85,11 @@ def test_arrangement_export_import_through_the_api(client, world, login):
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert "filename*=UTF-8''" in exported.headers["content-disposition"]
-    again = client.post("/api/arrangement", headers=officer,
-                        files={"file": ("联盟安排表.xlsx", exported.content, "application/octet-stream")})
+    again = client.post(
+        "/api/arrangement",
+        headers=officer,
+        files={"file": ("联盟安排表.xlsx", exported.content, "application/octet-stream")},
+    )
     assert again.status_code == 200, again.text
     assert again.json()["memberships_started"] == 0 and again.json()["kindergartens_created"] == 0
     bad = client.post("/api/arrangement", headers=officer, files={"file": ("x.xlsx", b"not a workbook")})
@@ -94,5 +97,9 @@ def test_arrangement_export_import_through_the_api(client, world, login):
     assert bad.json()["errors"][0]["field"] == "file"
     for who in ("kg-a1", "lead-a"):
         assert client.get("/api/arrangement", headers=login(who)).status_code == 404
-        assert client.post("/api/arrangement", headers=login(who),
-                           files={"file": ("x.xlsx", exported.content)}).status_code == 404
+        assert (
+            client.post(
+                "/api/arrangement", headers=login(who), files={"file": ("x.xlsx", exported.content)}
+            ).status_code
+            == 404
+        )

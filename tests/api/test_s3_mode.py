@@ -26,8 +26,12 @@ def test_attachments_round_trip_through_s3(db, s3_server, tmp_path):
         h = {"Authorization": f"Bearer {token['access_token']}"}
         app = c.post("/api/applications", headers=h, json={"name": "S3 测试园"}).json()
         body = pdf_bytes("s3")
-        up = c.post(f"/api/applications/{app['id']}/attachments", headers=h, data={"kind": "licence"},
-                    files={"file": ("许可证.pdf", body, "application/pdf")})
+        up = c.post(
+            f"/api/applications/{app['id']}/attachments",
+            headers=h,
+            data={"kind": "licence"},
+            files={"file": ("许可证.pdf", body, "application/pdf")},
+        )
         assert up.status_code == 201, up.text
         key = f"sha256/{up.json()['sha256'][:2]}/{up.json()['sha256'][2:4]}/{up.json()['sha256']}"
         assert runtime.objects.stat(key).size == len(body)

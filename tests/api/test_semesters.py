@@ -34,7 +34,9 @@ def test_the_name_is_not_chosen_freely(client, world, login):
 
 @pytest.mark.parametrize("minimum", [1, 0, -3])
 def test_每学期集中研讨活动不少于2次_a_minimum_below_two_is_refused(client, world, login, minimum):
-    errors = errors_of(client.post("/api/semesters", headers=login("officer"), json={**SPRING, "min_centralised": minimum}))
+    errors = errors_of(
+        client.post("/api/semesters", headers=login("officer"), json={**SPRING, "min_centralised": minimum})
+    )
     assert errors == {"min_centralised": "方案规定每学期集中研讨活动不少于 2 次，最低次数不能低于 2"}
     assert client.get("/api/semesters", headers=login("officer")).json() == []
 
@@ -42,7 +44,10 @@ def test_每学期集中研讨活动不少于2次_a_minimum_below_two_is_refused
 def test_the_minimum_may_be_raised_but_not_lowered_below_two_by_an_edit(client, world, login):
     h = login("officer")
     assert client.post("/api/semesters", headers=h, json=SPRING).status_code == 201
-    assert client.patch("/api/semesters/2027-spring", headers=h, json={"min_centralised": 4}).json()["min_centralised"] == 4
+    assert (
+        client.patch("/api/semesters/2027-spring", headers=h, json={"min_centralised": 4}).json()["min_centralised"]
+        == 4
+    )
     refused = client.patch("/api/semesters/2027-spring", headers=h, json={"min_centralised": 1})
     assert set(errors_of(refused)) == {"min_centralised"}
     assert client.get("/api/semesters/2027-spring", headers=h).json()["min_centralised"] == 4

@@ -27,20 +27,34 @@ def test_counters_are_shared_by_every_process_and_slide(db: Database) -> None:
         for n in range(VERIFY_LIMIT):
             engine = db if n % 2 else other_process
             with engine.session() as s:
-                assert rate_limits.hit(session=s, key="verify:203.0.113.7", limit=VERIFY_LIMIT, window_seconds=60, now=start)
+                assert rate_limits.hit(
+                    session=s, key="verify:203.0.113.7", limit=VERIFY_LIMIT, window_seconds=60, now=start
+                )
         with other_process.session() as s:
-            assert not rate_limits.hit(session=s, key="verify:203.0.113.7", limit=VERIFY_LIMIT, window_seconds=60, now=start)
+            assert not rate_limits.hit(
+                session=s, key="verify:203.0.113.7", limit=VERIFY_LIMIT, window_seconds=60, now=start
+            )
         with db.session() as s:  # another address has its own allowance
-            assert rate_limits.hit(session=s, key="verify:203.0.113.8", limit=VERIFY_LIMIT, window_seconds=60, now=start)
+            assert rate_limits.hit(
+                session=s, key="verify:203.0.113.8", limit=VERIFY_LIMIT, window_seconds=60, now=start
+            )
         # Just past the window's end the previous window still weighs in: no double allowance at a boundary.
         with db.session() as s:
             assert not rate_limits.hit(
-                session=s, key="verify:203.0.113.7", limit=VERIFY_LIMIT, window_seconds=60, now=start + timedelta(seconds=61)
+                session=s,
+                key="verify:203.0.113.7",
+                limit=VERIFY_LIMIT,
+                window_seconds=60,
+                now=start + timedelta(seconds=61),
             )
         # A quiet minute later the address may verify again, and the old windows are gone.
         with db.session() as s:
             assert rate_limits.hit(
-                session=s, key="verify:203.0.113.7", limit=VERIFY_LIMIT, window_seconds=60, now=start + timedelta(minutes=3)
+                session=s,
+                key="verify:203.0.113.7",
+                limit=VERIFY_LIMIT,
+                window_seconds=60,
+                now=start + timedelta(minutes=3),
             )
             rows = s.scalars(select(rate_limits.RateLimitHit)).all()
             assert {r.window for r in rows} == {int((start + timedelta(minutes=3)).timestamp()) // 60}
@@ -69,7 +83,9 @@ def test_trusted_proxies_and_public_url_are_checked_when_read(tmp_path) -> None:
     with pytest.raises(ValidationError, match="KINDERFLOW_PUBLIC_URL"):
         Settings(demo=True, var_dir=tmp_path, public_url="kinderflow.example.cn")
     unset = Settings(demo=True, var_dir=tmp_path)
-    assert unset.base_url == "http://127.0.0.1:8000" and "KINDERFLOW_PUBLIC_URL is not set" in unset.public_url_warning()
+    assert (
+        unset.base_url == "http://127.0.0.1:8000" and "KINDERFLOW_PUBLIC_URL is not set" in unset.public_url_warning()
+    )
     given = Settings(demo=True, var_dir=tmp_path, public_url="https://kinderflow.example.cn/")
     assert given.base_url == "https://kinderflow.example.cn" and given.public_url_warning() is None
 

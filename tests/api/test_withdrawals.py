@@ -94,7 +94,11 @@ def test_approval_ends_the_membership_and_terminates_the_agreement(client, login
     r = decide(client, officer, w, "approve", "同意退出，请做好资料移交。")
     assert r.status_code == 200, r.text
     w = r.json()
-    assert (w["state"], w["ended_on"], w["decision_comment"]) == ("approved", today().isoformat(), "同意退出，请做好资料移交。")
+    assert (w["state"], w["ended_on"], w["decision_comment"]) == (
+        "approved",
+        today().isoformat(),
+        "同意退出，请做好资料移交。",
+    )
     assert decide(client, officer, w, "refuse", "x").status_code == 409  # decided already
     assert membership_end(runtime, world, "A-M1") == [today()]
     ended = client.get(f"/api/agreements/{agreement['id']}", headers=world_a1).json()
@@ -107,7 +111,10 @@ def test_approval_ends_the_membership_and_terminates_the_agreement(client, login
     assert events[-1] == "terminate"
     for username in ("kg-a1", "lead-a", "pillar-a"):
         [note] = notes(client, login(username), "withdrawal.approved")
-        assert client.get(note["link"].replace("/withdrawals/", "/api/withdrawals/"), headers=login(username)).status_code == 200
+        assert (
+            client.get(note["link"].replace("/withdrawals/", "/api/withdrawals/"), headers=login(username)).status_code
+            == 200
+        )
         assert notes(client, login(username), "agreement.terminated"), username
     # No longer a member: no second request; the alliance's member list has it no more.
     assert ask(client, world_a1).json()["code"] == "not_a_member"
@@ -115,7 +122,9 @@ def test_approval_ends_the_membership_and_terminates_the_agreement(client, login
     assert "A-M1 A&B<幼儿园>" not in [m["kindergarten_name"] for m in overview["members"]]
 
 
-def test_approval_voids_an_unsigned_agreement_and_a_refusal_keeps_the_member(client, login, runtime, world, draft_agreement):
+def test_approval_voids_an_unsigned_agreement_and_a_refusal_keeps_the_member(
+    client, login, runtime, world, draft_agreement
+):
     officer = login("officer")
     sent = fire(client, officer, draft_agreement, "send").json()
     # A-M2 has no agreement at all; its request is refused, then it asks again and is let go.

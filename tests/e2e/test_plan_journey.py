@@ -28,7 +28,12 @@ def _submitted_application(base: str, *, town: str) -> str:
     with httpx.Client(base_url=base) as http:
         token = http.post("/api/auth/token", data={"username": "kg-out", "password": PASSWORD}).json()["access_token"]
         h = {"Authorization": f"Bearer {token}"}
-        body = {**FORM, "town": town, "needs": ["课程", "游戏"], "reasons": "教师年轻，希望得到游戏组织和课程建设的指导。"}
+        body = {
+            **FORM,
+            "town": town,
+            "needs": ["课程", "游戏"],
+            "reasons": "教师年轻，希望得到游戏组织和课程建设的指导。",
+        }
         app = http.post("/api/applications", headers=h, json=body).json()
         for kind, content, name in [
             ("licence", pdf_bytes(), "许可证.pdf"),

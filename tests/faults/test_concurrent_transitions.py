@@ -50,7 +50,10 @@ def test_the_same_submit_fired_twenty_times_at_once_succeeds_once(runtime, world
         with ThreadPoolExecutor(SAME_EVENT) as pool:
             replies = list(pool.map(submit, range(SAME_EVENT)))
         assert Counter(r.status_code for r in replies) == {200: 1, 409: SAME_EVENT - 1}, [r.text for r in replies]
-        assert {r.json()["code"] for r in replies if r.status_code == 409} <= {"stale_version", "transition_not_allowed"}
+        assert {r.json()["code"] for r in replies if r.status_code == 409} <= {
+            "stale_version",
+            "transition_not_allowed",
+        }
         history = http.get(f"/api/applications/{app['id']}/history", headers=applicant).json()
         assert [h["event"] for h in history].count("submit") == 1
     with runtime.db.session() as session:

@@ -27,7 +27,9 @@ def test_celery_is_configured_for_at_least_once_delivery(tmp_path):
     assert config["accept_content"] == ["json"]
     options = config["broker_transport_options"]
     # A killed worker's task is restored within visibility timeout + one sweep: inside a minute.
-    assert options["visibility_timeout"] + options["unacked_restore_interval"] * options["unacked_restore_throttle"] < 60
+    assert (
+        options["visibility_timeout"] + options["unacked_restore_interval"] * options["unacked_restore_throttle"] < 60
+    )
     assert (options["unacked_restore_interval"], options["unacked_restore_throttle"]) == (
         UNACKED_RESTORE_INTERVAL,
         UNACKED_RESTORE_THROTTLE,

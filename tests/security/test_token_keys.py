@@ -98,7 +98,9 @@ def test_the_ca_key_is_made_in_the_token_once_and_never_leaves_it(runtime):
     assert attributes[Attribute.NEVER_EXTRACTABLE] and attributes[Attribute.ALWAYS_SENSITIVE]
     assert attributes[Attribute.LOCAL]  # generated in the token, not imported
     with pytest.raises(TypeError):
-        first.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        first.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     # The root certifies itself with the key in the token.
     first.certificate.verify_directly_issued_by(first.certificate)
 
@@ -149,7 +151,9 @@ def test_the_database_and_the_secret_without_the_token_cannot_sign(client, login
     with runtime.db.session() as s:
         real = keys.unlock(session=s, settings=runtime.settings, user_id=user_id, pin=PIN)
     # The control: what the service signs with the token passes the very check the attacker must pass.
-    assert openssl_verifies(tmp_path, cms.sign_detached(CONTENT, key=real.key, certificate=real.certificate), ca_pem, "real")
+    assert openssl_verifies(
+        tmp_path, cms.sign_detached(CONTENT, key=real.key, certificate=real.certificate), ca_pem, "real"
+    )
 
     # The attacker's copy: every row, and the secret. No private key is there to load, sealed or not.
     secret = runtime.settings.secret_key.get_secret_value()
@@ -174,7 +178,11 @@ def test_the_database_and_the_secret_without_the_token_cannot_sign(client, login
     }
     fake_root_key = ec.generate_private_key(ec.SECP256R1())
     fake_root = attacker_certificate(
-        subject=ca_certificate.subject, issuer=ca_certificate.subject, key=fake_root_key, signed_by=fake_root_key, ca=True
+        subject=ca_certificate.subject,
+        issuer=ca_certificate.subject,
+        key=fake_root_key,
+        signed_by=fake_root_key,
+        ca=True,
     )
     forged["fake-root"] = attacker_certificate(
         subject=real.certificate.subject, issuer=fake_root.subject, key=own, signed_by=fake_root_key
@@ -217,7 +225,9 @@ with Database(settings.database_url).session() as s:
         except DomainError as exc:
             print(exc.code, exc.message)
 """
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("signing_key_missing 签名令牌中找不到您的签名密钥"), lines

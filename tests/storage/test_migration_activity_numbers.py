@@ -30,7 +30,9 @@ def test_existing_activity_numbers_name_the_semester_after_0013(backend, tmp_pat
         runtime = build_runtime(make_settings(url, tmp_path))
         world = build_world(runtime)
         with runtime.db.session() as s:
-            semester = ensure_semester(session=s, code="2026-autumn", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20))
+            semester = ensure_semester(
+                session=s, code="2026-autumn", starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20)
+            )
             lead = s.scalars(select(User).where(User.username == "lead-a")).one()
             s.add(Activity(number="TA-2026年秋季学期-03", seq=3, alliance_id=world.alliances["A"].id,
                            semester_id=semester.id, topic="主题", domain="游戏", format="集中研讨",

@@ -80,7 +80,9 @@ def test_library_items_with_rows_survive_0026_down_and_up(backend, tmp_path):
                 )
                 assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
                 # The index still holds the row (the models are the head's, so the search is not asked here).
-                assert conn.execute(text("SELECT count(*) FROM library_fts WHERE library_fts MATCH '磁铁'")).scalar() == 1
+                assert (
+                    conn.execute(text("SELECT count(*) FROM library_fts WHERE library_fts MATCH '磁铁'")).scalar() == 1
+                )
             assert conn.execute(text("SELECT title FROM library_items")).scalars().all() == ["磁铁课例"]
 
         migrate.upgrade(url)

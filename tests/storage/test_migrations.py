@@ -20,7 +20,10 @@ def test_upgrade_matches_models_and_downgrade_empties(backend, tmp_path):
         migrate.upgrade(url)
         engine = make_engine(url)
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False, "include_name": migrate.include_name}), metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": False, "include_name": migrate.include_name}),
+                metadata,
+            )
         assert diff == [], diff
         assert set(inspect(engine).get_table_names()) >= {t.name for t in metadata.sorted_tables}
         engine.dispose()

@@ -58,7 +58,9 @@ def test_the_list_searches_filters_and_pages(browser, world, runtime):
 def test_admin_creates_a_kindergarten_account_with_the_suggested_role(browser, world, client):
     admin = browser("admin")
     form = admin.get("/admin/users/new").text
-    names = {code: html.escape(world.kindergartens[code].name, quote=False) for code in ("A-LEAD", "A-PIL", "A-M1", "C-OUT")}
+    names = {
+        code: html.escape(world.kindergartens[code].name, quote=False) for code in ("A-LEAD", "A-PIL", "A-M1", "C-OUT")
+    }
     assert f"{names['A-LEAD']}（龙头园）" in form and f"{names['A-PIL']}（乡镇中心园）" in form
     assert f"{names['A-M1']}（民办园）" in form and f"{names['C-OUT']}（民办园）" in form and "未加入联盟" in form
     r = admin.post("/admin/users/new", kindergarten_account(world))

@@ -81,7 +81,10 @@ def test_generating_follows_a_job_and_refuses_when_nothing_is_missing(browser, r
     assert home.count("发出签署：") == 3 and "发出签署：龙头园与支柱园" in home
     monkeypatch.setattr(agreement_pages, "DRAFTS_LISTED_ONE_BY_ONE", 2)
     home = officer.get("/").text
-    assert home.count("发出签署：") == 1 and f'href="/agreements/alliances/{alliance}">发出签署：测试联盟A的 3 份协议草稿' in home
+    assert (
+        home.count("发出签署：") == 1
+        and f'href="/agreements/alliances/{alliance}">发出签署：测试联盟A的 3 份协议草稿' in home
+    )
 
 
 def test_terms_page_answers_next_to_each_field_and_keeps_what_was_typed(browser, draft_agreement):
@@ -125,12 +128,17 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
     page = officer.get(f"/agreements/{a}/terms").text
     assert officer.post(f"/agreements/{a}/terms", {**terms_form(page), "special_clauses": CLAUSES}).status_code == 303
     assert "尚未发出签署" in browser("kg-a1").get(f"/agreements/{a}/sign").text
-    assert officer.post(f"/agreements/{a}/events/send", {"version": version_of(officer.get(f"/agreements/{a}").text)}).status_code == 303
+    assert (
+        officer.post(
+            f"/agreements/{a}/events/send", {"version": version_of(officer.get(f"/agreements/{a}").text)}
+        ).status_code
+        == 303
+    )
 
     member = browser("kg-a1")
     assert f'href="/agreements/{a}/sign"' in member.get("/").text  # the 待办 opens the signing page
     page = member.get(f"/agreements/{a}/sign").text
-    text = page[page.index('id="agreement-text"'):page.index("</article>")]
+    text = page[page.index('id="agreement-text"') : page.index("</article>")]
     assert "第十三条　特别约定" in text and "补充：A&amp;B&lt;幼儿园&gt; 每月报送一次。" in text
     assert "丙方（成员园）" in text and "签　署　页" in text
     assert page.index('id="agreement-text"') < page.index('name="pin"')  # the text comes before the PIN
@@ -156,7 +164,7 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
     page = officer.get(f"/agreements/{a}").text
     assert f'href="/agreements/{a}/final"' in page and ">最终签署版<" in page and ">签署完成证明<" in page
     assert '<details class="card technical">' in page  # folded: no "open"
-    technical = page[page.index('<details class="card technical">'):]
+    technical = page[page.index('<details class="card technical">') :]
     assert ".p7s" in technical and "草稿" in technical
     final = browser("kg-a1").get(f"/agreements/{a}/final")
     assert final.status_code == 200 and final.content[:2] == b"PK"  # no LibreOffice here: the signed .docx

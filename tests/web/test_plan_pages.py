@@ -27,7 +27,10 @@ def test_经批复即可加入_the_applicant_reads_and_downloads_its_批复_on_t
     card = page.text[page.text.index('id="decision"') :]
     assert decision["number"] in card and "同意加入测试联盟A" in card
     assert decision["verification_code"] in card
-    for label, document_id in (("下载批复（Word）", decision["docx_document_id"]), ("下载批复（PDF）", decision["pdf_document_id"])):
+    for label, document_id in (
+        ("下载批复（Word）", decision["docx_document_id"]),
+        ("下载批复（PDF）", decision["pdf_document_id"]),
+    ):
         assert f'href="/documents/{document_id}/download">{label}</a>' in card
         download = b.get(f"/documents/{document_id}/download")
         assert download.status_code == 200 and len(download.content) > 1000
@@ -49,7 +52,10 @@ def test_结合乡镇_街道区域划分_the_officer_sets_the_service_area_on_th
     # A town another alliance serves: the form comes back with the reason beside it and the ticks kept.
     clash = officer.post(f"/registry/alliances/{a_id}/service-area", {"town": ["湖坊镇", "罗家镇"]})
     assert clash.status_code == 200
-    assert '<p class="field-error" id="err-service-area" role="alert">「罗家镇」已是测试联盟B（TB）的服务区域</p>' in clash.text
+    assert (
+        '<p class="field-error" id="err-service-area" role="alert">「罗家镇」已是测试联盟B（TB）的服务区域</p>'
+        in clash.text
+    )
     assert 'value="罗家镇" checked' in clash.text and 'value="湖坊镇" checked' in clash.text
     assert "（现属测试联盟B）" in clash.text
     too_long = officer.post(f"/registry/alliances/{a_id}/service-area", {"other_towns": "镇" * 51})
@@ -71,7 +77,9 @@ def test_根据该联盟教师的实际需要_the_lead_sees_the_members_needs_be
     lead = browser("lead-a")
     page = lead.get(f"/semester-work/{world.alliances['A'].id}?semester={semester}")
     assert page.status_code == 200
-    panel = page.text[page.text.index('id="member-needs"') : page.text.index("</section>", page.text.index('id="member-needs"'))]
+    panel = page.text[
+        page.text.index('id="member-needs"') : page.text.index("</section>", page.text.index('id="member-needs"'))
+    ]
     assert "课程 · 1 所" in panel and "游戏 · 1 所" in panel
     assert "教师年轻，&lt;游戏&gt;组织经验不足" in panel
     assert f'href="/applications/{approved["id"]}"' in panel

@@ -96,7 +96,9 @@ def test_other_kindergartens_teachers_are_404_pages(browser, world):
         # A refused post goes back to the teacher's page, which is as unknown to them.
         edited = other.post(f"/teachers/{tid}", {"version": "1", "name": "x", "post": "x", "level": "new"})
         assert other.follow(edited).status_code == 404
-        assert other.follow(other.post(f"/teachers/{tid}/status", {"version": "1", "active": "false"})).status_code == 404
+        assert (
+            other.follow(other.post(f"/teachers/{tid}/status", {"version": "1", "active": "false"})).status_code == 404
+        )
         assert other.follow(other.post(f"/teachers/{tid}/delete", {"version": "1"})).status_code == 404
         assert "A-M1-T02" not in other.get(f"/teachers?kindergarten={world.kid('A-M1')}").text
         assert other.get("/teachers/import").status_code == 404

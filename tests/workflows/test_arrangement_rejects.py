@@ -179,5 +179,3 @@ def test_small_but_highly_compressed_zip_is_refused(db: Database) -> None:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/sharedStrings.xml", bytes(5 * 1024 * 1024))  # ratio ~1000, under 50 MB
     assert [c for _, c, _ in refused(db, out.getvalue())] == ["zip_bomb"]
-
-

@@ -170,7 +170,12 @@ def withdraw_material(
         actor=viewer.actor,
         from_state=activity.state,
         to_state=activity.state,
-        data={"category": material.category, "filename": material.filename, "sha256": material.sha256, "reason": reason},
+        data={
+            "category": material.category,
+            "filename": material.filename,
+            "sha256": material.sha256,
+            "reason": reason,
+        },
         comment=reason,
     )
     return material

@@ -34,8 +34,12 @@ _WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 _MACRO_MARKERS = ("macroenabled", "vbaproject", "vbadata", "activex")
 _CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 WORD_LIMITS = Limits(
-    max_members=MAX_MEMBERS, max_member_bytes=MAX_EXPANDED_BYTES, max_total_bytes=MAX_EXPANDED_BYTES,
-    max_ratio=MAX_RATIO, ratio_floor=RATIO_FLOOR, max_elements=100_000,
+    max_members=MAX_MEMBERS,
+    max_member_bytes=MAX_EXPANDED_BYTES,
+    max_total_bytes=MAX_EXPANDED_BYTES,
+    max_ratio=MAX_RATIO,
+    ratio_floor=RATIO_FLOOR,
+    max_elements=100_000,
 )
 
 

@@ -93,7 +93,9 @@ def _send_one(runtime: Runtime, creator: uuid.UUID, item: dict[str, Any]) -> Non
         viewer = viewer_for(session, user)
         ref = str(item["id"])
         if ref.startswith(DRAFT_ITEM):
-            agreement = service.get_visible(session=session, viewer=viewer, agreement_id=uuid.UUID(ref[len(DRAFT_ITEM):]))
+            agreement = service.get_visible(
+                session=session, viewer=viewer, agreement_id=uuid.UUID(ref[len(DRAFT_ITEM) :])
+            )
         else:
             agreement = service.create_from_application(
                 session=session, settings=runtime.settings, objects=runtime.objects, application_id=uuid.UUID(ref)

@@ -151,7 +151,9 @@ def ensure_authority(*, session: Session, settings: Settings) -> Authority:
         return Authority(certificate, _move_legacy_key(settings, session, row))
     key_id = bytes.fromhex(row.key_id)
     if not token.has_key(settings, key_id):
-        raise token.TokenUnavailable("签名令牌中找不到本系统根证书的密钥（令牌被更换或清空了吗？），暂不能签发证书或签名")
+        raise token.TokenUnavailable(
+            "签名令牌中找不到本系统根证书的密钥（令牌被更换或清空了吗？），暂不能签发证书或签名"
+        )
     return Authority(certificate, token.TokenKey(settings, key_id, certificate.public_key()))  # type: ignore[arg-type]
 
 

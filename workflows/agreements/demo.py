@@ -102,4 +102,3 @@ def load_signing_demo(*, session: Session, settings: Settings, objects: ObjectSt
         data={"seals": len(drawn), "signing_keys": len(pending)},
     )
     return SigningDemoReport(seals=len(drawn), keys=len(pending), missing=missing)
-

@@ -138,7 +138,9 @@ def seal_problem(session: Session, agreement: Agreement, party: str) -> FieldErr
     """Why ``party`` cannot put its seal on the agreement yet (no seal image uploaded), or None."""
     if seal_key(session, agreement, party):
         return None
-    where = f"请成幼科在「我的账号」中上传{BUREAU_SHORT}印章" if party == "bureau" else "请该园在「我的账号」中上传本园印章"
+    where = (
+        f"请成幼科在「我的账号」中上传{BUREAU_SHORT}印章" if party == "bureau" else "请该园在「我的账号」中上传本园印章"
+    )
     name = agreement.parties[party]["name"]
     return FieldError(f"seals.{party}", "seal_missing", f"{name}尚未上传印章图片（{where}）")
 

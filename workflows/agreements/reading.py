@@ -34,7 +34,8 @@ def signing_text(session: Session, objects: ObjectStore, agreement: Agreement) -
 def draft_text(session: Session, objects: ObjectStore, agreement: Agreement) -> list[Block]:
     """The text of the latest draft (what sending would freeze, but for seals and the code)."""
     drafts = [
-        d for d in list_for_owner(session=session, owner_type="agreement", owner_id=agreement.id)
+        d
+        for d in list_for_owner(session=session, owner_type="agreement", owner_id=agreement.id)
         if d.kind == "agreement_draft"
     ]
     return read_blocks(read_document(objects, drafts[0])) if drafts else []

@@ -26,9 +26,7 @@ from workflows.registry.models import Membership
 
 def renewal_of(session: Session, agreement: Agreement) -> Agreement | None:
     """The renewal of ``agreement`` that is not void, if any."""
-    return session.scalar(
-        select(Agreement).where(Agreement.renewal_of_id == agreement.id, Agreement.state != "voided")
-    )
+    return session.scalar(select(Agreement).where(Agreement.renewal_of_id == agreement.id, Agreement.state != "voided"))
 
 
 RENEWAL_NOTICE_DAYS = 90  # the agreement's own wording: parties may renew in the three months before it ends
@@ -36,9 +34,7 @@ RENEWAL_NOTICE_DAYS = 90  # the agreement's own wording: parties may renew in th
 
 def due_for_renewal(*, session: Session, today: date) -> list[Agreement]:
     """Effective agreements ending within ``RENEWAL_NOTICE_DAYS`` that have no renewal yet."""
-    renewed = select(Agreement.renewal_of_id).where(
-        Agreement.renewal_of_id.is_not(None), Agreement.state != "voided"
-    )
+    renewed = select(Agreement.renewal_of_id).where(Agreement.renewal_of_id.is_not(None), Agreement.state != "voided")
     return list(
         session.scalars(
             select(Agreement)

@@ -130,7 +130,9 @@ def _check_png(stream: BinaryIO, settings: Settings) -> bytes:
     limit = seal_byte_limit(settings)
     content = stream.read(limit + 1)
     if len(content) > limit:
-        raise ValidationFailed([FieldError("file", "too_large", f"印章图片过大：不能超过 {limit / 1024 / 1024:.0f} MB")])
+        raise ValidationFailed(
+            [FieldError("file", "too_large", f"印章图片过大：不能超过 {limit / 1024 / 1024:.0f} MB")]
+        )
     try:
         with Image.open(io.BytesIO(content)) as image:
             if max(image.size) > MAX_SEAL_PIXELS:
@@ -139,7 +141,11 @@ def _check_png(stream: BinaryIO, settings: Settings) -> bytes:
                 )
             if min(image.size) < MIN_SEAL_PIXELS:
                 raise ValidationFailed(
-                    [FieldError("file", "too_small", f"印章图片太小：宽和高至少 {MIN_SEAL_PIXELS} 像素，请上传清晰的扫描件")]
+                    [
+                        FieldError(
+                            "file", "too_small", f"印章图片太小：宽和高至少 {MIN_SEAL_PIXELS} 像素，请上传清晰的扫描件"
+                        )
+                    ]
                 )
             image.verify()
     except (OSError, SyntaxError):

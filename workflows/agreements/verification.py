@@ -234,7 +234,11 @@ def _pdf_differences(
     ranges = []
     for sig in PdfFileReader(io.BytesIO(content), strict=False).embedded_signatures:
         start, first, second, length = (int(v) for v in sig.sig_object["/ByteRange"])
-        ranges.append(SignedRange(party=sig.field_name.split("-")[0], gap_start=start + first, gap_end=second, end=second + length))
+        ranges.append(
+            SignedRange(
+                party=sig.field_name.split("-")[0], gap_start=start + first, gap_end=second, end=second + length
+            )
+        )
     verdicts, overall = compare_with_archive(file, upload.size, io.BytesIO(content), len(content), ranges)
     checks = [
         CheckOut(name=f"pdf.{party}", ok=False, message=f"{PARTY_LABELS.get(party, party)}{problem}")

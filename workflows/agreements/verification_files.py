@@ -96,7 +96,11 @@ def _codes_of_reasons(file: BinaryIO) -> list[str]:
             file.seek(base + match.end())
             text = _pdf_string(file.read(REASON_BYTES))
             file.seek(offset + len(chunk))
-            if text and (found := CODE.search(text.encode("ascii", "replace"))) and found.group(0).decode() not in codes:
+            if (
+                text
+                and (found := CODE.search(text.encode("ascii", "replace")))
+                and found.group(0).decode() not in codes
+            ):
                 codes.append(found.group(0).decode())
         carry = window[-(len(b"/Reason") - 1) :]
         offset += len(chunk)

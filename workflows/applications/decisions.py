@@ -245,9 +245,7 @@ def _by_sha256(session: Session, sha256: str) -> Verified | None:
         Document.sha256 == sha256, Document.owner_type == "application", Document.kind.in_([KIND, PDF_KIND])
     )
     decision = session.scalars(
-        select(Decision).where(
-            or_(Decision.docx_document_id.in_(documents), Decision.pdf_document_id.in_(documents))
-        )
+        select(Decision).where(or_(Decision.docx_document_id.in_(documents), Decision.pdf_document_id.in_(documents)))
     ).first()
     return None if decision is None else _verified(session, decision)
 

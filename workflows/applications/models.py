@@ -76,9 +76,7 @@ class Decision(UUIDPrimaryKey, Base):
     __tablename__ = "application_decisions"
     __table_args__ = (UniqueConstraint("year", "serial"),)
 
-    application_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("applications.id", ondelete="RESTRICT"), unique=True
-    )
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id", ondelete="RESTRICT"), unique=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     year: Mapped[int]
     serial: Mapped[int]

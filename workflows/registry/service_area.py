@@ -132,7 +132,9 @@ def sheet_area_problems(
     for number, code, towns in rows:
         for town in towns:
             if town in holders:
-                problems.append((number, f"「服务区域」{town} 已是{holders[town]}的服务区域，一个乡镇/街道只由一个联盟服务"))
+                problems.append(
+                    (number, f"「服务区域」{town} 已是{holders[town]}的服务区域，一个乡镇/街道只由一个联盟服务")
+                )
             else:
                 holders[town] = f"第{number}行联盟 {code}"
     return problems

@@ -25,8 +25,11 @@ MAX_RATIO = 100
 MAX_ZIP_ENTRIES = 1000
 MAX_ROWS = 10_000
 XLSX_LIMITS = Limits(
-    max_members=MAX_ZIP_ENTRIES, max_member_bytes=MAX_UNPACKED_BYTES, max_total_bytes=MAX_UNPACKED_BYTES,
-    max_ratio=MAX_RATIO, max_elements=1_000_000,
+    max_members=MAX_ZIP_ENTRIES,
+    max_member_bytes=MAX_UNPACKED_BYTES,
+    max_total_bytes=MAX_UNPACKED_BYTES,
+    max_ratio=MAX_RATIO,
+    max_elements=1_000_000,
 )
 NOT_XLSX = "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx 后重新上传"
 
@@ -107,7 +110,9 @@ def load_sheets(data: BinaryIO | bytes, names: Iterable[str]) -> dict[str, list[
                         for values in workbook[name].iter_rows(values_only=True):
                             rows.append(tuple(values))
                             if len(rows) > MAX_ROWS + 1:
-                                raise ValidationFailed.single("file", "too_many_rows", f"「{name}」表超过 {MAX_ROWS} 行")
+                                raise ValidationFailed.single(
+                                    "file", "too_many_rows", f"「{name}」表超过 {MAX_ROWS} 行"
+                                )
             finally:
                 workbook.close()
     except UnsafeFile as exc:

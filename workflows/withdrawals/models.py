@@ -27,9 +27,7 @@ class Withdrawal(UUIDPrimaryKey, Base):
     )
 
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    kindergarten_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("kindergartens.id", ondelete="RESTRICT"), index=True
-    )
+    kindergarten_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("kindergartens.id", ondelete="RESTRICT"), index=True)
     alliance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alliances.id", ondelete="RESTRICT"), index=True)
     membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memberships.id", ondelete="RESTRICT"))
     state: Mapped[str] = mapped_column(String(16), default="requested")
