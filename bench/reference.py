@@ -78,6 +78,7 @@ from storage.db import UTCDateTime, utcnow
 from storage.objects import ObjectStore, build_object_store
 from storage.settings import Settings
 from templates.docx import render_docx
+from workflows import clock
 from workflows.accounts.models import Role
 from workflows.accounts.passwords import dummy_verify, hash_password, verify_password
 from workflows.accounts.schemas import TokenOut
@@ -512,7 +513,7 @@ class Reference:
             raise ValidationFailed(problems, summary=None if len(problems) == 1 else f"还有 {len(problems)} 项需要处理")
         now = utcnow()
         form = ApplicationForm.model_validate(application.form)
-        record.eligibility = eligibility.check(form, today=today or date.today())
+        record.eligibility = eligibility.check(form, today=today or clock.today())
         record.submitted_at = now
         version_no = (latest or 0) + 1
         # Rendered and stored before the transaction: the lock is held for statements, not for work.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -13,22 +12,23 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from templates import district
+from workflows import clock
 from workflows.accounts.models import ROLE_LABELS, Role
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 # Bumped with the static files, so browsers never keep a stale script or stylesheet.
 ASSET_VERSION = "10"
-# The district's clock, whatever zone the server runs in.
-DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
+# The district's clock, whatever zone the server runs in (the old name of workflows.clock.BEIJING).
+DISTRICT_ZONE = clock.BEIJING
 
 
 def local_time(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A timestamp as the district reads it (Beijing time)."""
+    """A timestamp as the district reads it (Beijing time); a date is a Beijing day already."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(DISTRICT_ZONE).strftime(fmt)
+        return clock.beijing(value).strftime(fmt)
     return value.isoformat()
 
 

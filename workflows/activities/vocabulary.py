@@ -6,11 +6,10 @@ semester; which activities count is decided by the research done, not the format
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from enum import StrEnum
 
-# Dates and times people read are China Standard Time; a fixed offset keeps documents deterministic.
-CST = timezone(timedelta(hours=8), "CST")
+# Dates and times people read are Beijing time; CST is the old name of workflows.clock.BEIJING.
+from workflows.clock import BEIJING as CST  # noqa: F401
 
 # 《3-6岁儿童学习与发展指南》 domains plus 游戏, the local mentor-team category.
 DOMAINS = ("健康", "语言", "社会", "科学", "艺术", "游戏")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import qrcode
@@ -27,6 +27,9 @@ from workflows.agreements.models import LEAD_PILLAR, MEMBER, Agreement
 from workflows.agreements.parties import BUREAU_PARTY_NAME, party_label
 from workflows.agreements.seals import read_object, seal_key
 from workflows.applications.models import Application, Decision
+from workflows.clock import BEIJING as BEIJING
+from workflows.clock import beijing
+from workflows.clock import chinese_date as chinese_date
 from workflows.documents.models import Document
 from workflows.documents.service import next_version_no, store_generated
 from workflows.errors import FieldError
@@ -35,7 +38,6 @@ from workflows.registry.models import Kindergarten
 TEMPLATES = {MEMBER: "agreement.docx", LEAD_PILLAR: "agreement_lead_pillar.docx"}
 PDF = "application/pdf"
 CMS = "application/pkcs7-signature"
-BEIJING = timezone(timedelta(hours=8), "北京时间")
 KIND_LABELS = {
     "agreement_draft": "协议书草稿",
     "agreement_final": "协议书定稿（.docx）",
@@ -48,13 +50,9 @@ KIND_LABELS = {
 }
 
 
-def chinese_date(value: date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
 def beijing_time(value: datetime | None) -> str:
     """A timestamp as the office reads it: Beijing time, to the second."""
-    return "" if value is None else value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S（北京时间）")
+    return "" if value is None else beijing(value).strftime("%Y-%m-%d %H:%M:%S（北京时间）")
 
 
 def verify_url(settings: Settings, code: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import audit
+from workflows import audit, clock
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.agreements import documents, notices, signing
@@ -83,7 +83,7 @@ def fire_event(
     consequence = _CONSEQUENCES.get(event)
     if consequence is not None:
         consequence(session=session, viewer=viewer, settings=settings, objects=objects, agreement=agreement,
-                    today=today or date.today())  # fmt: skip
+                    today=today or clock.today())  # fmt: skip
     session.flush()
     return agreement
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import audit
+from workflows import audit, clock
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.agreements.documents import BEIJING, render_draft
@@ -141,7 +141,7 @@ def new_agreement(
     """
     if alliance.lead is None or alliance.pillar is None:
         raise CannotCreate(f"「{alliance.name}」缺少龙头园或支柱园，无法生成协议")
-    year = datetime.now(UTC).year
+    year = clock.today().year  # the number carries the Beijing year
     term_start, term_end = default_term(start)
     agreement = Agreement(
         number=f"XY{year}-{next_value(session, f'agreement:{year}'):04d}",

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.db import utcnow
 from storage.objects import ObjectStore
 from templates.district import BUREAU_SHORT
 from templates.docx import render_docx
+from workflows import clock
 from workflows.access import Viewer
 from workflows.applications import decisions
 from workflows.applications.eligibility import RESULT_LABELS
@@ -110,10 +110,8 @@ def form_context(
         ],
         "application_no": application.number,
         "version_no": str(version_no),
-        "generated_on": (application.submitted_at or utcnow()).date().isoformat(),
-        "submitted_on": decisions.chinese_date(decisions.beijing_day(application.submitted_at))
-        if application.submitted_at
-        else "",
+        "generated_on": clock.chinese_date(application.submitted_at or clock.now()),
+        "submitted_on": clock.chinese_date(application.submitted_at) if application.submitted_at else "",
         **decisions.review_block(decision),
     }
 

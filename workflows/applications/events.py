@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import outbox
+from workflows import clock, outbox
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.applications import decisions, eligibility
@@ -70,7 +70,7 @@ def fire_event(
 ) -> Application:
     """Fire one workflow event on an application the viewer can see."""
     fields = fields or {}
-    today = today or date.today()
+    today = today or clock.today()
     # Lock the row so a concurrent event on the same application waits and then sees the new version.
     application = get_visible(session=session, viewer=viewer, application_id=application_id, lock=True)
     data: dict[str, Any] = {}

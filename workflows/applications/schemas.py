@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from workflows import clock
 from workflows.ranges import Version
 from workflows.registry.credit_code import credit_code_problem
 
@@ -160,7 +161,7 @@ class ApplicationForm(BaseModel):
     @field_validator("licence_issued_on")
     @classmethod
     def _not_future(cls, value: date | None) -> date | None:
-        if value is not None and value > date.today():
+        if value is not None and value > clock.today():
             raise ValueError("发证日期不能晚于今天")
         return value
 

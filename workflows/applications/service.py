@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import audit
+from workflows import audit, clock
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.applications.machine import APPLICATION_WORKFLOW, EDITABLE_STATES, OPEN_STATES
@@ -116,7 +115,7 @@ def create(*, session: Session, viewer: Viewer, form: ApplicationForm) -> Applic
     )
     if open_one:
         raise Conflict(f"本园已有办理中的申请 {open_one}，请在该申请上继续", code="open_application_exists")
-    year = datetime.now(UTC).year
+    year = clock.today().year  # the number carries the Beijing year
     number = f"SQ{year}-{next_value(session, f'application:{year}'):04d}"
     application = Application(number=number, kindergarten_id=viewer.kindergarten_id, created_by=viewer.user_id)
     _denormalise(application, form)

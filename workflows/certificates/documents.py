@@ -7,11 +7,12 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from templates.district import BUREAU_SECTION_NAME
 from templates.docx import render_docx
+from workflows import clock
 from workflows.certificates.models import Certificate
+from workflows.clock import chinese_date as chinese_date
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,6 @@ def grouped(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
-def chinese_date(day: Any) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def certificate_context(certificate: Certificate, *, verify_url: str) -> dict[str, str]:
     """Every variable of the certificate template, as text."""
     return {
@@ -44,7 +41,7 @@ def certificate_context(certificate: Certificate, *, verify_url: str) -> dict[st
         "held_on": chinese_date(certificate.held_on),
         "role_phrase": ROLE_PHRASES[certificate.kind],
         "issuer": ISSUER,
-        "issued_on": chinese_date(certificate.issued_at.date()),
+        "issued_on": chinese_date(clock.day_of(certificate.issued_at)),
         "verification_code": grouped(certificate.verification_code),
         "verify_url": verify_url,
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from templates.district import BUREAU_NAME, REVIEWER
 from templates.docx import render_docx
 from workflows.access import Viewer
 from workflows.activities.vocabulary import CST
+from workflows.clock import chinese_date as chinese_date
 from workflows.documents.models import Document
 from workflows.documents.service import store_generated
 from workflows.mentors.models import Mentor, MentorNomination
@@ -23,10 +23,6 @@ from workflows.registry.models import LEVEL_LABELS
 NOMINATION_TEMPLATE = "mentor_nomination.docx"
 APPOINTMENT_TEMPLATE = "mentor_appointment.docx"
 ISSUER = BUREAU_NAME
-
-
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def nomination_context(nomination: MentorNomination) -> dict[str, Any]:

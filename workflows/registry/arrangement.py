@@ -8,9 +8,8 @@ ended ones as history.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, BinaryIO
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from templates.xlsx import save_workbook_deterministic
-from workflows import audit
+from workflows import audit, clock
 from workflows.registry.arrangement_rules import (
     ACTIVE_LABELS,
     ALLIANCE_HEADERS,
@@ -45,7 +44,6 @@ from workflows.registry.sheets import read_upload, write_table
 TITLE = "附件1 联盟安排表"
 ROLE_ORDER = {AllianceRole.LEAD: 0, AllianceRole.PILLAR: 1, AllianceRole.MEMBER: 2}
 # The district's calendar day, whatever zone the server runs in.
-DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
 KINDERGARTEN_FIELDS = (
     "name", "credit_code", "category", "rating", "status", "town",
     "address", "head_name", "head_phone", "contact_name", "contact_phone",
@@ -150,7 +148,7 @@ def import_arrangement(
     session: Session, data: BinaryIO | bytes, *, actor: audit.Actor, today: date | None = None
 ) -> ImportReport:
     """Check the whole arrangement table, then apply it in the caller's transaction."""
-    today = today or datetime.now(DISTRICT_ZONE).date()
+    today = today or clock.today()
     alliances, kindergartens = _load_registry(session)
     registered = {}
     for code, k in kindergartens.items():

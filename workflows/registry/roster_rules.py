@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
+from workflows import clock
 from workflows.registry.models import LEVEL_LABELS, RESEARCH_HEAD_POST, TeacherLevel
 
 # The posts a kindergarten's staff usually hold; the field takes any other title too.
@@ -24,7 +24,6 @@ POST_MAX = 50
 CODE_MAX = 32
 OLDEST_BIRTH_YEAR = 1940
 YOUNGEST_AGE = 16
-DISTRICT_ZONE = ZoneInfo("Asia/Shanghai")
 
 PHONE_FORMAT = "手机号为 1 开头的 11 位数字，座机如 0791-88886666"
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -34,7 +33,7 @@ _SEPARATORS = re.compile(r"[\s\-()]")
 
 
 def district_today() -> date:
-    return datetime.now(DISTRICT_ZONE).date()
+    return clock.today()
 
 
 def normalise_phone(value: str) -> str:

@@ -188,7 +188,7 @@ class SheetRow:
         text = cell_text(value)
         for fmt in _DATE_FORMATS:
             try:
-                return datetime.strptime(text, fmt).date()
+                return datetime.strptime(text, fmt).date()  # noqa: DTZ007  (a calendar day, no instant)
             except ValueError:
                 continue
         if text:

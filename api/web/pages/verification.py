@@ -13,6 +13,7 @@ from api.client_address import client_address
 from api.rate_limit import REFUSED, count_verification
 from api.web.deps import Page
 from api.web.pages.verify import VerificationBackend, VerificationResult, set_backend
+from workflows import clock
 from workflows.agreements import verification
 from workflows.agreements.schemas import VerificationOut
 from workflows.agreements.verification_files import TooLarge, inspect_upload
@@ -52,7 +53,7 @@ def _other_result(found: Verified, *, by_file: bool) -> VerificationResult:
         checks.append((False, f"该{found.kind_label}已失效"))
     details = [("文件类型", found.kind_label), ("编号", found.reference), *found.details]
     if found.issued_at:
-        details.append(("签发时间", found.issued_at.date().isoformat()))
+        details.append(("签发时间", clock.day_of(found.issued_at).isoformat()))
     return VerificationResult(genuine=found.genuine, summary=found.summary, details=details, checks=checks)
 
 
