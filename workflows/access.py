@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.accounts.models import BUREAU_ROLES, Role, User
+from workflows.accounts.models import User
 from workflows.audit import Actor
 from workflows.errors import NotFound
 from workflows.registry.models import Membership
+from workflows.roles import BUREAU_ROLES, Role
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
 
 from workflows import audit
-from workflows.accounts.models import Role
 from workflows.errors import FieldError, Forbidden, StaleVersion, TransitionNotAllowed, ValidationFailed
+from workflows.roles import Role
 
 
 class Stateful(Protocol):

@@ -10,8 +10,9 @@ from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.errors import NotFound
+from workflows.roles import Role
 
 
 class Notification(UUIDPrimaryKey, Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -12,26 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.db import Base, UUIDPrimaryKey, utcnow
 from workflows.registry.models import Kindergarten, Section, _enum
 
-
-class Role(enum.StrEnum):
-    APPLICANT = "applicant"
-    LEAD = "lead"
-    PILLAR = "pillar"
-    OFFICER = "officer"
-    RESEARCHER = "researcher"
-    ADMIN = "admin"
-
-
-ROLE_LABELS = {
-    Role.APPLICANT: "民办园",
-    Role.LEAD: "龙头园",
-    Role.PILLAR: "乡镇中心园",
-    Role.OFFICER: "成幼科",
-    Role.RESEARCHER: "教研室",
-    Role.ADMIN: "系统管理员",
-}
-KINDERGARTEN_ROLES = frozenset({Role.APPLICANT, Role.LEAD, Role.PILLAR})
-BUREAU_ROLES = frozenset({Role.OFFICER, Role.RESEARCHER, Role.ADMIN})
+# The roles live in the core (workflows.roles); these names stay importable from here.
+from workflows.roles import BUREAU_ROLES as BUREAU_ROLES
+from workflows.roles import KINDERGARTEN_ROLES as KINDERGARTEN_ROLES
+from workflows.roles import ROLE_LABELS as ROLE_LABELS
+from workflows.roles import Role as Role
 
 
 class User(UUIDPrimaryKey, Base):
