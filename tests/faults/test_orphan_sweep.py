@@ -10,6 +10,9 @@ import time
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import JSON, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 import workers.maintenance  # noqa: F401 - registers the beat tasks, as a worker's TASK_MODULES does
 from storage.db import utcnow
 from storage.objects import ObjectStore
@@ -18,7 +21,14 @@ from tests.faults.services import ROOT
 from workers.app import TASK_MODULES, celery_config
 from workers.registry import TASKS
 from workflows.documents.models import Document
-from workflows.objects_index import NOT_OBJECT_KEYS, discovered_columns, referenced_keys, registered_columns
+from workflows.objects_index import (
+    NOT_OBJECT_KEYS,
+    marked_columns,
+    object_key_column,
+    referenced_keys,
+    referencing_columns,
+    unmarked_key_like_columns,
+)
 from workflows.orphans import sweep_orphans
 
 DAY = 24 * 3600
@@ -52,13 +62,53 @@ def point_at(runtime: Runtime, key: str) -> None:
         )
 
 
-def test_every_column_named_like_an_object_key_is_registered():
-    unregistered = discovered_columns() - registered_columns() - NOT_OBJECT_KEYS
-    assert not unregistered, (
-        f"columns {sorted(unregistered)} look like object-store keys: register them with "
-        "workflows.objects_index.register_object_column(table, column), or add them to NOT_OBJECT_KEYS "
-        "if they hold something else, so the orphan sweep knows what they point at"
+def test_every_column_named_like_an_object_key_is_marked():
+    unmarked = unmarked_key_like_columns()
+    assert not unmarked, (
+        f"columns {sorted(unmarked)} look like object-store keys: declare them with "
+        "workflows.objects_index.object_key_column(length) (info={'object_key': True}), or add them to "
+        "NOT_OBJECT_KEYS if they hold something else, so the orphan sweep knows what they point at"
     )
+    # The known key columns are found in the metadata, with nothing registered at import time.
+    assert {
+        ("documents", "object_key"),
+        ("application_attachments", "object_key"),
+        ("kindergartens", "seal_key"),
+        ("bureau_seals", "seal_key"),
+        ("agreements", "archive_key"),
+        ("library_items", "object_key"),
+        ("activity_materials", "object_key"),
+        ("activity_bundles", "object_key"),
+    } <= marked_columns()
+    assert not marked_columns() & NOT_OBJECT_KEYS
+
+
+def test_key_columns_are_discovered_from_the_models_not_registered():
+    """A model of its own metadata: the marked column is found, an unmarked *_key string column is flagged
+    (and still kept by the sweep, as a safety net), the exception and non-string columns are not."""
+
+    class Base(DeclarativeBase):
+        metadata = MetaData()
+
+    class Scan(Base):
+        __tablename__ = "scans"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        image: Mapped[str] = object_key_column(200)  # any name, once marked
+        thumbnail_key: Mapped[str | None] = mapped_column(String(200))  # forgotten marker
+        page_key: Mapped[int] = mapped_column(Integer)  # not a string
+        extra: Mapped[dict[str, str]] = mapped_column(JSON)
+
+    class Reminder(Base):
+        __tablename__ = "deadline_reminders"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        deadline_key: Mapped[str] = mapped_column(String(80))  # in NOT_OBJECT_KEYS
+
+    assert marked_columns(Base.metadata) == {("scans", "image")}
+    assert unmarked_key_like_columns(Base.metadata) == {("scans", "thumbnail_key")}
+    assert [str(c) for c in referencing_columns(Base.metadata)] == ["scans.image", "scans.thumbnail_key"]
+    column = Scan.__table__.c.image
+    assert isinstance(column.type, String) and column.type.length == 200  # the same VARCHAR: no migration
+    assert Reminder.__table__.c.deadline_key.info == {}
 
 
 def test_sweep_deletes_only_old_objects_that_nothing_references(runtime: Runtime):

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
+from workflows.objects_index import object_key_column
 from workflows.registry.models import Alliance, Kindergarten, Teacher
 
 
@@ -203,7 +204,7 @@ class Material(UUIDPrimaryKey, Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    object_key: Mapped[str] = mapped_column(String(200))
+    object_key: Mapped[str] = object_key_column(200)
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     uploader_name: Mapped[str] = mapped_column(String(100), default="")
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -241,7 +242,7 @@ class ActivityBundle(Base):
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     manifest_sha256: Mapped[str | None] = mapped_column(String(64))
-    object_key: Mapped[str | None] = mapped_column(String(200))
+    object_key: Mapped[str | None] = object_key_column(200)
     filename: Mapped[str] = mapped_column(String(255), default="")
     size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
-from workflows.objects_index import register_object_column
+from workflows.objects_index import object_key_column
 from workflows.registry.models import Alliance, Kindergarten
 
 # The signing route: ordered steps, each one or more parties (a step with several is 会签).
@@ -89,7 +89,7 @@ class Agreement(UUIDPrimaryKey, Base):
     # The newest PDF revision (the frozen PDF plus every signature so far).
     signed_pdf_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
     certificate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id", ondelete="RESTRICT"))
-    archive_key: Mapped[str | None] = mapped_column(String(200))
+    archive_key: Mapped[str | None] = object_key_column(200)  # the manifest: outside the sweep's sha256/ prefix
     last_comment: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -224,10 +224,5 @@ class BureauSeal(Base):
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    seal_key: Mapped[str] = mapped_column(String(120))
+    seal_key: Mapped[str] = object_key_column(120)  # kept by the orphan sweep
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-# Seal images are kept by the orphan sweep; the archive manifest lives outside its sha256/ prefix.
-register_object_column("bureau_seals", "seal_key")
-register_object_column("agreements", "archive_key")

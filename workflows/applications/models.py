@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
+from workflows.objects_index import object_key_column
 from workflows.registry.models import Kindergarten
 
 
@@ -58,7 +59,7 @@ class Attachment(UUIDPrimaryKey, Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    object_key: Mapped[str] = mapped_column(String(200))
+    object_key: Mapped[str] = object_key_column(200)
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     replaced_at: Mapped[datetime | None]

@@ -9,6 +9,7 @@ from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
+from workflows.objects_index import object_key_column
 
 
 class Document(UUIDPrimaryKey, Base):
@@ -29,6 +30,6 @@ class Document(UUIDPrimaryKey, Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    object_key: Mapped[str] = mapped_column(String(200))
+    object_key: Mapped[str] = object_key_column(200)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
 from workflows.activities.models import Activity, Material
-from workflows.objects_index import register_object_column
+from workflows.objects_index import object_key_column
 from workflows.registry.models import Alliance
 
 FTS_TABLE = "library_fts"
@@ -65,7 +65,7 @@ class LibraryItem(UUIDPrimaryKey, Base):
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The archived material's object, referenced as it is (archived objects are never overwritten), or
     # the uploaded document's own object.
-    object_key: Mapped[str] = mapped_column(String(200))
+    object_key: Mapped[str] = object_key_column(200)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -98,9 +98,6 @@ class LibraryItem(UUIDPrimaryKey, Base):
         return self.material_id is None
 
     __mapper_args__ = {"version_id_col": version}
-
-
-register_object_column("library_items", "object_key")
 
 
 class Recommendation(UUIDPrimaryKey, Base):

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, String, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.db import Base, UUIDPrimaryKey, utcnow
+from workflows.objects_index import object_key_column
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -101,7 +102,7 @@ class Kindergarten(UUIDPrimaryKey, Base):
     contact_name: Mapped[str] = mapped_column(String(50), default="")
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
     # Object-store key of the uploaded seal scan (PNG); demo data uses specimens marked 样章.
-    seal_key: Mapped[str | None] = mapped_column(String(120))
+    seal_key: Mapped[str | None] = object_key_column(120)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="kindergarten")
