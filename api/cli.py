@@ -161,13 +161,13 @@ def cmd_templates_check(args: argparse.Namespace) -> int:
 
 def cmd_remind(args: argparse.Namespace) -> int:
     """Send today's deadline reminders (cron in embedded mode; Celery beat does it in full mode)."""
-    from datetime import date, datetime
+    from datetime import date
 
     from storage.db import Database
+    from workflows import clock
     from workflows.activities.compliance import send_reminders
-    from workflows.activities.vocabulary import CST
 
-    today = date.fromisoformat(args.date) if args.date else datetime.now(CST).date()
+    today = date.fromisoformat(args.date) if args.date else clock.today()
     db = Database(get_settings().database_url)
     try:
         with db.session() as session:
@@ -226,13 +226,13 @@ def cmd_token_init(args: argparse.Namespace) -> int:
 
 def cmd_agreements_expire(args: argparse.Namespace) -> int:
     """Expire the effective agreements whose term has ended (daily, like ``remind``)."""
-    from datetime import date, datetime
+    from datetime import date
 
     from storage.db import Database
-    from workflows.agreements.documents import BEIJING
+    from workflows import clock
     from workflows.agreements.events import expire_due
 
-    today = date.fromisoformat(args.date) if args.date else datetime.now(BEIJING).date()
+    today = date.fromisoformat(args.date) if args.date else clock.today()
     db = Database(get_settings().database_url)
     try:
         with db.session() as session:
