@@ -39,7 +39,12 @@ split_import 'workflows\.accounts\.models' workflows.roles "$ROLE_NAMES" \
 # 2. CST -> BEIJING (workflows/activities/vocabulary.py keeps `BEIJING as CST` for anything unmerged).
 CST_FILES=$(files_importing 'workflows\.activities\.vocabulary' 'CST' | grep -v '^workflows/activities/vocabulary.py$' || true)
 split_import 'workflows\.activities\.vocabulary' workflows.clock 'CST' $CST_FILES
-[ -z "$CST_FILES" ] || perl -i -pe 's/\bCST\b/BEIJING/g unless /^\s*#|"|noon CST/' $CST_FILES  # code only
+# ... and the parenthesised `from workflows.activities.vocabulary import (\n    A,\n    CST,\n ...)` imports.
+CST_ML_FILES=$(grep -lzP --include=*.py -r 'from workflows\.activities\.vocabulary import \((\n    \w+,)*\n    CST,' $DIRS || true)
+[ -z "$CST_ML_FILES" ] || perl -0 -i -pe \
+  's/^(from workflows\.activities\.vocabulary import \((?:\n    \w+,)*?)\n    CST,/from workflows.clock import BEIJING\n$1/m' $CST_ML_FILES
+CST_FILES="$CST_FILES $CST_ML_FILES"
+[ -z "${CST_FILES// /}" ] || perl -i -pe 's/\bCST\b/BEIJING/g unless /^\s*#|"""/' $CST_FILES  # code only
 
 # 3. BEIJING from the agreements' documents module.
 split_import 'workflows\.agreements\.documents' workflows.clock 'BEIJING' \

@@ -22,7 +22,7 @@ from workflows.certificates.documents import certificate_context
 LATE_UTC = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)
 
 
-def test_today_is_the_beijing_day_around_midnight_utc():
+def test_today_is_the_beijing_day_around_midnight_utc() -> None:
     with clock.travel(datetime(2026, 12, 4, 15, 59, 59, tzinfo=UTC)):
         assert clock.today() == date(2026, 12, 4)  # 23:59:59 in Beijing
     with clock.travel(datetime(2026, 12, 4, 16, 0, tzinfo=UTC)):
@@ -34,25 +34,25 @@ def test_today_is_the_beijing_day_around_midnight_utc():
     assert clock.now() > LATE_UTC - timedelta(days=3650)  # back to the real clock
 
 
-def test_a_monkeypatched_now_moves_today(monkeypatch):
+def test_a_monkeypatched_now_moves_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "now", lambda: LATE_UTC)
     assert clock.today() == date(2026, 12, 5)
 
 
-def test_travel_takes_any_zone_and_answers_in_utc():
+def test_travel_takes_any_zone_and_answers_in_utc() -> None:
     new_york = timezone(timedelta(hours=-5))
     with clock.travel(datetime(2026, 12, 4, 18, 30, tzinfo=new_york)):
         assert clock.now() == LATE_UTC and clock.now().utcoffset() == timedelta(0)
 
 
-def test_naive_datetimes_are_refused():
+def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         clock.beijing(datetime(2026, 12, 4, 23, 30))  # noqa: DTZ001
     with pytest.raises(ValueError, match="naive"), clock.travel(datetime(2026, 12, 4)):  # noqa: DTZ001
         pass
 
 
-def test_formats_print_beijing_time():
+def test_formats_print_beijing_time() -> None:
     assert clock.chinese_date(LATE_UTC) == "2026年12月5日"
     assert clock.chinese_date(date(2026, 1, 9)) == "2026年1月9日"
     assert clock.day_of(LATE_UTC) == date(2026, 12, 5)
@@ -62,7 +62,7 @@ def test_formats_print_beijing_time():
     assert str(clock.BEIJING) == "Asia/Shanghai"
 
 
-def test_the_pages_date_filter_shows_beijing_time():
+def test_the_pages_date_filter_shows_beijing_time() -> None:
     assert local_time(LATE_UTC) == "2026-12-05 07:30"
     assert local_time(LATE_UTC, "%Y-%m-%d") == "2026-12-05"
     assert local_time(date(2026, 12, 5)) == "2026-12-05" and local_time(None) == ""
@@ -86,7 +86,7 @@ def _footer(context: dict[str, Any]) -> str:
     return "\n".join(p.text for p in document.sections[0].footer.paragraphs)
 
 
-def test_the_申请表_footer_prints_the_beijing_date_of_submission():
+def test_the_申请表_footer_prints_the_beijing_date_of_submission() -> None:
     assert "preferred_alliance_id" not in FORM  # no session needed
     context = form_context(None, _Application(submitted_at=LATE_UTC), 1)  # type: ignore[arg-type]
     assert context["generated_on"] == context["submitted_on"] == "2026年12月5日"
@@ -95,13 +95,13 @@ def test_the_申请表_footer_prints_the_beijing_date_of_submission():
     assert "2026-12-04" not in footer and "12月4日" not in footer
 
 
-def test_a_draft_申请表_is_dated_today_in_beijing():
+def test_a_draft_申请表_is_dated_today_in_beijing() -> None:
     with clock.travel(LATE_UTC):
         context = form_context(None, _Application(submitted_at=None), 1)  # type: ignore[arg-type]
     assert (context["generated_on"], context["submitted_on"]) == ("2026年12月5日", "")
 
 
-def test_a_certificate_issued_before_8_am_beijing_carries_that_day():
+def test_a_certificate_issued_before_8_am_beijing_carries_that_day() -> None:
     @dataclass
     class _Certificate:
         issued_at: datetime
