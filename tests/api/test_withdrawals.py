@@ -5,14 +5,12 @@ agreement (terminated when in force, voided while unsigned), with history and no
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
 from tests.fixtures.agreements import PIN, SIGNERS, fire
-from workflows import audit
-from workflows.agreements.documents import BEIJING
+from workflows import audit, clock
 from workflows.registry.models import Membership
 
 pytestmark = pytest.mark.usefixtures("without_libreoffice")
@@ -26,7 +24,7 @@ def sign_all(client, login, agreement):
 
 def today():
     """The district's date: a membership ends on the day in Beijing."""
-    return datetime.now(BEIJING).date()
+    return clock.today()
 
 
 def ask(client, headers, reason="本园将停办，无法继续参加联盟活动。"):
