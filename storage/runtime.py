@@ -44,6 +44,9 @@ class Runtime:
     def uninstall_publisher(self) -> None:
         """Stop relaying after commits (shutdown, tests); rows written from now on wait for a relay."""
         self.publisher = None
+        info = self.db.sessionmaker.kw.get("info")
+        if info is not None and info.get(OUTBOX_COMMIT_HOOK) == self._after_outbox_commit:
+            del info[OUTBOX_COMMIT_HOOK]
 
     def _after_outbox_commit(self) -> None:
         publisher = self.publisher

@@ -16,10 +16,9 @@ from storage.runtime import Runtime
 from storage.settings import Settings
 from workers.app import make_celery
 from workers.inline import InlineRunner
-from workers.registry import task
-from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending, uninstall_publisher
+from workers.registry import TOPICS, task
+from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending
 from workers.runtime import get_runtime, set_runtime
-from workers.tasks import TOPIC_HANDLERS
 from workflows.outbox import OutboxMessage, record
 
 RECORD = "tests.workers.record_call"
@@ -49,24 +48,24 @@ def boom(token: str) -> None:
 @pytest.fixture(autouse=True)
 def _isolated() -> Iterator[None]:
     CALLS.clear()
-    uninstall_publisher()
     yield
-    uninstall_publisher()
     set_runtime(None)
     CALLS.clear()
 
 
 @pytest.fixture
-def runtime(db: Database, tmp_path: Path) -> Runtime:
+def runtime(db: Database, tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings(demo=True, var_dir=tmp_path, database_url=db.url, broker_url="")
-    return Runtime(settings=settings, db=db, objects=build_object_store(settings))
+    runtime = Runtime(settings=settings, db=db, objects=build_object_store(settings))
+    yield runtime
+    runtime.uninstall_publisher()
 
 
 @pytest.fixture
 def runner(runtime: Runtime) -> Iterator[InlineRunner]:
     runner = InlineRunner(runtime)
     yield runner
-    uninstall_publisher()
+    runtime.uninstall_publisher()
     runner.close(timeout=10)
 
 
@@ -142,7 +141,7 @@ def test_committed_outbox_row_runs_exactly_once(db: Database, runtime: Runtime, 
 def test_topic_handlers_fan_out(
     db: Database, runtime: Runtime, runner: InlineRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(TOPIC_HANDLERS, "tests.something_happened", [RECORD, RECORD_OTHER])
+    monkeypatch.setitem(TOPICS, "tests.something_happened", [RECORD, RECORD_OTHER])
     install_publisher(runtime, runner)
     commit_record(db, "tests.something_happened", token="t")
     assert runner.drain(10)
@@ -234,7 +233,7 @@ def test_unknown_topic_is_marked_published_with_no_handler(db: Database, runtime
 def test_topic_mapped_to_an_unregistered_task_stays_unpublished(
     db: Database, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(TOPIC_HANDLERS, "tests.misconfigured", ["kinderflow.no_such_task"])
+    monkeypatch.setitem(TOPICS, "tests.misconfigured", ["kinderflow.no_such_task"])
     commit_record(db, "tests.misconfigured", value=1)
     commit_record(db, "kinderflow.ping", token="behind it")
     sent: list[str] = []
@@ -259,7 +258,7 @@ def test_relay_failure_never_reaches_the_committing_code(db: Database, runtime: 
         commit_record(db, "kinderflow.ping", token="y")  # must not raise
         elapsed = time.monotonic() - started
     finally:
-        uninstall_publisher()
+        runtime.uninstall_publisher()
         unreachable.close()
     # A broker outage costs the request a short publish retry, not a long reconnect loop.
     assert elapsed < 10
