@@ -47,6 +47,7 @@ from workers.celery_config import (
     UNACKED_RESTORE_THROTTLE,
     celery_config,
     make_celery,
+    register_recorded,
     register_tasks,
 )
 from workers.relay import install_publisher
@@ -73,6 +74,8 @@ register_tasks(app)
 
 
 def _install_outbox_publisher(**_: Any) -> None:
+    # The modules given with -I were imported after the app was finalized: register their tasks.
+    register_recorded(app)
     # Tasks that record outbox rows publish them after their commit, like the API does.
     install_publisher(get_runtime(), app)
 

@@ -86,12 +86,14 @@ def make_celery(settings: Settings, name: str = "kinderflow") -> Celery:
 
 def register_tasks(celery_app: Celery) -> None:
     """Register on ``celery_app`` every task recorded in ``workers.registry``: those recorded so far
-    now, and those a worker imports later (``-I``/``include``) when the app is finalized."""
-    _register_recorded(celery_app)
-    celery_app.on_after_finalize.connect(_register_recorded, weak=False)
+    now, those recorded before the app is finalized then. A worker registers the tasks of the modules
+    it imports later (``-I``) with ``register_recorded`` at ``worker_init`` (``workers.app``)."""
+    register_recorded(celery_app)
+    celery_app.on_after_finalize.connect(register_recorded, weak=False)
 
 
-def _register_recorded(sender: Celery, **_: Any) -> None:
+def register_recorded(sender: Celery, **_: Any) -> None:
+    """Register on ``sender`` the recorded tasks it does not have yet."""
     for spec in list(SPECS.values()):
         if sender.finalized and spec.name in sender.tasks:
             continue  # registered before the app was finalized
