@@ -17,8 +17,9 @@ from storage.settings import Settings
 from workers.app import make_celery
 from workers.inline import InlineRunner
 from workers.registry import TOPICS, task
-from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending
+from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending, relay_outbox
 from workers.runtime import get_runtime, set_runtime
+from workers.wiring import runner_for
 from workflows.outbox import OutboxMessage, record
 
 RECORD = "tests.workers.record_call"
@@ -171,6 +172,28 @@ def test_row_left_unpublished_is_published_by_a_later_run(db: Database, runtime:
     assert runner.drain(10)
     assert CALLS == [(RECORD, "late")]
     assert outbox_rows(db)[0].published_at is not None
+
+
+def test_the_publisher_lives_on_the_runtime_and_uninstalling_stops_the_relay(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    publisher = install_publisher(runtime, runner)
+    assert runtime.publisher is publisher
+    assert runner_for(runtime) is runner
+    commit_record(db, RECORD, token="relayed")
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "relayed")]
+
+    runtime.uninstall_publisher()
+    assert runtime.publisher is None and runner_for(runtime) is None
+    commit_record(db, RECORD, token="waits")
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "relayed")]
+    assert [row.published_at is None for row in outbox_rows(db)] == [False, True]
+    # The beat task refuses to guess where to send when nothing is installed.
+    set_runtime(runtime)
+    with pytest.raises(RuntimeError, match="no task publisher"):
+        relay_outbox()
 
 
 def test_installing_the_publisher_relays_rows_left_by_a_previous_run(
