@@ -1,7 +1,7 @@
 """The agreement area's tasks: drafting the agreement of an approved application, bulk sending,
 generating the agreements of members that have none, expiry.
 
-Registered by importing this module from ``workers.tasks``; each task takes ids and is idempotent.
+Recorded by importing this module (``workers.catalog`` does); each task takes ids and is idempotent.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from workflows.agreements.documents import BEIJING
 logger = logging.getLogger(__name__)
 
 
-@task(name="agreements.create_from_application")
+@task(name="agreements.create_from_application", topics=["application.approved"])
 def create_from_application(application_id: str, **_: str) -> str | None:
     """Draft the agreement of an approved application (``application.approved``); at most one each."""
     runtime = get_runtime()

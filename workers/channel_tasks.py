@@ -1,6 +1,6 @@
 """Channel deliveries: ``channels.deliver`` (started by the outbox) and ``channels.retry_due`` (the sweep).
 
-Full mode: Celery beat runs the sweep every minute, so a failed delivery is retried once its backoff
+Full mode: Celery beat runs the sweep every minute (``channels-retry-due`` in ``workers.celery_config``), so a failed delivery is retried once its backoff
 has passed. Embedded mode has no beat: a failed delivery arms a timer that hands it back to the
 in-process runner when it is due.
 """
@@ -13,7 +13,6 @@ import uuid
 from datetime import datetime
 
 from storage.db import utcnow
-from workers.app import app
 from workers.registry import task
 from workers.runtime import get_runtime
 from workflows.channels import service
@@ -44,22 +43,16 @@ def retry_due() -> int:
     return service.retry_due(db=runtime.db, settings=runtime.settings)
 
 
-# Lazy: added to the beat schedule when the app is configured, next to the outbox relay.
-app.add_periodic_task(SWEEP_SECONDS, app.signature(RETRY_DUE), name="channels-retry-due")
-
-
 def _retry_in_process(delivery_id: str, due: datetime) -> None:
-    """Embedded mode: submit the delivery again to this process's runner when it is due."""
-    from workers.wiring import runner_for  # imported late: wiring imports the task modules
-
+    """Embedded mode: send the delivery again to this process's runner when it is due."""
     runtime = get_runtime()
 
     def resubmit() -> None:
-        runner = runner_for(runtime)
-        if runner is None:
+        publisher = runtime.publisher
+        if publisher is None:
             return  # the app stopped; the delivery stays due for the next start's sweep
         try:
-            runner.submit(DELIVER, delivery_id=delivery_id)
+            publisher.send(DELIVER, {"delivery_id": delivery_id})
         except Exception:
             logger.warning("channel delivery %s not resubmitted (runner closed)", delivery_id)
 

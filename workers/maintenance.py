@@ -6,10 +6,9 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from workers import relay
-from workers.app import app
 from workers.reconcile import reconcile as reconcile_work
 from workers.registry import task
+from workers.relay import current_send
 from workers.runtime import get_runtime
 from workflows.orphans import sweep_orphans as sweep
 
@@ -19,8 +18,7 @@ def reconcile(older_than_seconds: float | None = None) -> dict[str, Any]:
     """Send again outbox work that left no receipt, request stuck work, publish what is pending."""
     runtime = get_runtime()
     older_than = None if older_than_seconds is None else timedelta(seconds=older_than_seconds)
-    send = relay.current_send() or relay.celery_send(app)
-    return dataclasses.asdict(reconcile_work(runtime, send, older_than=older_than))
+    return dataclasses.asdict(reconcile_work(runtime, current_send(runtime), older_than=older_than))
 
 
 @task(name="kinderflow.sweep_orphans")

@@ -19,8 +19,8 @@ from sqlalchemy import case, func, literal, select
 
 from storage.db import utcnow
 from storage.runtime import Runtime
-from workers.relay import NO_HANDLER, Send, handlers_for, publish_pending
-from workers.tasks import TOPIC_HANDLERS
+from workers.registry import TOPICS, handlers_for
+from workers.relay import NO_HANDLER, Send, publish_pending
 from workflows import outbox
 from workflows.outbox import OutboxMessage, OutboxReceipt
 from workflows.reconcile import stuck_work_finders
@@ -43,7 +43,7 @@ class ReconcileReport:
 def redrive_unfinished(runtime: Runtime, *, older_than: timedelta, limit: int = BATCH) -> int:
     """Mark unpublished again the rows published before ``older_than`` ago whose tasks left no receipt."""
     now = utcnow()
-    fan_out = {topic: len(names) for topic, names in TOPIC_HANDLERS.items() if len(names) > 1}
+    fan_out = {topic: len(names) for topic, names in TOPICS.items() if len(names) > 1}
     # How many receipts a row's topic calls for: one per handler task.
     expected = case(fan_out, value=OutboxMessage.topic, else_=1) if fan_out else literal(1)
     receipts = (

@@ -1,19 +1,24 @@
-"""One decorator registers a task twice: as a Celery task and by name for the embedded runner.
+"""The task registry: ``task`` records a function by name, with the outbox topics that start it.
 
-Task functions take ids and other JSON values as keyword arguments, reload what they need from the
-database, and are idempotent: a redelivered task changes nothing twice.
+Nothing here knows Celery: the Celery app (``workers.celery_config.register_tasks``) and the
+embedded runner (``workers.inline``) both take the tasks recorded here. Task functions take ids and
+other JSON values as keyword arguments, reload what they need from the database, and are
+idempotent: a redelivered task changes nothing twice.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from workers.app import app
+from workers.runtime import get_runtime
+from workers.visibility import redelivery_allowed
+from workflows.outbox import OutboxReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -23,41 +28,79 @@ F = TypeVar("F", bound=Callable[..., Any])
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OperationalError)
 MAX_RETRIES = 5
 
-TASKS: dict[str, Callable[..., Any]] = {}
 # The relay adds this keyword to the tasks of an outbox row; the task itself never sees it. After the
 # task succeeded a receipt is written, by which the reconciler knows the row's work is done.
 OUTBOX_ID_KWARG = "_outbox_id"
 
 
-def task(*, name: str, time_limit: int | None = None, soft_time_limit: int | None = None) -> Callable[[F], F]:
-    """Register ``fn`` as the task ``name`` (Celery and embedded); returns ``fn`` unchanged.
+@dataclass(frozen=True)
+class TaskSpec:
+    """A recorded task: ``run`` is the function as a worker runs it (receipt and redelivery cap)."""
+
+    name: str
+    fn: Callable[..., Any]
+    run: Callable[..., Any]
+    topics: tuple[str, ...] = ()
+    time_limit: int | None = None
+    soft_time_limit: int | None = None
+
+    def limits(self) -> dict[str, int]:
+        """The per-task Celery time limits this task asked for."""
+        pairs = (("time_limit", self.time_limit), ("soft_time_limit", self.soft_time_limit))
+        return {key: value for key, value in pairs if value is not None}
+
+
+SPECS: dict[str, TaskSpec] = {}
+# Task name -> the function to run (the embedded runner and the relay look names up here).
+TASKS: dict[str, Callable[..., Any]] = {}
+# Outbox topic (a domain event such as "application.approved") -> the tasks it starts, assembled
+# from the ``topics`` the tasks declare. A topic that is itself a task name needs no entry.
+TOPICS: dict[str, list[str]] = {}
+
+
+def task(
+    *,
+    name: str,
+    topics: Iterable[str] = (),
+    time_limit: int | None = None,
+    soft_time_limit: int | None = None,
+) -> Callable[[F], F]:
+    """Record ``fn`` as the task ``name``, started by the outbox ``topics``; returns ``fn`` unchanged.
 
     ``time_limit``/``soft_time_limit`` (seconds) bound this task in a Celery worker below the global
     limit; work on untrusted content also bounds itself (``workflows.sandbox``), which holds on the
     embedded runner too."""
-    limits = {k: v for k, v in (("time_limit", time_limit), ("soft_time_limit", soft_time_limit)) if v is not None}
+    declared = tuple(topics)
 
     def register(fn: F) -> F:
-        existing = TASKS.get(name)
-        if existing is not None and _qualified(existing) != _qualified(fn):
-            raise ValueError(f"task name {name!r} is already taken by {_qualified(existing)}")
-        run = _delivered(name, fn)
-        TASKS[name] = run
-        app.task(
+        existing = SPECS.get(name)
+        if existing is not None and _qualified(existing.fn) != _qualified(fn):
+            raise ValueError(f"task name {name!r} is already taken by {_qualified(existing.fn)}")
+        spec = TaskSpec(
             name=name,
-            bind=False,
-            shared=False,
-            serializer="json",
-            autoretry_for=TRANSIENT_ERRORS,
-            retry_backoff=True,
-            retry_backoff_max=600,
-            retry_jitter=True,
-            max_retries=MAX_RETRIES,
-            **limits,
-        )(run)
+            fn=fn,
+            run=_delivered(name, fn),
+            topics=declared,
+            time_limit=time_limit,
+            soft_time_limit=soft_time_limit,
+        )
+        SPECS[name] = spec
+        TASKS[name] = spec.run
+        for topic in declared:
+            handlers = TOPICS.setdefault(topic, [])
+            if name not in handlers:
+                handlers.append(name)
         return fn
 
     return register
+
+
+def handlers_for(topic: str) -> list[str]:
+    """The task names an outbox topic starts ([] when nothing handles it)."""
+    names = TOPICS.get(topic)
+    if names is not None:
+        return list(names)
+    return [topic] if topic in TASKS else []
 
 
 def _delivered(name: str, fn: F) -> Callable[..., Any]:
@@ -65,8 +108,6 @@ def _delivered(name: str, fn: F) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def run(**kwargs: Any) -> Any:
-        from workers.visibility import redelivery_allowed
-
         outbox_id = kwargs.pop(OUTBOX_ID_KWARG, None)
         if not redelivery_allowed(name):
             return None
@@ -76,16 +117,11 @@ def _delivered(name: str, fn: F) -> Callable[..., Any]:
         return result
 
     # Celery checks call arguments against the signature; the outbox id is not one of fn's.
-    del run.__wrapped__  # type: ignore[attr-defined]
+    del run.__wrapped__
     return run
 
 
 def _write_receipt(outbox_id: int, name: str) -> None:
-    from sqlalchemy.exc import IntegrityError
-
-    from workers.runtime import get_runtime
-    from workflows.outbox import OutboxReceipt
-
     try:
         with get_runtime().db.session() as session:
             if session.get(OutboxReceipt, (outbox_id, name)) is None:

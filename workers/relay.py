@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from celery import Celery
@@ -19,12 +18,10 @@ from sqlalchemy import select
 
 from storage.db import utcnow
 from storage.runtime import Runtime
-from workers.app import app
 from workers.inline import InlineRunner
-from workers.registry import OUTBOX_ID_KWARG, TASKS, task
+from workers.registry import OUTBOX_ID_KWARG, TASKS, handlers_for, task
 from workers.runtime import get_runtime
-from workers.tasks import TOPIC_HANDLERS
-from workflows.outbox import OutboxMessage, set_publisher
+from workflows.outbox import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +29,6 @@ Send = Callable[[str, dict[str, Any]], object]
 
 NO_HANDLER = "no handler"
 _ERROR_LIMIT = 2000
-_send: Send | None = None
-
-
-def handlers_for(topic: str) -> list[str]:
-    """The task names an outbox topic starts ([] when nothing handles it)."""
-    names = TOPIC_HANDLERS.get(topic)
-    if names is not None:
-        return list(names)
-    return [topic] if topic in TASKS else []
 
 
 def publish_pending(runtime: Runtime, send: Send, limit: int = 100) -> int:
@@ -107,44 +95,61 @@ def inline_send(runner: InlineRunner) -> Send:
     return send
 
 
-def install_publisher(runtime: Runtime, target: InlineRunner | Celery) -> None:
-    """After every commit that wrote outbox rows, relay them to ``target`` (runner or Celery)."""
-    global _send
-    if isinstance(target, InlineRunner):
-        runner = target
-        send = inline_send(runner)
+class InlinePublisher:
+    """Embedded mode: tasks go to ``runner``; the relay after a commit runs on the runner's thread."""
 
+    def __init__(self, runtime: Runtime, runner: InlineRunner) -> None:
+        self.runtime = runtime
+        self.runner = runner
+        self.send: Send = inline_send(runner)
+
+    def after_commit(self) -> None:
         # On the runner thread, so the relay starts only after the commit has fully returned and
         # never waits on the committing connection (SQLite allows one writer at a time).
-        def publisher() -> None:
-            try:
-                runner.defer("outbox relay", partial(_relay_quietly, runtime, send))
-            except Exception:
-                logger.exception("outbox relay not started; the rows stay for the next run")
+        try:
+            self.runner.defer("outbox relay", lambda: relay_quietly(self.runtime, self.send))
+        except Exception:
+            logger.exception("outbox relay not started; the rows stay for the next run")
 
-        _send = send
-        set_publisher(publisher)
+
+class CeleryPublisher:
+    """Full mode: tasks go to the broker of ``client``; the relay runs in the committing thread."""
+
+    def __init__(self, runtime: Runtime, client: Celery) -> None:
+        self.runtime = runtime
+        self.client = client
+        self.send: Send = celery_send(client)
+
+    def after_commit(self) -> None:
+        relay_quietly(self.runtime, self.send)
+
+
+def install_publisher(runtime: Runtime, target: InlineRunner | Celery) -> InlinePublisher | CeleryPublisher:
+    """After every commit of ``runtime``'s sessions that wrote outbox rows, relay them to ``target``."""
+    if isinstance(target, InlineRunner):
+        inline = InlinePublisher(runtime, target)
+        runtime.install_publisher(inline)
         # Rows a previous run committed but never published (it stopped in between).
-        publisher()
-        return
-    _send = send = celery_send(target)
-    set_publisher(partial(_relay_quietly, runtime, send))
+        inline.after_commit()
+        return inline
+    publisher = CeleryPublisher(runtime, target)
+    runtime.install_publisher(publisher)
+    return publisher
 
 
-def current_send() -> Send | None:
-    """Where this process's relay sends tasks (None when no publisher is installed)."""
-    return _send
+def current_send(runtime: Runtime) -> Send:
+    """Where ``runtime``'s relay sends tasks; refuses when no publisher is installed."""
+    publisher = runtime.publisher
+    if publisher is None:
+        raise RuntimeError(
+            "no task publisher installed on this runtime: a Celery worker installs one at start "
+            "(workers.app), an API process when it starts serving (workers.wiring)"
+        )
+    return publisher.send
 
 
-def uninstall_publisher() -> None:
-    """Stop relaying after commits (shutdown, tests); rows written from now on wait for a relay."""
-    global _send
-    _send = None
-    set_publisher(None)
-
-
-def _relay_quietly(runtime: Runtime, send: Send) -> None:
-    # Runs after someone's commit: a failure here must not reach the code that committed.
+def relay_quietly(runtime: Runtime, send: Send) -> None:
+    """Relay after someone's commit: a failure here must not reach the code that committed."""
     try:
         publish_pending(runtime, send)
     except Exception:
@@ -154,5 +159,5 @@ def _relay_quietly(runtime: Runtime, send: Send) -> None:
 @task(name="kinderflow.relay_outbox")
 def relay_outbox() -> int:
     """Publish outbox rows that no post-commit relay sent (crash, broker outage); returns rows sent."""
-    # Where this process sends tasks: the installed publisher's target, else the Celery broker.
-    return publish_pending(get_runtime(), _send or celery_send(app))
+    runtime = get_runtime()
+    return publish_pending(runtime, current_send(runtime))

@@ -1,4 +1,4 @@
-"""The tasks, and which tasks an outbox topic starts.
+"""The general tasks; each declares the outbox topics that start it (``workers.registry.TOPICS``).
 
 Each task takes ids and JSON values as keyword arguments, reloads from the database and is
 idempotent (``workers.registry``). The same functions run in a Celery worker (full mode) and on the
@@ -10,24 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from workers import (
-    agreement_tasks,  # noqa: F401 - registers the agreements.* tasks
-    channel_tasks,  # noqa: F401 - registers the channels.* tasks
-    text_tasks,  # noqa: F401 - registers library.read_text and news.read_body
-)
 from workers.registry import task
 from workers.runtime import get_runtime
 from workflows.activities.archive import build_activity_bundle
 from workflows.activities.compliance import send_reminders
 from workflows.activities.vocabulary import CST
 from workflows.certificates import service as certificates
-
-# Outbox topic (a domain event such as "application.approved") -> the tasks it starts. A topic that
-# is itself a registered task name needs no entry: it starts that task.
-TOPIC_HANDLERS: dict[str, list[str]] = {
-    "activity.archive_requested": ["kinderflow.activities.build_bundle"],
-    "application.approved": ["agreements.create_from_application"],
-}
 
 
 @task(name="kinderflow.ping")
@@ -36,7 +24,7 @@ def ping(token: str) -> str:
     return f"pong:{token}"
 
 
-@task(name="kinderflow.activities.build_bundle")
+@task(name="kinderflow.activities.build_bundle", topics=["activity.archive_requested"])
 def build_activity_bundle_task(activity_id: str) -> str:
     """Build the archive bundle of an archived activity; a redelivery finds it built and changes nothing."""
     runtime = get_runtime()

@@ -1,6 +1,6 @@
 """Reading the text of uploaded Word files (library items, published news reports): never in a request.
 
-Registered by importing this module from ``workers.tasks``; each task takes an id and is idempotent.
+Recorded by importing this module (``workers.catalog`` does); each task takes an id and is idempotent.
 The reading itself runs in a bounded child process (``workflows.sandbox``: memory, processor time
 and a wall-clock deadline), so the bound holds on the embedded runner's thread as in a Celery
 worker; the Celery limits below are a second fence around the whole task.

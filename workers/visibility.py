@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 import redis
+from celery import current_task
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,6 @@ def _counter(broker_url: str) -> redis.Redis:
 
 def redelivery_allowed(task_name: str) -> bool:
     """False when the current Celery message was redelivered more than MAX_REDELIVERIES times."""
-    from celery import current_task
-
     task = current_task
     request = getattr(task, "request", None)
     if request is None or request.called_directly or not request.id:

@@ -3,8 +3,8 @@ state change that needs it, and published only after that transaction commits.
 
 A rolled-back transaction therefore requests nothing, and a crash between commit and publish
 leaves the row unpublished for the relay (``workers.relay``) to send later. The domain never
-imports Celery: it only writes rows and, after commit, calls whatever publisher the running
-process registered.
+imports Celery: it only writes rows and, after commit, calls the hook the session's runtime put in
+``session.info`` (``storage.runtime.Runtime.install_publisher``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import Base, utcnow
+from storage.runtime import OUTBOX_COMMIT_HOOK
 
 
 class OutboxMessage(Base):
@@ -45,7 +46,6 @@ class OutboxReceipt(Base):
 
 
 _PENDING_KEY = "kinderflow_outbox_pending"
-_publisher: Callable[[], None] | None = None
 
 
 def record(session: Session, topic: str, **payload: Any) -> OutboxMessage:
@@ -56,16 +56,13 @@ def record(session: Session, topic: str, **payload: Any) -> OutboxMessage:
     return message
 
 
-def set_publisher(publisher: Callable[[], None] | None) -> None:
-    """Register what runs after a commit that wrote outbox rows (the relay of this process)."""
-    global _publisher
-    _publisher = publisher
-
-
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_PENDING_KEY, False) and _publisher is not None:
-        _publisher()
+    if not session.info.pop(_PENDING_KEY, False):
+        return
+    hook: Callable[[], None] | None = session.info.get(OUTBOX_COMMIT_HOOK)
+    if hook is not None:
+        hook()
 
 
 @event.listens_for(Session, "after_rollback")

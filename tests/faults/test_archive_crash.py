@@ -24,7 +24,6 @@ from tests.faults.services import CeleryWorker, RedisServer, wait_until, worker_
 from tests.fixtures.activities import SEMESTER, fire, held_with_materials, mp4_bytes, today, upload
 from tests.fixtures.app import PASSWORD, build_world
 from workers.app import make_celery
-from workers.relay import uninstall_publisher
 from workflows.activities.models import ActivityBundle
 from workflows.activities.semesters import ensure_semester
 from workflows.outbox import OutboxMessage, OutboxReceipt
@@ -38,9 +37,9 @@ BUILT_LINE = ": bundle "  # the archive logs "activity <number>: bundle <key> (<
 
 @pytest.fixture
 def runtime(pg, tmp_path: Path, redis_server: RedisServer) -> Iterator[Runtime]:
-    uninstall_publisher()
-    yield full_runtime(pg, tmp_path, redis_server.url)
-    uninstall_publisher()
+    runtime = full_runtime(pg, tmp_path, redis_server.url)
+    yield runtime
+    runtime.uninstall_publisher()
 
 
 def bundle(runtime: Runtime, activity_id: str) -> ActivityBundle | None:

@@ -15,8 +15,9 @@ from storage.runtime import Runtime
 from workers.inline import InlineRunner
 from workers.reconcile import MAX_PUBLISH_ATTEMPTS, reconcile
 from workers.registry import task
-from workers.relay import NO_HANDLER, inline_send, uninstall_publisher
+from workers.relay import NO_HANDLER, inline_send
 from workers.runtime import set_runtime
+from workers.wiring import runner_for
 from workflows import reconcile as stuck
 from workflows.outbox import OutboxMessage, OutboxReceipt
 
@@ -33,7 +34,6 @@ def count(token: str) -> None:
 @pytest.fixture
 def runner(runtime: Runtime) -> Iterator[InlineRunner]:
     CALLS.clear()
-    uninstall_publisher()
     runner = InlineRunner(runtime)
     yield runner
     runner.close(timeout=10)
@@ -88,8 +88,6 @@ def test_an_embedded_start_sends_again_what_the_previous_run_held(runtime):
     CALLS.clear()
     published_row(runtime, "held by the last run", ago=timedelta(seconds=1))
     with TestClient(create_app(runtime=runtime)) as client:
-        from workers.wiring import runner_for
-
         assert runner_for(runtime).drain(10)
         assert client.get("/api/health").json()["checks"]["workers"]["detail"] == "in-process"
     assert CALLS == ["held by the last run"]

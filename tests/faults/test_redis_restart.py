@@ -26,8 +26,8 @@ from tests.fixtures.app import build_world
 from tests.fixtures.server import live_server
 from workers.app import make_celery
 from workers.reconcile import reconcile
-from workers.relay import celery_send, uninstall_publisher
-from workers.tasks import TOPIC_HANDLERS
+from workers.registry import TOPICS
+from workers.relay import celery_send
 from workflows.documents.models import Document
 from workflows.outbox import OutboxMessage, OutboxReceipt
 
@@ -37,10 +37,10 @@ APPLICATIONS = 10
 
 @pytest.fixture
 def runtime(pg, tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
-    monkeypatch.setitem(TOPIC_HANDLERS, "application.approved", [MARK_APPROVED])
-    uninstall_publisher()
-    yield full_runtime(pg, tmp_path, redis_server.url)
-    uninstall_publisher()
+    monkeypatch.setitem(TOPICS, "application.approved", [MARK_APPROVED])
+    runtime = full_runtime(pg, tmp_path, redis_server.url)
+    yield runtime
+    runtime.uninstall_publisher()
 
 
 def markers(runtime: Runtime) -> dict[str, int]:

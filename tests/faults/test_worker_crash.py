@@ -17,7 +17,7 @@ from tests.faults.conftest import full_runtime
 from tests.faults.services import CeleryWorker, RedisServer, wait_until, worker_env
 from tests.faults.tasks import BUNDLE_OWNER, NOTE, SLOW_BUILD, SUICIDE
 from workers.app import make_celery
-from workers.relay import celery_send, install_publisher, publish_pending, uninstall_publisher
+from workers.relay import celery_send, install_publisher, publish_pending
 from workers.visibility import MAX_REDELIVERIES
 from workflows import outbox
 from workflows.documents.models import Document
@@ -28,9 +28,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def runtime(pg: Database, tmp_path: Path, redis_server: RedisServer) -> Iterator[Runtime]:
-    uninstall_publisher()
-    yield full_runtime(pg, tmp_path, redis_server.url)
-    uninstall_publisher()
+    runtime = full_runtime(pg, tmp_path, redis_server.url)
+    yield runtime
+    runtime.uninstall_publisher()
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_rolled_back_transaction_enqueues_nothing_in_full_mode(runtime, workers,
         with runtime.db.session() as session:
             assert [m.payload["token"] for m in session.scalars(select(OutboxMessage))] == ["committed"]
     finally:
-        uninstall_publisher()
+        runtime.uninstall_publisher()
         client.close()
 
 

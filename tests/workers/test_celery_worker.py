@@ -24,7 +24,7 @@ from storage.objects import build_object_store
 from storage.runtime import Runtime
 from storage.settings import Settings
 from workers.app import make_celery
-from workers.relay import celery_send, install_publisher, publish_pending, uninstall_publisher
+from workers.relay import celery_send, install_publisher, publish_pending
 from workflows.outbox import OutboxMessage, record
 
 pytestmark = pytest.mark.slow
@@ -139,9 +139,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def runtime(db: Database, tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings(demo=True, var_dir=tmp_path, database_url=db.url, broker_url=REDIS_URL)
-    uninstall_publisher()
-    yield Runtime(settings=settings, db=db, objects=build_object_store(settings))
-    uninstall_publisher()
+    runtime = Runtime(settings=settings, db=db, objects=build_object_store(settings))
+    yield runtime
+    runtime.uninstall_publisher()
 
 
 def only_row(db: Database) -> OutboxMessage:

@@ -16,10 +16,10 @@ from storage.runtime import Runtime
 from storage.settings import Settings
 from workers.app import make_celery
 from workers.inline import InlineRunner
-from workers.registry import task
-from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending, uninstall_publisher
+from workers.registry import TOPICS, task
+from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending, relay_outbox
 from workers.runtime import get_runtime, set_runtime
-from workers.tasks import TOPIC_HANDLERS
+from workers.wiring import runner_for
 from workflows.outbox import OutboxMessage, record
 
 RECORD = "tests.workers.record_call"
@@ -49,24 +49,24 @@ def boom(token: str) -> None:
 @pytest.fixture(autouse=True)
 def _isolated() -> Iterator[None]:
     CALLS.clear()
-    uninstall_publisher()
     yield
-    uninstall_publisher()
     set_runtime(None)
     CALLS.clear()
 
 
 @pytest.fixture
-def runtime(db: Database, tmp_path: Path) -> Runtime:
+def runtime(db: Database, tmp_path: Path) -> Iterator[Runtime]:
     settings = Settings(demo=True, var_dir=tmp_path, database_url=db.url, broker_url="")
-    return Runtime(settings=settings, db=db, objects=build_object_store(settings))
+    runtime = Runtime(settings=settings, db=db, objects=build_object_store(settings))
+    yield runtime
+    runtime.uninstall_publisher()
 
 
 @pytest.fixture
 def runner(runtime: Runtime) -> Iterator[InlineRunner]:
     runner = InlineRunner(runtime)
     yield runner
-    uninstall_publisher()
+    runtime.uninstall_publisher()
     runner.close(timeout=10)
 
 
@@ -142,7 +142,7 @@ def test_committed_outbox_row_runs_exactly_once(db: Database, runtime: Runtime, 
 def test_topic_handlers_fan_out(
     db: Database, runtime: Runtime, runner: InlineRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(TOPIC_HANDLERS, "tests.something_happened", [RECORD, RECORD_OTHER])
+    monkeypatch.setitem(TOPICS, "tests.something_happened", [RECORD, RECORD_OTHER])
     install_publisher(runtime, runner)
     commit_record(db, "tests.something_happened", token="t")
     assert runner.drain(10)
@@ -172,6 +172,28 @@ def test_row_left_unpublished_is_published_by_a_later_run(db: Database, runtime:
     assert runner.drain(10)
     assert CALLS == [(RECORD, "late")]
     assert outbox_rows(db)[0].published_at is not None
+
+
+def test_the_publisher_lives_on_the_runtime_and_uninstalling_stops_the_relay(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    publisher = install_publisher(runtime, runner)
+    assert runtime.publisher is publisher
+    assert runner_for(runtime) is runner
+    commit_record(db, RECORD, token="relayed")
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "relayed")]
+
+    runtime.uninstall_publisher()
+    assert runtime.publisher is None and runner_for(runtime) is None
+    commit_record(db, RECORD, token="waits")
+    assert runner.drain(10)
+    assert CALLS == [(RECORD, "relayed")]
+    assert [row.published_at is None for row in outbox_rows(db)] == [False, True]
+    # The beat task refuses to guess where to send when nothing is installed.
+    set_runtime(runtime)
+    with pytest.raises(RuntimeError, match="no task publisher"):
+        relay_outbox()
 
 
 def test_installing_the_publisher_relays_rows_left_by_a_previous_run(
@@ -234,7 +256,7 @@ def test_unknown_topic_is_marked_published_with_no_handler(db: Database, runtime
 def test_topic_mapped_to_an_unregistered_task_stays_unpublished(
     db: Database, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(TOPIC_HANDLERS, "tests.misconfigured", ["kinderflow.no_such_task"])
+    monkeypatch.setitem(TOPICS, "tests.misconfigured", ["kinderflow.no_such_task"])
     commit_record(db, "tests.misconfigured", value=1)
     commit_record(db, "kinderflow.ping", token="behind it")
     sent: list[str] = []
@@ -259,7 +281,7 @@ def test_relay_failure_never_reaches_the_committing_code(db: Database, runtime: 
         commit_record(db, "kinderflow.ping", token="y")  # must not raise
         elapsed = time.monotonic() - started
     finally:
-        uninstall_publisher()
+        runtime.uninstall_publisher()
         unreachable.close()
     # A broker outage costs the request a short publish retry, not a long reconnect loop.
     assert elapsed < 10

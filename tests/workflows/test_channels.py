@@ -26,7 +26,7 @@ from storage.settings import Settings
 from tests.fixtures.channels import Mailbox, Receiver
 from tests.fixtures.s3 import free_port
 from workers.inline import InlineRunner
-from workers.relay import install_publisher, uninstall_publisher
+from workers.relay import install_publisher
 from workers.runtime import set_runtime
 from workflows.access import Viewer
 from workflows.accounts.models import Role
@@ -48,10 +48,8 @@ BODY = "测试联盟A定于 2026-10-15 09:00 在湖坊镇中心幼儿园开展�
 
 
 @pytest.fixture(autouse=True)
-def _no_publisher() -> Iterator[None]:
-    uninstall_publisher()
+def _no_runtime_override() -> Iterator[None]:
     yield
-    uninstall_publisher()
     set_runtime(None)
 
 
@@ -250,7 +248,7 @@ def test_announce_commits_while_a_channel_is_down(runtime: Runtime, webhook_rece
         ids = announce(runtime)
         assert runner.drain(30)
     finally:
-        uninstall_publisher()
+        runtime.uninstall_publisher()
         runner.close(10)
 
     assert runner.failures == []
