@@ -118,6 +118,16 @@ Validator = Callable[[Ctx[Any]], list[FieldError]]
 Consequence = Callable[[Ctx[Any]], None]
 
 
+def chain(*steps: Callable[[Ctx[R]], None]) -> Callable[[Ctx[R]], None]:
+    """One hook running ``steps`` in order (bookkeeping of its own before a named consequence, say)."""
+
+    def run(ctx: Ctx[R]) -> None:
+        for step in steps:
+            step(ctx)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Hooks(Generic[R]):
     """What an event does besides moving: typed against the area's record.
