@@ -10,15 +10,19 @@ in the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed as MachineRefused
 
-from workflows import audit
+from storage.objects import ObjectStore
+from storage.settings import Settings
+from workflows import audit, clock
+from workflows.access import Viewer
 from workflows.errors import FieldError, Forbidden, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.roles import Role
 
@@ -29,14 +33,129 @@ class Stateful(Protocol):
     version: int
 
 
+R = TypeVar("R")  # a mapped record with id, state and version (see Stateful)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Moved:
+    from_state: str
+    to_state: str
+    entry: audit.AuditEntry
+
+
+@dataclass
+class Ctx(Generic[R]):
+    """What an event's hooks see and share: the locked record, who fires what, and what they brought.
+
+    ``data`` is the audit entry's data (hooks may add to it until the move is written); ``keep`` and
+    ``value`` carry what a validator found (the chosen alliance, say) on to the consequence;
+    ``after_commit`` asks for work after the commit (an outbox row written in this transaction).
+    """
+
+    session: Session
+    viewer: Viewer
+    record: R
+    event: str
+    version: int
+    comment: str = ""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    body: object = None  # the request body, for areas whose events take one
+    today: date = field(default_factory=clock.today)
+    address: str = ""  # the caller's network address, for events that record it
+    settings: Settings | None = None
+    objects: ObjectStore | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    moved: Moved | None = None
+    values: dict[str, object] = field(default_factory=dict)
+    outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def moved_from(self) -> str:
+        assert self.moved is not None, "moved_from is known once the record has moved"
+        return self.moved.from_state
+
+    @property
+    def moved_to(self) -> str:
+        assert self.moved is not None, "moved_to is known once the record has moved"
+        return self.moved.to_state
+
+    def need_settings(self) -> Settings:
+        if self.settings is None:
+            raise RuntimeError(f"event {self.event!r} needs the settings; the caller passed none")
+        return self.settings
+
+    def need_objects(self) -> ObjectStore:
+        if self.objects is None:
+            raise RuntimeError(f"event {self.event!r} needs the object store; the caller passed none")
+        return self.objects
+
+    def keep(self, name: str, value: object) -> None:
+        """Keep a validated value (the chosen alliance, say) for the consequence."""
+        self.values[name] = value
+
+    def value(self, name: str, kind: type[T]) -> T | None:
+        """A value a validator kept, checked to be a ``kind``; None if none was kept."""
+        found = self.values.get(name)
+        if found is None:
+            return None
+        if not isinstance(found, kind):
+            raise TypeError(f"{name} is a {type(found).__name__}, not a {kind.__name__}")
+        return found
+
+    def body_as(self, kind: type[T]) -> T:
+        """The request body, checked to be a ``kind``."""
+        if not isinstance(self.body, kind):
+            raise TypeError(f"event {self.event!r} needs a {kind.__name__} body")
+        return self.body
+
+    def after_commit(self, topic: str, **payload: Any) -> None:
+        """Ask for work after the commit: an outbox row in this transaction, published once it commits."""
+        self.outbox.append((topic, payload))
+
+
+Validator = Callable[[Ctx[Any]], list[FieldError]]
+Consequence = Callable[[Ctx[Any]], None]
+
+
+def chain(*steps: Callable[[Ctx[R]], None]) -> Callable[[Ctx[R]], None]:
+    """One hook running ``steps`` in order (bookkeeping of its own before a named consequence, say)."""
+
+    def run(ctx: Ctx[R]) -> None:
+        for step in steps:
+            step(ctx)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Hooks(Generic[R]):
+    """What an event does besides moving: typed against the area's record.
+
+    ``prepare`` runs before any check (a refusal of its own, values to snapshot, audit data);
+    ``validate`` after the role, version and state checks, its problems refusing the move as one 422;
+    ``then`` after the move, in the transaction; ``after`` names outbox topics recorded after ``then``
+    (payload ``{"<entity_type>_id": "<id>"}``), published once the transaction commits.
+    """
+
+    prepare: Callable[[Ctx[R]], None] | None = None
+    validate: Callable[[Ctx[R]], list[FieldError]] | None = None
+    then: Callable[[Ctx[R]], None] | None = None
+    after: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class EventRule:
-    """Who may fire an event and what it needs."""
+    """Who may fire an event and what it needs, and (attached by the area's events module) its hooks."""
 
     roles: frozenset[Role]
     label: str
     comment_required: bool = False
     comment_label: str = "意见"
+    prepare: Consequence | None = None
+    validate: Validator | None = None
+    then: Consequence | None = None
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +165,19 @@ class Workflow:
     rules: Mapping[str, EventRule]
     state_labels: Mapping[str, str] = field(default_factory=dict)
 
+    def with_hooks(self, hooks: Mapping[str, Hooks[Any]]) -> Workflow:
+        """This workflow with each named event's hooks attached (every name must be a rule)."""
+        unknown = set(hooks) - set(self.rules)
+        if unknown:
+            raise ValueError(f"{self.entity_type}: hooks for events without a rule: {sorted(unknown)}")
+        rules = {
+            name: replace(rule, prepare=h.prepare, validate=h.validate, then=h.then, after=h.after)
+            if (h := hooks.get(name)) is not None
+            else rule
+            for name, rule in self.rules.items()
+        }
+        return replace(self, rules=rules)
+
     def label(self, state: str) -> str:
         return self.state_labels.get(state, state)
 
@@ -54,13 +186,6 @@ class Workflow:
         machine = self.machine(model=record, state_field="state")
         possible = {e.id for e in machine.allowed_events}
         return [name for name, rule in self.rules.items() if name in possible and role in rule.roles]
-
-
-@dataclass(frozen=True)
-class Moved:
-    from_state: str
-    to_state: str
-    entry: audit.AuditEntry
 
 
 def fire(

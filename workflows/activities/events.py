@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
-from workflows import outbox
+from workflows import outbox, transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role, User
 from workflows.activities.machine import ACTIVITY_WORKFLOW
@@ -21,7 +20,7 @@ from workflows.activities.service import get_visible
 from workflows.activities.vocabulary import CST, Attendance, MaterialCategory
 from workflows.channels import dispatch
 from workflows.errors import FieldError
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks, chain
 from workflows.notifications import notify_users
 
 logger = logging.getLogger(__name__)
@@ -40,6 +39,32 @@ def archive_problems(activity: Activity) -> list[FieldError]:
     return problems
 
 
+def _validate_hold(ctx: Ctx[Activity]) -> list[FieldError]:
+    if ctx.today < ctx.record.starts_at.astimezone(CST).date():
+        return [FieldError("starts_at", "not_yet", "活动日期未到，不能确认已举行")]
+    return []
+
+
+def _validate_archive(ctx: Ctx[Activity]) -> list[FieldError]:
+    return archive_problems(ctx.record)
+
+
+def _validate_announce(ctx: Ctx[Activity]) -> list[FieldError]:
+    return late_notice_problems(ctx.record, ctx.today)
+
+
+def _mark_late(ctx: Ctx[Activity]) -> None:
+    ctx.record.announced_late = is_late(ctx.record, ctx.today)
+
+
+def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> Activity:
+    return get_visible(session=session, viewer=viewer, activity_id=id, lock=lock)
+
+
+def _today() -> date:
+    return datetime.now(CST).date()
+
+
 def fire_event(
     *,
     session: Session,
@@ -51,37 +76,10 @@ def fire_event(
     today: date | None = None,
 ) -> Activity:
     """Fire one workflow event on an activity the viewer can see."""
-    today = today or datetime.now(CST).date()
-    # Lock the row so a concurrent event on the same activity waits and then sees the new version.
-    activity = get_visible(session=session, viewer=viewer, activity_id=activity_id, lock=True)
-
-    def validate() -> list[FieldError]:
-        if event == "hold" and today < activity.starts_at.astimezone(CST).date():
-            return [FieldError("starts_at", "not_yet", "活动日期未到，不能确认已举行")]
-        if event == "archive":
-            return archive_problems(activity)
-        if event == "announce":
-            return late_notice_problems(activity, today)
-        return []
-
-    moved = fire(
-        session=session,
-        workflow=ACTIVITY_WORKFLOW,
-        record=activity,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=version,
-        comment=comment,
-        validate=validate,
-    )
-    if event == "announce":
-        activity.announced_late = is_late(activity, today)
-    consequence = _CONSEQUENCES.get(event)
-    if consequence:
-        consequence(session=session, viewer=viewer, activity=activity, moved_from=moved.from_state, comment=comment)
-    session.flush()
-    return activity
+    return transitions.fire_event(
+        ACTIVITIES, session=session, viewer=viewer, id=activity_id, event=event, version=version, comment=comment,
+        today=today,
+    )  # fmt: skip
 
 
 def notice_recipients(session: Session, activity: Activity) -> list[User]:
@@ -125,7 +123,8 @@ def _tell_everyone(session: Session, activity: Activity, *, topic: str, title: s
         logger.exception("activity %s: channel deliveries for %s not recorded", activity.number, topic)
 
 
-def _on_announce(*, session: Session, activity: Activity, **_: Any) -> None:
+def _on_announce(ctx: Ctx[Activity]) -> None:
+    session, activity = ctx.session, ctx.record
     activity.announced_at = utcnow()
     late = f"（{LATE_LABEL}，成幼科准许：{activity.late_notice_reason}）" if activity.announced_late else ""
     _tell_everyone(
@@ -137,11 +136,13 @@ def _on_announce(*, session: Session, activity: Activity, **_: Any) -> None:
     )
 
 
-def _on_hold(*, activity: Activity, **_: Any) -> None:
+def _on_hold(ctx: Ctx[Activity]) -> None:
+    activity = ctx.record
     activity.held_at = utcnow()
 
 
-def _on_archive(*, session: Session, viewer: Viewer, activity: Activity, **_: Any) -> None:
+def _on_archive(ctx: Ctx[Activity]) -> None:
+    session, viewer, activity = ctx.session, ctx.viewer, ctx.record
     activity.archived_at = utcnow()
     activity.archived_by = viewer.display_name
     bundle = session.get(ActivityBundle, activity.id)
@@ -150,7 +151,8 @@ def _on_archive(*, session: Session, viewer: Viewer, activity: Activity, **_: An
     outbox.record(session, ARCHIVE_REQUESTED, activity_id=str(activity.id))
 
 
-def _on_cancel(*, session: Session, activity: Activity, moved_from: str, comment: str, **_: Any) -> None:
+def _on_cancel(ctx: Ctx[Activity]) -> None:
+    session, activity, moved_from, comment = ctx.session, ctx.record, ctx.moved_from, ctx.comment
     activity.cancelled_at = utcnow()
     activity.cancel_reason = comment.strip()
     if moved_from == "announced":  # those told it would happen are told it will not
@@ -163,9 +165,17 @@ def _on_cancel(*, session: Session, activity: Activity, moved_from: str, comment
         )
 
 
-_CONSEQUENCES: dict[str, Any] = {
-    "announce": _on_announce,
-    "hold": _on_hold,
-    "archive": _on_archive,
-    "cancel": _on_cancel,
-}
+ACTIVITIES = transitions.register(
+    transitions.Area(
+        workflow=ACTIVITY_WORKFLOW.with_hooks(
+            {
+                "announce": Hooks[Activity](validate=_validate_announce, then=chain(_mark_late, _on_announce)),
+                "hold": Hooks[Activity](validate=_validate_hold, then=_on_hold),
+                "archive": Hooks[Activity](validate=_validate_archive, then=_on_archive),
+                "cancel": Hooks[Activity](then=_on_cancel),
+            }
+        ),
+        load=_load,
+        today=_today,
+    )
+)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import audit, clock
+from workflows import audit, transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.agreements import documents, notices, signing
@@ -22,7 +22,7 @@ from workflows.agreements.models import Agreement
 from workflows.agreements.parties import kindergarten_parties, party_of, route_problems, signers_of
 from workflows.agreements.service import get_visible, term_problems
 from workflows.errors import FieldError, TransitionNotAllowed
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks, fire
 from workflows.notifications import notify_users, users_with_role
 from workflows.registry.models import Membership
 
@@ -43,54 +43,59 @@ def fire_event(
 ) -> Agreement:
     """Fire one workflow event on an agreement the viewer can see."""
     fields = fields or {}
-    if event in SYSTEM_EVENTS:
-        raise TransitionNotAllowed(f"「{AGREEMENT_WORKFLOW.rules[event].label}」由系统执行", code="unknown_event")
+    _refuse_system_event(event)
     if event == "sign":
         return signing.sign(
             session=session, viewer=viewer, settings=settings, objects=objects, agreement_id=agreement_id,
             version=version, pin=fields.get("pin"), party=fields.get("party"), address=address,
             read_confirmed=bool(fields.get("read_confirmed")),
         )  # fmt: skip
-    agreement = get_visible(session=session, viewer=viewer, agreement_id=agreement_id, lock=True)
-    if event == "decline":
-        signing.check_may_decline(session, viewer, agreement, version)
-
-    def validate() -> list[FieldError]:
-        if event != "send":
-            return []
-        problems = route_problems(agreement.route, agreement.party_keys) + documents.seal_problems(session, agreement)
-        problems += [
-            FieldError(f"signers.{party}", "no_signer", f"{agreement.parties[party]['name']}没有可签署的账号")
-            for party in agreement.party_keys
-            if not signers_of(session, agreement, party)
-        ]
-        return problems + term_problems(agreement.term_start, agreement.term_end)
-
-    fire(
-        session=session,
-        workflow=AGREEMENT_WORKFLOW,
-        record=agreement,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=version,
-        comment=comment,
-        data={"party": party_of(viewer, agreement)} if event == "decline" else None,
-        validate=validate,
-    )
-    if comment.strip():
-        agreement.last_comment = comment.strip()
-    consequence = _CONSEQUENCES.get(event)
-    if consequence is not None:
-        consequence(session=session, viewer=viewer, settings=settings, objects=objects, agreement=agreement,
-                    today=today or clock.today())  # fmt: skip
-    session.flush()
-    return agreement
+    return transitions.fire_event(
+        AGREEMENTS, session=session, viewer=viewer, id=agreement_id, event=event, version=version, comment=comment,
+        fields=fields, today=today, settings=settings, objects=objects, address=address,
+    )  # fmt: skip
 
 
-def _on_send(
-    *, session: Session, viewer: Viewer, settings: Settings, objects: ObjectStore, agreement: Agreement, **_: Any
-) -> None:
+def _refuse_system_event(event: str) -> None:
+    if event in SYSTEM_EVENTS:
+        raise TransitionNotAllowed(f"「{AGREEMENT_WORKFLOW.rules[event].label}」由系统执行", code="unknown_event")
+
+
+def _before(ctx: Ctx[Agreement]) -> None:
+    _refuse_system_event(ctx.event)
+    if ctx.event == "sign":  # signing has its own path (PIN, seal, route): ``signing.sign``
+        raise TransitionNotAllowed("签署请使用签署功能", code="unknown_event")
+
+
+def _prepare_decline(ctx: Ctx[Agreement]) -> None:
+    signing.check_may_decline(ctx.session, ctx.viewer, ctx.record, ctx.version)
+    ctx.data["party"] = party_of(ctx.viewer, ctx.record)
+
+
+def _validate_send(ctx: Ctx[Agreement]) -> list[FieldError]:
+    session, agreement = ctx.session, ctx.record
+    problems = route_problems(agreement.route, agreement.party_keys) + documents.seal_problems(session, agreement)
+    problems += [
+        FieldError(f"signers.{party}", "no_signer", f"{agreement.parties[party]['name']}没有可签署的账号")
+        for party in agreement.party_keys
+        if not signers_of(session, agreement, party)
+    ]
+    return problems + term_problems(agreement.term_start, agreement.term_end)
+
+
+def _keep_comment(ctx: Ctx[Agreement]) -> None:
+    if ctx.comment.strip():
+        ctx.record.last_comment = ctx.comment.strip()
+
+
+def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> Agreement:
+    return get_visible(session=session, viewer=viewer, agreement_id=id, lock=lock)
+
+
+def _on_send(ctx: Ctx[Agreement]) -> None:
+    session, viewer, settings, objects, agreement = (
+        ctx.session, ctx.viewer, ctx.need_settings(), ctx.need_objects(), ctx.record,
+    )  # fmt: skip
     agreement.round += 1
     agreement.sent_at = utcnow()
     docx, pdf = documents.freeze(
@@ -111,7 +116,8 @@ def _on_send(
     notices.notify_awaiting(session, agreement)
 
 
-def _on_decline(*, session: Session, agreement: Agreement, **_: Any) -> None:
+def _on_decline(ctx: Ctx[Agreement]) -> None:
+    session, agreement = ctx.session, ctx.record
     # The round is dead: every signature on it is void; the next send starts the route again.
     now = utcnow()
     for signature in agreement.current_signatures:
@@ -123,7 +129,8 @@ def _on_decline(*, session: Session, agreement: Agreement, **_: Any) -> None:
     )  # fmt: skip
 
 
-def _on_void(*, session: Session, agreement: Agreement, **_: Any) -> None:
+def _on_void(ctx: Ctx[Agreement]) -> None:
+    session, agreement = ctx.session, ctx.record
     agreement.ended_at = utcnow()
     for signature in agreement.current_signatures:
         signature.voided_at = agreement.ended_at
@@ -131,7 +138,8 @@ def _on_void(*, session: Session, agreement: Agreement, **_: Any) -> None:
             agreement.last_comment)  # fmt: skip
 
 
-def _on_terminate(*, session: Session, agreement: Agreement, today: date, **_: Any) -> None:
+def _on_terminate(ctx: Ctx[Agreement]) -> None:
+    session, agreement, today = ctx.session, ctx.record, ctx.today
     agreement.ended_at = utcnow()
     membership = session.scalar(
         select(Membership).where(
@@ -146,12 +154,21 @@ def _on_terminate(*, session: Session, agreement: Agreement, today: date, **_: A
             agreement.last_comment)  # fmt: skip
 
 
-_CONSEQUENCES: dict[str, Any] = {
-    "send": _on_send,
-    "decline": _on_decline,
-    "void": _on_void,
-    "terminate": _on_terminate,
-}
+AGREEMENTS = transitions.register(
+    transitions.Area(
+        workflow=AGREEMENT_WORKFLOW.with_hooks(
+            {
+                "send": Hooks[Agreement](validate=_validate_send, then=_on_send),
+                "decline": Hooks[Agreement](prepare=_prepare_decline, then=_on_decline),
+                "void": Hooks[Agreement](then=_on_void),
+                "terminate": Hooks[Agreement](then=_on_terminate),
+            }
+        ),
+        load=_load,
+        before=_before,
+        moved=_keep_comment,
+    )
+)
 
 
 def expire_due(*, session: Session, today: date) -> list[Agreement]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import clock, outbox
+from workflows import outbox, transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.applications import decisions, eligibility
@@ -28,7 +28,7 @@ from workflows.applications.schemas import (
 )
 from workflows.applications.service import get_visible
 from workflows.errors import FieldError
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks
 from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
 from workflows.registry.composition import composition_problem
 from workflows.registry.models import Alliance, AllianceRole, Membership
@@ -55,6 +55,34 @@ def completeness_problems(application: Application) -> list[FieldError]:
     return problems
 
 
+def _validate_submit(ctx: Ctx[Application]) -> list[FieldError]:
+    return completeness_problems(ctx.record)
+
+
+def _validate_approve(ctx: Ctx[Application]) -> list[FieldError]:
+    alliance_id = ctx.fields.get("alliance_id")
+    alliance = ctx.session.get(Alliance, uuid.UUID(str(alliance_id))) if alliance_id else None
+    if alliance is None or not alliance.active:
+        return [FieldError("alliance_id", "required", "批准时必须选择要加入的联盟")]
+    # 方案: N所民办园为主体 — only a private kindergarten joins as a member.
+    k = ctx.record.kindergarten
+    problem = composition_problem(AllianceRole.MEMBER, k.category, k.rating)
+    if problem:
+        return [FieldError("kindergarten_id", "composition", f"{k.name}不能作为成员园加入联盟：{problem}")]
+    ctx.keep("alliance", alliance)
+    ctx.data["alliance_id"] = str(alliance.id)
+    return []
+
+
+def _keep_comment(ctx: Ctx[Application]) -> None:
+    application = ctx.record
+    application.last_comment = ctx.comment.strip() or application.last_comment
+
+
+def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> Application:
+    return get_visible(session=session, viewer=viewer, application_id=id, lock=lock)
+
+
 def fire_event(
     *,
     session: Session,
@@ -69,63 +97,14 @@ def fire_event(
     today: date | None = None,
 ) -> Application:
     """Fire one workflow event on an application the viewer can see."""
-    fields = fields or {}
-    today = today or clock.today()
-    # Lock the row so a concurrent event on the same application waits and then sees the new version.
-    application = get_visible(session=session, viewer=viewer, application_id=application_id, lock=True)
-    data: dict[str, Any] = {}
-    chosen: list[Alliance] = []
-
-    def validate() -> list[FieldError]:
-        if event == "submit":
-            return completeness_problems(application)
-        if event == "approve":
-            alliance_id = fields.get("alliance_id")
-            alliance = session.get(Alliance, uuid.UUID(str(alliance_id))) if alliance_id else None
-            if alliance is None or not alliance.active:
-                return [FieldError("alliance_id", "required", "批准时必须选择要加入的联盟")]
-            # 方案: N所民办园为主体 — only a private kindergarten joins as a member.
-            k = application.kindergarten
-            problem = composition_problem(AllianceRole.MEMBER, k.category, k.rating)
-            if problem:
-                return [FieldError("kindergarten_id", "composition", f"{k.name}不能作为成员园加入联盟：{problem}")]
-            chosen.append(alliance)
-            data["alliance_id"] = str(alliance.id)
-        return []
-
-    moved = fire(
-        session=session,
-        workflow=APPLICATION_WORKFLOW,
-        record=application,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=version,
-        comment=comment,
-        data=data,
-        validate=validate,
-    )
-    application.last_comment = comment.strip() or application.last_comment
-    consequence = _CONSEQUENCES.get(event)
-    if consequence:
-        consequence(
-            session=session,
-            settings=settings,
-            viewer=viewer,
-            objects=objects,
-            application=application,
-            alliance=chosen[0] if chosen else None,
-            comment=comment,
-            today=today,
-            moved_from=moved.from_state,
-        )
-    session.flush()
-    return application
+    return transitions.fire_event(
+        APPLICATIONS, session=session, viewer=viewer, id=application_id, event=event, version=version,
+        comment=comment, fields=fields, today=today, settings=settings, objects=objects,
+    )  # fmt: skip
 
 
-def _on_submit(
-    *, session: Session, viewer: Viewer, objects: ObjectStore, application: Application, today: date, **_: Any
-) -> None:
+def _on_submit(ctx: Ctx[Application]) -> None:
+    session, viewer, objects, application, today = ctx.session, ctx.viewer, ctx.need_objects(), ctx.record, ctx.today
     form = ApplicationForm.model_validate(application.form)
     application.eligibility = eligibility.check(form, today=today)
     application.submitted_at = utcnow()
@@ -151,7 +130,8 @@ def _notify_applicant(session: Session, application: Application, title: str, bo
     )
 
 
-def _on_return(*, session: Session, application: Application, **_: Any) -> None:
+def _on_return(ctx: Ctx[Application]) -> None:
+    session, application = ctx.session, ctx.record
     _notify_applicant(session, application, f"申请 {application.number} 已退回修改", application.last_comment)
 
 
@@ -175,10 +155,10 @@ def _decide(
     return decision
 
 
-def _on_reject(
-    *, session: Session, settings: Settings, viewer: Viewer, objects: ObjectStore, application: Application,
-    comment: str, **_: Any,
-) -> None:  # fmt: skip
+def _on_reject(ctx: Ctx[Application]) -> None:
+    session, settings, viewer, objects, application, comment = (
+        ctx.session, ctx.need_settings(), ctx.viewer, ctx.need_objects(), ctx.record, ctx.comment,
+    )  # fmt: skip
     decision = _decide(
         session=session, settings=settings, viewer=viewer, objects=objects, application=application,
         comment=comment, alliance=None,
@@ -191,10 +171,11 @@ def _on_reject(
     )
 
 
-def _on_approve(
-    *, session: Session, settings: Settings, viewer: Viewer, objects: ObjectStore, application: Application,
-    alliance: Alliance | None, comment: str, today: date, **_: Any,
-) -> None:  # fmt: skip
+def _on_approve(ctx: Ctx[Application]) -> None:
+    session, settings, viewer, objects, application, comment, today = (
+        ctx.session, ctx.need_settings(), ctx.viewer, ctx.need_objects(), ctx.record, ctx.comment, ctx.today,
+    )  # fmt: skip
+    alliance = ctx.value("alliance", Alliance)
     assert alliance is not None
     application.approved_alliance_id = alliance.id
     decision = _decide(
@@ -233,9 +214,17 @@ def _on_approve(
     )
 
 
-_CONSEQUENCES: dict[str, Any] = {
-    "submit": _on_submit,
-    "return": _on_return,
-    "reject": _on_reject,
-    "approve": _on_approve,
-}
+APPLICATIONS = transitions.register(
+    transitions.Area(
+        workflow=APPLICATION_WORKFLOW.with_hooks(
+            {
+                "submit": Hooks[Application](validate=_validate_submit, then=_on_submit),
+                "return": Hooks[Application](then=_on_return),
+                "reject": Hooks[Application](then=_on_reject),
+                "approve": Hooks[Application](validate=_validate_approve, then=_on_approve),
+            }
+        ),
+        load=_load,
+        moved=_keep_comment,
+    )
+)

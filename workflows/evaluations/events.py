@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
+from workflows import transitions
 from workflows.access import Viewer
 from workflows.accounts.models import ROLE_LABELS, Role, User
 from workflows.activities.vocabulary import CST
@@ -27,7 +28,7 @@ from workflows.evaluations.models import Evaluation, EvaluationItem
 from workflows.evaluations.schemas import FinalScore, SelfScore
 from workflows.evaluations.scoring import points
 from workflows.evaluations.service import get_visible, recompute, refresh_totals
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks
 from workflows.notifications import notify_users, users_with_role
 
 
@@ -45,49 +46,43 @@ def fire_event(
     today: date | None = None,
 ) -> Evaluation:
     """Fire one workflow event on an evaluation the viewer can see."""
-    today = today or datetime.now(CST).date()
-    evaluation = get_visible(session=session, viewer=viewer, evaluation_id=evaluation_id, lock=True)
-    data: dict[str, Any] = {}
+    return transitions.fire_event(
+        EVALUATIONS, session=session, viewer=viewer, id=evaluation_id, event=event, version=version,
+        comment=comment, fields={"items": items or [], "scores": scores or []}, today=today, objects=objects,
+    )  # fmt: skip
 
-    def check_and_apply() -> list[FieldError]:
-        # Runs after the role, version and state checks and before the machine moves: the move into
-        # ``scored`` is guarded by the scores this event brings, so they are applied here. Any
-        # problem raises, and the request's transaction takes the changes back.
-        changed = recompute(session=session, evaluation=evaluation, today=today)
-        if changed:
-            data["recomputed"] = changed
-        problems: list[FieldError] = []
-        if event == "self_assess":
-            problems = _apply_self(evaluation, items or [], comment)
-            data["self_scores"] = {i.key: i.self_score for i in evaluation.items}
-        elif event == "score":
-            problems = _apply_scores(evaluation, scores or [], viewer)
-            data["scores"] = [s.model_dump() for s in scores or []]
-        refresh_totals(evaluation)
-        if not problems:
-            _stamp(evaluation, event, viewer, comment)
-        return problems
 
-    moved = fire(
-        session=session,
-        workflow=EVALUATION_WORKFLOW,
-        record=evaluation,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=version,
-        comment=comment,
-        data=data,
-        validate=check_and_apply,
-    )
+def _check_and_apply(ctx: Ctx[Evaluation]) -> list[FieldError]:
+    # Runs after the role, version and state checks and before the machine moves: the move into
+    # ``scored`` is guarded by the scores this event brings, so they are applied here. Any
+    # problem raises, and the request's transaction takes the changes back.
+    session, viewer, evaluation, event, comment, data = (
+        ctx.session, ctx.viewer, ctx.record, ctx.event, ctx.comment, ctx.data,
+    )  # fmt: skip
+    items: list[SelfScore] = ctx.fields.get("items") or []
+    scores: list[FinalScore] = ctx.fields.get("scores") or []
+    changed = recompute(session=session, evaluation=evaluation, today=ctx.today)
+    if changed:
+        data["recomputed"] = changed
+    problems: list[FieldError] = []
     if event == "self_assess":
-        _on_self_assess(session, evaluation)
-    elif event == "score" and moved.from_state != moved.to_state:
-        _on_scored(session, evaluation)
-    elif event == "publish":
-        _on_publish(session, viewer, objects, evaluation, today)
-    session.flush()
-    return evaluation
+        problems = _apply_self(evaluation, items, comment)
+        data["self_scores"] = {i.key: i.self_score for i in evaluation.items}
+    elif event == "score":
+        problems = _apply_scores(evaluation, scores, viewer)
+        data["scores"] = [s.model_dump() for s in scores]
+    refresh_totals(evaluation)
+    if not problems:
+        _stamp(evaluation, event, viewer, comment)
+    return problems
+
+
+def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> Evaluation:
+    return get_visible(session=session, viewer=viewer, evaluation_id=id, lock=lock)
+
+
+def _today() -> date:
+    return datetime.now(CST).date()
 
 
 def _stamp(evaluation: Evaluation, event: str, viewer: Viewer, comment: str) -> None:
@@ -185,18 +180,26 @@ def _link(evaluation: Evaluation) -> str:
     return f"/evaluations/{evaluation.id}"
 
 
-def _on_self_assess(session: Session, evaluation: Evaluation) -> None:
+def _on_self_assess(ctx: Ctx[Evaluation]) -> None:
+    session, evaluation = ctx.session, ctx.record
     bureau = users_with_role(session, Role.OFFICER) + users_with_role(session, Role.RESEARCHER)
     notify_users(session, bureau, kind="evaluation.self_assessed", link=_link(evaluation),
                  title=f"{evaluation.alliance.name}已提交 {evaluation.year} 年度自评，请评分")  # fmt: skip
 
 
-def _on_scored(session: Session, evaluation: Evaluation) -> None:
+def _on_score(ctx: Ctx[Evaluation]) -> None:
+    if ctx.moved_from != ctx.moved_to:  # the last score moved it to ``scored``
+        _on_scored(ctx)
+
+
+def _on_scored(ctx: Ctx[Evaluation]) -> None:
+    session, evaluation = ctx.session, ctx.record
     notify_users(session, users_with_role(session, Role.OFFICER), kind="evaluation.scored", link=_link(evaluation),
                  title=f"{evaluation.alliance.name} {evaluation.year} 年度考核评分完成，可以公布")  # fmt: skip
 
 
-def _on_publish(session: Session, viewer: Viewer, objects: ObjectStore, evaluation: Evaluation, today: date) -> None:
+def _on_publish(ctx: Ctx[Evaluation]) -> None:
+    session, viewer, objects, evaluation, today = ctx.session, ctx.viewer, ctx.need_objects(), ctx.record, ctx.today
     render_form(session=session, objects=objects, evaluation=evaluation, actor=viewer)
     notify_users(
         session,
@@ -208,3 +211,19 @@ def _on_publish(session: Session, viewer: Viewer, objects: ObjectStore, evaluati
     )
     record = records.collect(session=session, alliance=evaluation.alliance, year=evaluation.year, today=today)
     review.flag_after_publication(session=session, evaluation=evaluation, record=record)
+
+
+EVALUATIONS = transitions.register(
+    transitions.Area(
+        workflow=EVALUATION_WORKFLOW.with_hooks(
+            {
+                "self_assess": Hooks[Evaluation](validate=_check_and_apply, then=_on_self_assess),
+                "score": Hooks[Evaluation](validate=_check_and_apply, then=_on_score),
+                "recompute": Hooks[Evaluation](validate=_check_and_apply),
+                "publish": Hooks[Evaluation](validate=_check_and_apply, then=_on_publish),
+            }
+        ),
+        load=_load,
+        today=_today,
+    )
+)

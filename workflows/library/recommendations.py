@@ -14,7 +14,7 @@ from storage.db import utcnow
 from storage.objects import ObjectStore
 from templates.district import BUREAU_NAME, RESEARCH_OFFICE
 from templates.docx import render_docx
-from workflows import audit
+from workflows import audit, transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role, User
 from workflows.activities.vocabulary import CST
@@ -27,7 +27,7 @@ from workflows.library.schemas import RecommendationCreate, RecommendationEventB
 from workflows.library.service import get_visible as get_item
 from workflows.library.service import may_curate, require_reader
 from workflows.library.views import alliance_name
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks, chain
 from workflows.notifications import notify_users, users_with_role
 from workflows.numbering import next_value
 
@@ -144,27 +144,33 @@ def fire_event(
     body: RecommendationEventBody,
 ) -> Recommendation:
     """Shortlist, submit (rendering the recommendation letter) or decline a recommendation."""
-    recommendation = get_visible(session=session, viewer=viewer, recommendation_id=recommendation_id, lock=True)
-    fire(
-        session=session,
-        workflow=RECOMMENDATION_WORKFLOW,
-        record=recommendation,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=body.version,
-        comment=body.comment,
-    )
-    recommendation.last_comment = body.comment.strip()
-    if event == "shortlist":
-        recommendation.shortlisted_at = utcnow()
-    elif event == "submit":
-        recommendation.submitted_at = utcnow()
-        render_letter(session=session, objects=objects, recommendation=recommendation, actor=viewer)
-    session.flush()
-    if event in ("submit", "decline") and recommendation.recommended_by != viewer.user_id:
-        _tell_recommender(session, recommendation, event)
-    return recommendation
+    return transitions.fire_event(
+        RECOMMENDATIONS, session=session, viewer=viewer, id=recommendation_id, event=event, version=body.version,
+        comment=body.comment, body=body, objects=objects,
+    )  # fmt: skip
+
+
+def _keep_comment(ctx: Ctx[Recommendation]) -> None:
+    ctx.record.last_comment = ctx.comment.strip()
+
+
+def _on_shortlist(ctx: Ctx[Recommendation]) -> None:
+    ctx.record.shortlisted_at = utcnow()
+
+
+def _on_submit(ctx: Ctx[Recommendation]) -> None:
+    session, objects, recommendation, viewer = ctx.session, ctx.need_objects(), ctx.record, ctx.viewer
+    recommendation.submitted_at = utcnow()
+    render_letter(session=session, objects=objects, recommendation=recommendation, actor=viewer)
+
+
+def _tell_if_someone_else(ctx: Ctx[Recommendation]) -> None:
+    if ctx.record.recommended_by != ctx.viewer.user_id:
+        _tell_recommender(ctx.session, ctx.record, ctx.event)
+
+
+def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> Recommendation:
+    return get_visible(session=session, viewer=viewer, recommendation_id=id, lock=lock)
 
 
 def letter_context(recommendation: Recommendation) -> dict[str, Any]:
@@ -208,3 +214,18 @@ def render_letter(*, session: Session, objects: ObjectStore, recommendation: Rec
         content=content,
         created_by=str(actor.user_id),
     )
+
+
+RECOMMENDATIONS = transitions.register(
+    transitions.Area(
+        workflow=RECOMMENDATION_WORKFLOW.with_hooks(
+            {
+                "shortlist": Hooks[Recommendation](then=_on_shortlist),
+                "submit": Hooks[Recommendation](then=chain(_on_submit, _tell_if_someone_else)),
+                "decline": Hooks[Recommendation](then=_tell_if_someone_else),
+            }
+        ),
+        load=_load,
+        moved=_keep_comment,
+    )
+)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
+from workflows import transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.errors import FieldError
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks
 from workflows.mentors.documents import render_appointment_letter
 from workflows.mentors.machine import MENTOR_WORKFLOW, NOMINATION_WORKFLOW
 from workflows.mentors.models import Mentor, MentorNomination, MentorReview
@@ -49,65 +49,70 @@ def fire_nomination_event(
     body: NominationEventBody,
 ) -> MentorNomination:
     """Appoint (with the term and first alliances) or decline a nomination."""
-    nomination = get_nomination(session=session, viewer=viewer, nomination_id=nomination_id, lock=True)
-    chosen: list[Alliance] = []
-    data: dict[str, Any] = {}
+    return transitions.fire_event(
+        NOMINATIONS, session=session, viewer=viewer, id=nomination_id, event=event, version=body.version,
+        comment=body.comment, body=body, objects=objects,
+    )  # fmt: skip
 
-    def validate() -> list[FieldError]:
-        if event != "appoint":
-            return []
-        problems = []
-        if body.term_start is None:
-            problems.append(FieldError("term_start", "required", "聘任时请填写聘期开始日期"))
-        if body.term_end is None:
-            problems.append(FieldError("term_end", "required", "聘任时请填写聘期结束日期"))
-        if body.term_start and body.term_end and body.term_end <= body.term_start:
-            problems.append(FieldError("term_end", "before_start", "聘期结束日期须晚于开始日期"))
-        if session.scalar(
-            select(Mentor.id).where(Mentor.teacher_id == nomination.teacher_id, Mentor.state == "active")
-        ):
-            problems.append(FieldError("teacher_id", "already_mentor", "该教师已是在任导师"))
-        alliances, wrong = _alliances(session, body.alliance_ids)
-        chosen.extend(alliances)
-        data.update(
-            term_start=str(body.term_start), term_end=str(body.term_end), alliance_ids=[str(a.id) for a in alliances]
-        )
-        return problems + wrong
 
-    fire(
-        session=session,
-        workflow=NOMINATION_WORKFLOW,
-        record=nomination,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=body.version,
-        comment=body.comment,
-        data=data,
-        validate=validate,
+def _validate_appoint(ctx: Ctx[MentorNomination]) -> list[FieldError]:
+    session, nomination, body = ctx.session, ctx.record, ctx.body_as(NominationEventBody)
+    problems = []
+    if body.term_start is None:
+        problems.append(FieldError("term_start", "required", "聘任时请填写聘期开始日期"))
+    if body.term_end is None:
+        problems.append(FieldError("term_end", "required", "聘任时请填写聘期结束日期"))
+    if body.term_start and body.term_end and body.term_end <= body.term_start:
+        problems.append(FieldError("term_end", "before_start", "聘期结束日期须晚于开始日期"))
+    if session.scalar(select(Mentor.id).where(Mentor.teacher_id == nomination.teacher_id, Mentor.state == "active")):
+        problems.append(FieldError("teacher_id", "already_mentor", "该教师已是在任导师"))
+    alliances, wrong = _alliances(session, body.alliance_ids)
+    ctx.keep("alliances", alliances)
+    ctx.data.update(
+        term_start=str(body.term_start), term_end=str(body.term_end), alliance_ids=[str(a.id) for a in alliances]
     )
-    nomination.last_comment = body.comment.strip()
-    if event != "review":
+    return problems + wrong
+
+
+def _settle_nomination(ctx: Ctx[MentorNomination]) -> None:
+    nomination = ctx.record
+    nomination.last_comment = ctx.comment.strip()
+    if ctx.event != "review":
         nomination.decided_at = utcnow()
-    teacher = session.get(Teacher, nomination.teacher_id)
+
+
+def _teacher(ctx: Ctx[MentorNomination]) -> Teacher:
+    teacher = ctx.session.get(Teacher, ctx.record.teacher_id)
     assert teacher is not None
-    if event == "review":
-        notify_users(
-            session,
-            users_with_role(session, Role.OFFICER),
-            kind="mentor.reviewed",
-            title=f"导师推荐待聘任：{teacher.name}（{TEAM_LABELS[nomination.team]}）",
-            body=f"教研室审核意见：{nomination.last_comment}",
-            link=f"/mentors/nominations/{nomination.id}",
-        )
-        session.flush()
-        return nomination
-    if event == "appoint":
-        assert body.term_start and body.term_end
-        _appoint(session, viewer, objects, nomination, teacher, body.term_start, body.term_end, chosen)
-        title = f"{teacher.name}已聘任为{TEAM_LABELS[nomination.team]}导师"
-    else:
-        title = f"{teacher.name}的导师推荐未获聘任"
+    return teacher
+
+
+def _on_review(ctx: Ctx[MentorNomination]) -> None:
+    session, nomination, teacher = ctx.session, ctx.record, _teacher(ctx)
+    notify_users(
+        session,
+        users_with_role(session, Role.OFFICER),
+        kind="mentor.reviewed",
+        title=f"导师推荐待聘任：{teacher.name}（{TEAM_LABELS[nomination.team]}）",
+        body=f"教研室审核意见：{nomination.last_comment}",
+        link=f"/mentors/nominations/{nomination.id}",
+    )
+
+
+def _on_appoint(ctx: Ctx[MentorNomination]) -> None:
+    body, teacher = ctx.body_as(NominationEventBody), _teacher(ctx)
+    assert body.term_start and body.term_end
+    chosen = [a for a in ctx.value("alliances", list) or [] if isinstance(a, Alliance)]
+    _appoint(ctx.session, ctx.viewer, ctx.need_objects(), ctx.record, teacher, body.term_start, body.term_end, chosen)
+    _tell_kindergarten(ctx, f"{teacher.name}已聘任为{TEAM_LABELS[ctx.record.team]}导师")
+
+
+def _on_decline(ctx: Ctx[MentorNomination]) -> None:
+    _tell_kindergarten(ctx, f"{_teacher(ctx).name}的导师推荐未获聘任")
+
+
+def _tell_kindergarten(ctx: Ctx[MentorNomination], title: str) -> None:
+    session, nomination = ctx.session, ctx.record
     notify_users(
         session,
         users_of_kindergarten(session, nomination.kindergarten_id),
@@ -116,8 +121,25 @@ def fire_nomination_event(
         body=nomination.last_comment,
         link=f"/mentors/nominations/{nomination.id}",
     )
-    session.flush()
-    return nomination
+
+
+def _load_nomination(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> MentorNomination:
+    return get_nomination(session=session, viewer=viewer, nomination_id=id, lock=lock)
+
+
+NOMINATIONS = transitions.register(
+    transitions.Area(
+        workflow=NOMINATION_WORKFLOW.with_hooks(
+            {
+                "review": Hooks[MentorNomination](then=_on_review),
+                "appoint": Hooks[MentorNomination](validate=_validate_appoint, then=_on_appoint),
+                "decline": Hooks[MentorNomination](then=_on_decline),
+            }
+        ),
+        load=_load_nomination,
+        moved=_settle_nomination,
+    )
+)
 
 
 def _appoint(
@@ -158,46 +180,59 @@ def fire_review_event(
     *, session: Session, viewer: Viewer, mentor_id: uuid.UUID, event: str, body: ReviewEventBody
 ) -> Mentor:
     """Record the yearly review decision (keep, rotate, retire) and apply what it changes."""
-    mentor = get_mentor(session=session, viewer=viewer, mentor_id=mentor_id, lock=True)
-    year = body.year or today_cst().year
-    chosen: list[Alliance] = []
+    return transitions.fire_event(
+        MENTORS, session=session, viewer=viewer, id=mentor_id, event=event, version=body.version,
+        comment=body.comment, body=body,
+    )  # fmt: skip
 
-    def validate() -> list[FieldError]:
-        problems = []
-        if any(r.year == year for r in mentor.reviews):
-            problems.append(FieldError("year", "duplicate", f"该导师 {year} 年度已评议"))
-        if body.term_end is not None and body.term_end <= mentor.term_start:
-            problems.append(FieldError("term_end", "before_start", "聘期结束日期须晚于开始日期"))
-        if event == "rotate":
-            if body.alliance_ids is None and body.team is None:
-                problems.append(FieldError("alliance_ids", "required", "轮换时请选择新的指导联盟或导师团"))
-            alliances, wrong = _alliances(session, body.alliance_ids or [])
-            chosen.extend(alliances)
-            problems += wrong
-        return problems
 
-    before_team = mentor.team
-    before = sorted(str(a.alliance_id) for a in mentor.current_assignments)
-    moved = fire(
-        session=session,
-        workflow=MENTOR_WORKFLOW,
-        record=mentor,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=body.version,
-        comment=body.comment,
-        data={
-            "year": year,
-            "team": body.team,
-            "alliance_ids": [str(a) for a in body.alliance_ids] if body.alliance_ids is not None else None,
-            "term_end": str(body.term_end) if body.term_end else None,
-        },
-        validate=validate,
+def _review_year(ctx: Ctx[Mentor]) -> int:
+    return ctx.body_as(ReviewEventBody).year or ctx.today.year
+
+
+def _before_review(ctx: Ctx[Mentor]) -> None:
+    """What the review changes from, and the audit entry's data."""
+    mentor, body = ctx.record, ctx.body_as(ReviewEventBody)
+    ctx.keep("team_before", mentor.team)
+    ctx.keep("alliances_before", sorted(str(a.alliance_id) for a in mentor.current_assignments))
+    ctx.data.update(
+        year=_review_year(ctx),
+        team=body.team,
+        alliance_ids=[str(a) for a in body.alliance_ids] if body.alliance_ids is not None else None,
+        term_end=str(body.term_end) if body.term_end else None,
     )
-    today = today_cst()
+
+
+def _validate_review(ctx: Ctx[Mentor]) -> list[FieldError]:
+    session, mentor, body, event, year = (
+        ctx.session,
+        ctx.record,
+        ctx.body_as(ReviewEventBody),
+        ctx.event,
+        _review_year(ctx),
+    )
+    problems = []
+    if any(r.year == year for r in mentor.reviews):
+        problems.append(FieldError("year", "duplicate", f"该导师 {year} 年度已评议"))
+    if body.term_end is not None and body.term_end <= mentor.term_start:
+        problems.append(FieldError("term_end", "before_start", "聘期结束日期须晚于开始日期"))
+    if event == "rotate":
+        if body.alliance_ids is None and body.team is None:
+            problems.append(FieldError("alliance_ids", "required", "轮换时请选择新的指导联盟或导师团"))
+        alliances, wrong = _alliances(session, body.alliance_ids or [])
+        ctx.keep("alliances", alliances)
+        problems += wrong
+    return problems
+
+
+def _on_review_decision(ctx: Ctx[Mentor]) -> None:
+    session, viewer, mentor, body, event, today = (
+        ctx.session, ctx.viewer, ctx.record, ctx.body_as(ReviewEventBody), ctx.event, ctx.today,
+    )  # fmt: skip
+    year = _review_year(ctx)
+    chosen = [a for a in ctx.value("alliances", list) or [] if isinstance(a, Alliance)]
     teacher = session.get(Teacher, mentor.teacher_id)
-    assert teacher is not None
+    assert teacher is not None and ctx.moved is not None
     if body.term_end is not None and event != ReviewDecision.RETIRE:
         mentor.term_end = body.term_end
     if event == ReviewDecision.ROTATE:
@@ -223,15 +258,29 @@ def fire_review_event(
         year=year,
         decision=event,
         comment=body.comment.strip(),
-        team_before=before_team,
+        team_before=ctx.values["team_before"],
         team_after=None if event == ReviewDecision.RETIRE else mentor.team,
-        alliances_before=before,
+        alliances_before=ctx.value("alliances_before", list),
         alliances_after=sorted(str(a.alliance_id) for a in mentor.current_assignments),
-        audit_seq=moved.entry.seq,
+        audit_seq=ctx.moved.entry.seq,
         decided_by=viewer.user_id,
         decider_name=viewer.display_name,
     )
     session.add(review)
     mentor.reviews.append(review)
-    session.flush()
-    return mentor
+
+
+def _load_mentor(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> Mentor:
+    return get_mentor(session=session, viewer=viewer, mentor_id=id, lock=lock)
+
+
+_REVIEW = Hooks[Mentor](validate=_validate_review, then=_on_review_decision)
+
+MENTORS = transitions.register(
+    transitions.Area(
+        workflow=MENTOR_WORKFLOW.with_hooks({"keep": _REVIEW, "rotate": _REVIEW, "retire": _REVIEW}),
+        load=_load_mentor,
+        before=_before_review,
+        today=today_cst,
+    )
+)

@@ -7,10 +7,11 @@ import uuid
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
+from workflows import transitions
 from workflows.access import Viewer
 from workflows.activities.machine import TOOK_PLACE
 from workflows.errors import FieldError
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks
 from workflows.publishing import notices
 from workflows.publishing.body import request_body
 from workflows.publishing.machine import NEWS_WORKFLOW
@@ -36,42 +37,66 @@ def fire_event(
     body: ReportEventBody,
 ) -> NewsReport:
     """Fire one workflow event on a report the viewer can see."""
-    report = get_visible(session=session, viewer=viewer, report_id=report_id, lock=True)
+    return transitions.fire_event(
+        NEWS, session=session, viewer=viewer, id=report_id, event=event, version=body.version, comment=body.comment,
+        body=body,
+    )  # fmt: skip
 
-    def validate() -> list[FieldError]:
-        material = report.material
-        if event in ("approve", "publish") and (
-            material.removed_at is not None or report.activity.state not in TOOK_PLACE
-        ):
-            return [FieldError("material_id", "gone", "活动报道资料已撤回或活动已取消，不能发布")]
-        return []
 
-    fire(
-        session=session,
-        workflow=NEWS_WORKFLOW,
-        record=report,
-        event=event,
-        actor=viewer.actor,
-        role=viewer.role,
-        version=body.version,
-        comment=body.comment,
-        data={"media": report.media_ids} if event == "publish" else None,
-        validate=validate,
+def _material_problems(ctx: Ctx[NewsReport]) -> list[FieldError]:
+    report = ctx.record
+    if report.material.removed_at is not None or report.activity.state not in TOOK_PLACE:
+        return [FieldError("material_id", "gone", "活动报道资料已撤回或活动已取消，不能发布")]
+    return []
+
+
+def _record_media(ctx: Ctx[NewsReport]) -> None:
+    ctx.data["media"] = ctx.record.media_ids
+
+
+def _keep_comment(ctx: Ctx[NewsReport]) -> None:
+    ctx.record.last_comment = ctx.comment.strip()
+
+
+def _on_approve(ctx: Ctx[NewsReport]) -> None:
+    report, viewer = ctx.record, ctx.viewer
+    report.approved_at, report.approver_name = utcnow(), viewer.display_name
+
+
+def _on_return(ctx: Ctx[NewsReport]) -> None:
+    session, report = ctx.session, ctx.record
+    report.approved_at, report.approver_name = None, ""
+    notices.returned(session, report, report.last_comment)
+
+
+def _on_publish(ctx: Ctx[NewsReport]) -> None:
+    session, report = ctx.session, ctx.record
+    # The text is fixed at publication (read by a task: the file is someone's upload); photos are
+    # checked for consent now and again when served.
+    report.published_media = publishable_photos(session, report)
+    report.published_at = utcnow()
+    request_body(session, report)
+
+
+def _on_withdraw(ctx: Ctx[NewsReport]) -> None:
+    ctx.record.withdrawn_at = utcnow()
+
+
+def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> NewsReport:
+    return get_visible(session=session, viewer=viewer, report_id=id, lock=lock)
+
+
+NEWS = transitions.register(
+    transitions.Area(
+        workflow=NEWS_WORKFLOW.with_hooks(
+            {
+                "approve": Hooks[NewsReport](validate=_material_problems, then=_on_approve),
+                "return": Hooks[NewsReport](then=_on_return),
+                "publish": Hooks[NewsReport](prepare=_record_media, validate=_material_problems, then=_on_publish),
+                "withdraw": Hooks[NewsReport](then=_on_withdraw),
+            }
+        ),
+        load=_load,
+        moved=_keep_comment,
     )
-    report.last_comment = body.comment.strip()
-    now = utcnow()
-    if event == "approve":
-        report.approved_at, report.approver_name = now, viewer.display_name
-    elif event == "return":
-        report.approved_at, report.approver_name = None, ""
-        notices.returned(session, report, report.last_comment)
-    elif event == "publish":
-        # The text is fixed at publication (read by a task: the file is someone's upload); photos are
-        # checked for consent now and again when served.
-        report.published_media = publishable_photos(session, report)
-        report.published_at = now
-        request_body(session, report)
-    elif event == "withdraw":
-        report.withdrawn_at = now
-    session.flush()
-    return report
+)

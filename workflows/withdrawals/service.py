@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session, selectinload
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import audit
+from workflows import audit, transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role, User
 from workflows.agreements import events as agreement_events
 from workflows.agreements.documents import BEIJING
 from workflows.agreements.models import LIVE_STATES, MEMBER, Agreement
 from workflows.errors import Conflict, FieldError, NotFound, TransitionNotAllowed, ValidationFailed
-from workflows.machine import fire
+from workflows.machine import Ctx, Hooks
 from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
 from workflows.numbering import next_value
 from workflows.registry.models import AllianceRole, Membership
@@ -135,29 +135,67 @@ def fire_event(
     today: date | None = None,
 ) -> Withdrawal:
     """approve · refuse (reason) by the officer; cancel by the member itself while it waits."""
-    withdrawal = get_visible(session=session, viewer=viewer, withdrawal_id=withdrawal_id, lock=True)
     # Only applicant accounts may cancel (the rule), and the only ones who see the request are its own.
-    if event in ("approve", "refuse"):  # written with the state, in the one versioned UPDATE fire() makes
-        withdrawal.decided_by, withdrawal.decided_at = viewer.user_id, utcnow()
-        withdrawal.decision_comment = comment.strip()
-    fire(
-        session=session, workflow=WITHDRAWAL_WORKFLOW, record=withdrawal, event=event, actor=viewer.actor,
-        role=viewer.role, version=version, comment=comment,
+    return transitions.fire_event(
+        WITHDRAWALS, session=session, viewer=viewer, id=withdrawal_id, event=event, version=version, comment=comment,
+        today=today, settings=settings, objects=objects,
     )  # fmt: skip
+
+
+def _stamp_decision(ctx: Ctx[Withdrawal]) -> None:
+    # Written with the state, in the one versioned UPDATE fire() makes.
+    withdrawal = ctx.record
+    withdrawal.decided_by, withdrawal.decided_at = ctx.viewer.user_id, utcnow()
+    withdrawal.decision_comment = ctx.comment.strip()
+
+
+def _on_cancel(ctx: Ctx[Withdrawal]) -> None:
+    session, withdrawal = ctx.session, ctx.record
     name, alliance = withdrawal.kindergarten.name, withdrawal.alliance.name
-    if event == "cancel":
-        _notify(session, users_with_role(session, Role.OFFICER), withdrawal, "withdrawal.cancelled",
-                f"{name}撤回了退出{alliance}的申请")  # fmt: skip
-        return withdrawal
-    if event == "approve":
-        _end_membership(session, viewer, settings, objects, withdrawal, today or datetime.now(BEIJING).date())
-        title = f"{name}退出{alliance}的申请已同意，成员资格已终止"
-    else:
-        title = f"{name}退出{alliance}的申请未获同意"
+    _notify(session, users_with_role(session, Role.OFFICER), withdrawal, "withdrawal.cancelled",
+            f"{name}撤回了退出{alliance}的申请")  # fmt: skip
+
+
+def _on_approve(ctx: Ctx[Withdrawal]) -> None:
+    session, viewer, withdrawal = ctx.session, ctx.viewer, ctx.record
+    _end_membership(session, viewer, ctx.need_settings(), ctx.need_objects(), withdrawal, ctx.today)
+    name, alliance = withdrawal.kindergarten.name, withdrawal.alliance.name
+    _tell_decision(ctx, f"{name}退出{alliance}的申请已同意，成员资格已终止")
+
+
+def _on_refuse(ctx: Ctx[Withdrawal]) -> None:
+    withdrawal = ctx.record
+    name, alliance = withdrawal.kindergarten.name, withdrawal.alliance.name
+    _tell_decision(ctx, f"{name}退出{alliance}的申请未获同意")
+
+
+def _tell_decision(ctx: Ctx[Withdrawal], title: str) -> None:
+    session, withdrawal = ctx.session, ctx.record
     concerned = [*users_of_kindergarten(session, withdrawal.kindergarten_id), *_leaders(session, withdrawal)]
-    _notify(session, concerned, withdrawal, f"withdrawal.{event}d", title, withdrawal.decision_comment)
-    session.flush()
-    return withdrawal
+    _notify(session, concerned, withdrawal, f"withdrawal.{ctx.event}d", title, withdrawal.decision_comment)
+
+
+def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True) -> Withdrawal:
+    return get_visible(session=session, viewer=viewer, withdrawal_id=id, lock=lock)
+
+
+def _today() -> date:
+    return datetime.now(BEIJING).date()
+
+
+WITHDRAWALS = transitions.register(
+    transitions.Area(
+        workflow=WITHDRAWAL_WORKFLOW.with_hooks(
+            {
+                "approve": Hooks[Withdrawal](prepare=_stamp_decision, then=_on_approve),
+                "refuse": Hooks[Withdrawal](prepare=_stamp_decision, then=_on_refuse),
+                "cancel": Hooks[Withdrawal](then=_on_cancel),
+            }
+        ),
+        load=_load,
+        today=_today,
+    )
+)
 
 
 def member_agreements(session: Session, withdrawal: Withdrawal) -> list[Agreement]:
