@@ -44,6 +44,7 @@ from api.security_headers import SecurityHeaders
 from api.web import session as web_session
 from storage.runtime import Runtime, build_runtime
 from storage.settings import Settings, get_settings
+from workers.wiring import start_publishing, stop_publishing
 from workflows.accounts.tokens import InvalidToken, read_subject
 
 
@@ -54,8 +55,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from workers.wiring import start_publishing, stop_publishing
-
         start_publishing(runtime)
         try:
             yield

@@ -20,7 +20,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from templates.rendering import PROPERTIES_TIME, rewrite_zip
 
-_PROPERTIES_DATETIME = datetime.strptime(PROPERTIES_TIME, "%Y-%m-%dT%H:%M:%SZ")
+# openpyxl takes the document properties as naive datetimes and writes them out as UTC ("Z").
+_PROPERTIES_DATETIME = datetime.strptime(PROPERTIES_TIME, "%Y-%m-%dT%H:%M:%SZ")  # noqa: DTZ007 - naive UTC, see above
 
 
 def save_workbook_deterministic(workbook: Workbook) -> bytes:

@@ -42,7 +42,7 @@ def looks_like_key_column(column: Column[object]) -> bool:
 
 def discovered_columns() -> set[tuple[str, str]]:
     """String columns of every model named like a key column, less the known exceptions."""
-    from workflows.models import metadata
+    from workflows.models import metadata  # noqa: PLC0415 - cycle: model modules register their key columns here
 
     return {
         (table.name, column.name)
@@ -54,7 +54,7 @@ def discovered_columns() -> set[tuple[str, str]]:
 
 def referencing_columns() -> list[Column[object]]:
     """Every column whose values the sweep must keep: registered ones of existing tables, and discovered ones."""
-    from workflows.models import metadata
+    from workflows.models import metadata  # noqa: PLC0415 - cycle: model modules register their key columns here
 
     wanted = {pair for pair in _columns if pair[0] in metadata.tables} | discovered_columns()
     tables: dict[str, Table] = metadata.tables  # type: ignore[assignment]

@@ -82,7 +82,7 @@ async def _form_field(request: Request) -> str | None:
     # The form was parsed already (the CSRF check reads it); a body that is not a form has no field.
     try:
         value = (await request.form()).get(RETURN_FIELD)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever the body is, it has no form field
         return None
     return value if isinstance(value, str) else None
 

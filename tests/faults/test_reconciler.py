@@ -17,6 +17,7 @@ from workers.reconcile import MAX_PUBLISH_ATTEMPTS, reconcile
 from workers.registry import task
 from workers.relay import NO_HANDLER, inline_send, uninstall_publisher
 from workers.runtime import set_runtime
+from workers.wiring import runner_for
 from workflows import reconcile as stuck
 from workflows.outbox import OutboxMessage, OutboxReceipt
 
@@ -88,8 +89,6 @@ def test_an_embedded_start_sends_again_what_the_previous_run_held(runtime):
     CALLS.clear()
     published_row(runtime, "held by the last run", ago=timedelta(seconds=1))
     with TestClient(create_app(runtime=runtime)) as client:
-        from workers.wiring import runner_for
-
         assert runner_for(runtime).drain(10)
         assert client.get("/api/health").json()["checks"]["workers"]["detail"] == "in-process"
     assert CALLS == ["held by the last run"]

@@ -178,7 +178,8 @@ def generate_key(settings: Settings, *, key_id: bytes, label: str) -> TokenKey:
         )
         der = encode_ec_public_key(public)
     public_key = serialization.load_der_public_key(der)
-    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise TypeError("expected isinstance(public_key, ec.EllipticCurvePublicKey)")
     return TokenKey(settings, key_id, public_key)
 
 

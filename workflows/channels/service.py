@@ -275,7 +275,7 @@ def _send(job: _Job) -> str | None:
                 senders.send_dingtalk(robot.webhook_url, robot.secret, job.message)
     except senders.ChannelError as exc:
         return str(exc)
-    except Exception as exc:  # noqa: BLE001 - whatever a channel does, it is recorded, never raised
+    except Exception as exc:  # whatever a channel does, it is recorded, never raised
         logger.exception("channel send failed unexpectedly")
         return f"发送出错：{type(exc).__name__}"
     return None

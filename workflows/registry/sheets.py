@@ -123,7 +123,7 @@ def load_sheets(data: BinaryIO | bytes, names: Iterable[str]) -> dict[str, list[
         raise exc.refusal("file") from None
     except ValidationFailed:
         raise
-    except Exception:  # openpyxl and its XML parsers raise many kinds; to the clerk they mean one thing
+    except Exception:  # noqa: BLE001 - openpyxl and its XML parsers raise many kinds; to the clerk they mean one thing
         raise ValidationFailed.single("file", "not_xlsx", NOT_XLSX) from None
     return sheets
 
@@ -188,7 +188,7 @@ class SheetRow:
         text = cell_text(value)
         for fmt in _DATE_FORMATS:
             try:
-                return datetime.strptime(text, fmt).date()
+                return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date, no time of day to zone
             except ValueError:
                 continue
         if text:

@@ -36,7 +36,8 @@ PIN_ERROR_FIELDS = {"wrong_password": "password", "wrong_pin": "current_pin", "s
 
 def _user(page: SignedInPage) -> User:
     user = page.db.get(User, page.viewer.user_id)
-    assert user is not None
+    if user is None:
+        raise RuntimeError("expected user is not None")
     return user
 
 
