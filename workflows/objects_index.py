@@ -57,7 +57,7 @@ def referencing_columns() -> list[Column[object]]:
     from workflows.models import metadata  # noqa: PLC0415 - cycle: model modules register their key columns here
 
     wanted = {pair for pair in _columns if pair[0] in metadata.tables} | discovered_columns()
-    tables: dict[str, Table] = metadata.tables  # type: ignore[assignment]
+    tables: dict[str, Table] = metadata.tables
     return [tables[table].c[column] for table, column in sorted(wanted)]
 
 
@@ -67,7 +67,7 @@ def referenced_keys(session: Session, prefix: str = "sha256/") -> set[str]:
     keys: set[str] = set()
     if columns:
         query = union_all(*(select(c.label("key")).where(c.like(f"{prefix}%")) for c in columns))
-        keys.update(k for k in session.scalars(query) if k)
+        keys.update(str(k) for k in session.scalars(query) if k)
     for source in _sources.values():
         keys.update(k for k in source(session) if k and k.startswith(prefix))
     return keys

@@ -240,10 +240,12 @@ class TokenKey(ec.EllipticCurvePrivateKey):
         self.key_id = key_id
         self._public = public
 
-    def sign(self, data: bytes, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
+    def sign(
+        self, data: bytes | bytearray | memoryview, signature_algorithm: ec.EllipticCurveSignatureAlgorithm
+    ) -> bytes:
         algorithm = signature_algorithm.algorithm
         if isinstance(algorithm, utils.Prehashed):
-            digest = data
+            digest = bytes(data)
         else:
             hashing = hashes.Hash(algorithm)
             hashing.update(data)

@@ -23,6 +23,7 @@ from workflows.applications.schemas import (
     InspectionResult,
     Ownership,
 )
+from workflows.certificates.documents import chinese_date
 from workflows.documents.models import Document
 from workflows.documents.service import next_version_no, store_generated
 from workflows.registry.models import Alliance
@@ -111,7 +112,7 @@ def form_context(
         "application_no": application.number,
         "version_no": str(version_no),
         "generated_on": (application.submitted_at or utcnow()).date().isoformat(),
-        "submitted_on": decisions.chinese_date(decisions.beijing_day(application.submitted_at))
+        "submitted_on": chinese_date(decisions.beijing_day(application.submitted_at))
         if application.submitted_at
         else "",
         **decisions.review_block(decision),

@@ -18,7 +18,7 @@ from workflows.accounts.models import Role
 from workflows.applications import decisions, eligibility
 from workflows.applications.documents import render_application_form
 from workflows.applications.machine import APPLICATION_WORKFLOW
-from workflows.applications.models import Application
+from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
     ATTACHMENT_LABELS,
     FIELD_LABELS,
@@ -164,7 +164,7 @@ def _decide(
     application: Application,
     comment: str,
     alliance: Alliance | None,
-) -> decisions.Decision:
+) -> Decision:
     """经批复即可加入: the 批复, and the 申请表 again with the decision in its 审核意见 block."""
     application.decided_at = utcnow()
     decision = decisions.issue(

@@ -46,7 +46,7 @@ _ERROR_LIMIT = 2000
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failure: 1, 2, 4, 8, 16 minutes …, at most an hour."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    return min(BACKOFF_BASE * (1 << max(attempts - 1, 0)), BACKOFF_CAP)
 
 
 # Admin: configurations.
@@ -119,7 +119,7 @@ def describe_target(kind: ChannelKind, plain: dict[str, Any]) -> str:
     """What a channel reaches, secrets left out: a webhook without its query, or the mail server and recipients."""
     if kind == ChannelKind.SMTP:
         return f"smtp://{plain['host']}:{plain['port']} → {', '.join(plain['recipients'])}"[:300]
-    parts = urlsplit(plain["webhook_url"])
+    parts = urlsplit(str(plain["webhook_url"]))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:300]
 
 

@@ -168,7 +168,7 @@ def workload(*, session: Session, viewer: Viewer, mentor_id: uuid.UUID, year: in
     rows += [_plan_row(session, plan, semester, kind) for plan, semester, kind in planned]
     rows.sort(key=lambda r: (r.held_on, r.number, r.role))
     counts = {kind.value: 0 for kind in GuidanceKind}
-    for *_, kind in [*guided, *planned]:
+    for kind in [kind for _, kind in guided] + [kind for _, _, kind in planned]:
         counts[kind] += 1
     return WorkloadOut(
         mentor_id=mentor.id,

@@ -285,7 +285,8 @@ def _codes(session: Session, kindergarten: Kindergarten, reserved: set[str], cou
     taken = set(session.scalars(select(Teacher.code).where(Teacher.kindergarten_id == kindergarten.id))) | reserved
     prefix = f"{kindergarten.code}-T"
     numbers = [int(c[len(prefix) :]) for c in taken if c.startswith(prefix) and c[len(prefix) :].isdigit()]
-    codes, n = [], max(numbers, default=0)
+    codes: list[str] = []
+    n = max(numbers, default=0)
     while len(codes) < count:
         n += 1
         if f"{prefix}{n:02d}" not in taken:
