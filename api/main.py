@@ -122,7 +122,8 @@ def upload_limit(settings: Settings, scope: Scope) -> int:
 def carries_credentials(settings: Settings, headers: Headers) -> bool:
     """Whether the request holds a bearer token or a session cookie that this installation signed and
     that has not expired (no database: whether the session still holds is for authentication to say)."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
+    scheme, _, bearer = headers.get("authorization", "").partition(" ")
+    token: str | None = bearer
     if scheme.lower() != "bearer" or not token:
         cookie = SimpleCookie()
         with suppress(CookieError):

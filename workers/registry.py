@@ -76,7 +76,7 @@ def _delivered(name: str, fn: F) -> Callable[..., Any]:
         return result
 
     # Celery checks call arguments against the signature; the outbox id is not one of fn's.
-    del run.__wrapped__  # type: ignore[attr-defined]
+    del run.__wrapped__
     return run
 
 
