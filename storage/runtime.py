@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import Database
-from storage.objects import ObjectStore, build_object_store
+from storage.objects import ObjectStore
 from storage.settings import Settings
+from storage.stores import build_object_store
 
 
 @dataclass
