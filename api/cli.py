@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from storage.settings import Settings, get_settings
 
@@ -92,8 +94,6 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 
 def _warn_unset_public_url(settings: Settings) -> None:
-    import logging
-
     if (warning := settings.public_url_warning()) is not None:
         logging.getLogger("kinderflow").warning(warning)
 
@@ -129,8 +129,6 @@ def cmd_beat(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep_orphans(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
     from storage.runtime import build_runtime
     from workflows.orphans import sweep_orphans
 
@@ -161,7 +159,6 @@ def cmd_templates_check(args: argparse.Namespace) -> int:
 
 def cmd_remind(args: argparse.Namespace) -> int:
     """Send today's deadline reminders (cron in embedded mode; Celery beat does it in full mode)."""
-    from datetime import date
 
     from storage.db import Database
     from workflows import clock
@@ -226,7 +223,6 @@ def cmd_token_init(args: argparse.Namespace) -> int:
 
 def cmd_agreements_expire(args: argparse.Namespace) -> int:
     """Expire the effective agreements whose term has ended (daily, like ``remind``)."""
-    from datetime import date
 
     from storage.db import Database
     from workflows import clock

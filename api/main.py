@@ -44,6 +44,7 @@ from api.security_headers import SecurityHeaders
 from api.web import session as web_session
 from storage.runtime import Runtime, build_runtime
 from storage.settings import Settings, get_settings
+from workers.wiring import start_publishing, stop_publishing
 from workflows.accounts.tokens import InvalidToken, read_subject
 
 
@@ -54,8 +55,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from workers.wiring import start_publishing, stop_publishing
-
         start_publishing(runtime)
         try:
             yield
@@ -123,7 +122,8 @@ def upload_limit(settings: Settings, scope: Scope) -> int:
 def carries_credentials(settings: Settings, headers: Headers) -> bool:
     """Whether the request holds a bearer token or a session cookie that this installation signed and
     that has not expired (no database: whether the session still holds is for authentication to say)."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
+    scheme, _, bearer = headers.get("authorization", "").partition(" ")
+    token: str | None = bearer
     if scheme.lower() != "bearer" or not token:
         cookie = SimpleCookie()
         with suppress(CookieError):

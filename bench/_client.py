@@ -281,7 +281,7 @@ async def main(config: dict[str, Any]) -> dict[str, Any]:
 
 def _run(coroutine: Any) -> Any:
     try:
-        import uvloop
+        import uvloop  # noqa: PLC0415 - optional: the stock loop is the fallback
     except ImportError:  # the stock loop works too, at a somewhat higher cost per request
         return asyncio.run(coroutine)
     return uvloop.run(coroutine)

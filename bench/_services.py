@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -114,7 +115,6 @@ def start_redis(procs: Processes) -> str:
         ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
          "--maxmemory-policy", "noeviction", "--dir", str(procs.folder)],
     )  # fmt: skip
-    import redis
 
     def answers() -> bool:
         try:

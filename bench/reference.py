@@ -75,8 +75,9 @@ from sqlalchemy.exc import IntegrityError
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from storage.db import UTCDateTime, utcnow
-from storage.objects import ObjectStore, build_object_store
+from storage.objects import ObjectStore
 from storage.settings import Settings
+from storage.stores import build_object_store
 from templates.docx import render_docx
 from workflows import clock
 from workflows.accounts.models import Role

@@ -48,7 +48,7 @@ class BundleEntry:
 class _Utf8ZipInfo(zipfile.ZipInfo):
     """Always UTF-8 names with the UTF-8 flag (bit 11) set, ASCII names included."""
 
-    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's hook
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # zipfile's hook (its name)
         return self.filename.encode("utf-8"), self.flag_bits | _UTF8_FLAG
 
 
@@ -106,7 +106,8 @@ def build_bundle(
                     done += len(chunk)
                     if progress is not None:
                         progress(done, total)
-    assert out.result is not None  # set when the writer's block exits cleanly
+    if out.result is None:
+        raise RuntimeError("set when the writer's block exits cleanly")
     return out.result
 
 
@@ -147,7 +148,8 @@ def _size_of(objects: ObjectStore, entry: BundleEntry) -> int:
     if entry.data is not None:
         size = len(entry.data)
     else:
-        assert entry.object_key is not None
+        if entry.object_key is None:
+            raise RuntimeError("expected entry.object_key is not None")
         size = objects.stat(entry.object_key).size
     if entry.size is not None and entry.size != size:
         raise ValueError(f"{entry.path!r}: expected {entry.size} bytes, the source has {size}")
@@ -167,7 +169,8 @@ def _chunks(objects: ObjectStore, entry: BundleEntry) -> Iterable[bytes | memory
     if entry.data is not None:
         view = memoryview(entry.data)
         return (view[i : i + CHUNK_SIZE] for i in range(0, len(view), CHUNK_SIZE))
-    assert entry.object_key is not None
+    if entry.object_key is None:
+        raise RuntimeError("expected entry.object_key is not None")
     return objects.iter_chunks(entry.object_key)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -18,12 +21,15 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+def include_name_for(metadata: MetaData) -> Callable[[str | None, str, object], bool]:
     """Autogenerate's filter: skip schema objects the models list in ``metadata.info["unmanaged_names"]``
-    (dialect-specific search structures a migration creates by hand, such as SQLite FTS5 tables)."""
-    from workflows.models import metadata
+    (dialect-specific search structures a migration creates by hand, such as SQLite FTS5 tables).
+    The models' metadata comes from the caller: storage sits below the workflows that define the models."""
 
-    return name not in metadata.info.get("unmanaged_names", ())
+    def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+        return name not in metadata.info.get("unmanaged_names", ())
+
+    return include_name
 
 
 def upgrade(database_url: str, revision: str = "heads") -> None:
@@ -36,6 +42,4 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 
 def current_heads() -> tuple[str, ...]:
-    from alembic.script import ScriptDirectory
-
     return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

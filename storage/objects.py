@@ -19,11 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 from urllib.parse import quote
-
-if TYPE_CHECKING:
-    from storage.settings import Settings
 
 CHUNK_SIZE = 1 << 20
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -359,26 +356,3 @@ class ObjectStore(ABC):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
-
-
-def build_object_store(settings: Settings) -> ObjectStore:
-    """The store named by ``settings.object_store``: ``s3://bucket`` or a folder path."""
-    target = settings.object_store
-    if target.startswith("s3://"):
-        # Imported here: the backends import this module for the interface and errors.
-        from storage.s3 import S3Store
-
-        bucket = target.removeprefix("s3://").rstrip("/")
-        if not bucket or "/" in bucket:
-            raise ValueError(f"object_store must be s3://<bucket>, got {target!r}")
-        return S3Store(
-            bucket=bucket,
-            endpoint=settings.s3_endpoint,
-            access_key=settings.s3_access_key,
-            secret_key=settings.s3_secret_key.get_secret_value(),
-            secure=settings.s3_secure,
-            region=settings.s3_region,
-        )
-    from storage.localstore import LocalStore
-
-    return LocalStore(Path(target))

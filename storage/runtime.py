@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from storage.db import Database
-from storage.objects import ObjectStore, build_object_store
+from storage.objects import ObjectStore
 from storage.settings import Settings
+from storage.stores import build_object_store
 
 # The key under which every session of a runtime's database finds the runtime's post-commit hook
 # (``workflows.outbox`` calls it after a commit that wrote outbox rows).

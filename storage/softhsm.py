@@ -108,7 +108,8 @@ def init_token(*, label: str, pin: str, so_pin: str) -> bool:
     if label in token_labels():
         return False
     util = shutil.which("softhsm2-util")
-    assert util is not None
+    if util is None:
+        raise RuntimeError("expected util is not None")
     subprocess.run(
         [util, "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin],
         check=True, capture_output=True, timeout=60,

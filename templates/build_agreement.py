@@ -94,7 +94,7 @@ def _picture(cell_or_paragraph: object, index: int, name: str, size_cm: float, d
 
 
 def _exact_row(table: Table, height_cm: float) -> _Row:
-    row = table.add_row()
+    row: _Row = table.add_row()
     row.height, row.height_rule = Cm(height_cm), WD_ROW_HEIGHT_RULE.EXACTLY
     b._row_property(row._tr, "w:cantSplit")
     return row

@@ -13,6 +13,7 @@ from docx.document import Document as DocumentObject
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
+from docx.table import Table
 
 from templates import docx_kit as b
 from templates.district import REVIEWER
@@ -35,7 +36,7 @@ def _finish(document: DocumentObject, footer_text: str) -> DocumentObject:
     return document
 
 
-def _pairs(table: object, rows: Sequence[tuple[tuple[str, str], ...]]) -> None:
+def _pairs(table: Table, rows: Sequence[tuple[tuple[str, str], ...]]) -> None:
     """Label/value rows: one pair spans the width, two pairs share it."""
     for pairs in rows:
         if len(pairs) == 1:

@@ -196,7 +196,8 @@ class _EastAsiaFonts:
         theme = fonts.get(_w("eastAsiaTheme"))  # takes precedence over eastAsia
         if theme:
             return self.theme.get(theme, DEFAULT_EAST_ASIA_FONT)
-        return fonts.get(_w("eastAsia"))
+        east_asia: str | None = fonts.get(_w("eastAsia"))
+        return east_asia
 
     def style_font(self, style_id: str | None) -> str | None:
         seen: set[str] = set()

@@ -165,7 +165,7 @@ def _heading(document: DocumentObject, text: str) -> None:
 
 
 def _table(document: DocumentObject, widths_cm: Sequence[float]) -> Table:
-    table = document.add_table(rows=0, cols=len(widths_cm))
+    table: Table = document.add_table(rows=0, cols=len(widths_cm))
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False

@@ -53,7 +53,7 @@ def _retry_in_process(delivery_id: str, due: datetime) -> None:
             return  # the app stopped; the delivery stays due for the next start's sweep
         try:
             publisher.send(DELIVER, {"delivery_id": delivery_id})
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure leaves the row for the retry sweep
             logger.warning("channel delivery %s not resubmitted (runner closed)", delivery_id)
 
     timer = threading.Timer(max((due - utcnow()).total_seconds(), 0.0), resubmit)

@@ -51,7 +51,7 @@ class InlineRunner:
         if fn is None:
             raise LookupError(f"no task registered as {name!r}")
         # A round trip through Celery's JSON: non-JSON arguments fail here, in the caller, as in full mode.
-        kwargs = loads(dumps(kwargs))  # type: ignore[no-untyped-call]
+        kwargs = loads(dumps(kwargs))
         return self._enqueue(name, partial(fn, **kwargs), kwargs)
 
     def defer(self, label: str, call: Callable[[], Any]) -> Future[Any]:

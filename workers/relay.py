@@ -61,7 +61,7 @@ def publish_pending(runtime: Runtime, send: Send, limit: int = 100) -> int:
                 # idempotent, so that duplicate changes nothing.
                 for name in names:
                     send(name, {**message.payload, OUTBOX_ID_KWARG: message.id})
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - recorded on the row; the reconciler retries it
                 message.last_error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
                 logger.warning(
                     "outbox row %s not published (attempt %d): %s", message.id, message.attempts, message.last_error

@@ -245,7 +245,7 @@ def _check_image(file: BinaryIO, found: _Findings) -> None:
     except Image.DecompressionBombError:
         found.insecure("图片尺寸异常，疑似“解压炸弹”，未予解码")
         found.unusable("图片尺寸过大，无法安全打开")
-    except Exception:  # noqa: BLE001 - Pillow raises many kinds for a broken file
+    except Exception:  # Pillow raises many kinds for a broken file
         logger.info("image does not open", exc_info=True)
         found.unusable("图片已损坏或不完整，无法打开")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import redis
 from sqlalchemy import text
 
 from storage.objects import ObjectStoreError
@@ -39,8 +40,6 @@ def check_broker(runtime: Runtime) -> Check:
     if runtime.settings.embedded:
         return Check("broker", True, "in-process")
     try:
-        import redis
-
         client = redis.Redis.from_url(runtime.settings.broker_url, socket_connect_timeout=2, socket_timeout=2)
         client.ping()
         client.close()

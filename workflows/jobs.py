@@ -151,7 +151,8 @@ def run_items(*, runtime: Runtime, job_id: uuid.UUID, handle: ItemHandler) -> No
             return
         start(job)
         pending, creator = pending_items(job), job.created_by
-    assert creator is not None
+    if creator is None:
+        raise RuntimeError("expected creator is not None")
     for item in pending:
         error: tuple[str, str] | None = None
         try:
@@ -165,9 +166,11 @@ def run_items(*, runtime: Runtime, job_id: uuid.UUID, handle: ItemHandler) -> No
             error = ("internal_error", f"处理失败（{type(exc).__name__}），请联系管理员")
         with runtime.db.session() as session:
             job = session.get(Job, job_id, with_for_update=True)
-            assert job is not None
+            if job is None:
+                raise RuntimeError("expected job is not None")
             item_finished(job, item, error=error)
     with runtime.db.session() as session:
         job = session.get(Job, job_id, with_for_update=True)
-        assert job is not None
+        if job is None:
+            raise RuntimeError("expected job is not None")
         finish(job)

@@ -72,12 +72,14 @@ class Ctx(Generic[R]):
 
     @property
     def moved_from(self) -> str:
-        assert self.moved is not None, "moved_from is known once the record has moved"
+        if self.moved is None:
+            raise RuntimeError("moved_from is known once the record has moved")
         return self.moved.from_state
 
     @property
     def moved_to(self) -> str:
-        assert self.moved is not None, "moved_to is known once the record has moved"
+        if self.moved is None:
+            raise RuntimeError("moved_to is known once the record has moved")
         return self.moved.to_state
 
     def need_settings(self) -> Settings:

@@ -43,7 +43,7 @@ def register_key_source(name: str, source: KeySource) -> None:
 def _metadata(metadata: MetaData | None) -> MetaData:
     if metadata is not None:
         return metadata
-    from workflows.models import metadata as every_model
+    from workflows.models import metadata as every_model  # noqa: PLC0415 - cycle: the models import object_key_column from here
 
     return every_model
 
@@ -89,7 +89,7 @@ def referenced_keys(session: Session, prefix: str = "sha256/") -> set[str]:
     keys: set[str] = set()
     if columns:
         query = union_all(*(select(c.label("key")).where(c.like(f"{prefix}%")) for c in columns))
-        keys.update(k for k in session.scalars(query) if k)
+        keys.update(str(k) for k in session.scalars(query) if k)
     for source in _sources.values():
         keys.update(k for k in source(session) if k and k.startswith(prefix))
     return keys

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -96,8 +97,6 @@ def _child_env() -> dict[str, str]:
 
 
 def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
-    import resource
-
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     # Background work: the requests of the process that started it (embedded mode) come first.
@@ -107,7 +106,7 @@ def _limit_self(memory_bytes: int, cpu_seconds: int) -> None:
 def _child(argv: list[str]) -> int:
     job, path, memory, cpu = argv
     _limit_self(int(memory), int(cpu))
-    from workflows.untrusted import UnsafeFile
+    from workflows.untrusted import UnsafeFile  # noqa: PLC0415 - the parsers load under the limits just set
 
     module_name, _, function = JOBS[job].partition(":")
     run = getattr(importlib.import_module(module_name), function)

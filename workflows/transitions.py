@@ -124,7 +124,8 @@ def run(area: Area[R], ctx: Ctx[R]) -> R:
         data=ctx.data,  # the same dict: validators may still add to it
         validate=validate,
     )
-    assert rule is not None  # fire refuses an unknown event
+    if rule is None:  # fire refuses an unknown event before this
+        raise RuntimeError(f"no rule for {ctx.event!r}")
     if area.moved is not None:
         area.moved(ctx)
     if rule.then is not None:

@@ -149,7 +149,7 @@ class UntrustedArchive:
         file.seek(0)
         try:
             self._zip = zipfile.ZipFile(file)
-        except Exception as exc:  # noqa: BLE001 - whatever zipfile trips over, the directory is not a zip's
+        except Exception as exc:  # whatever zipfile trips over, the directory is not a zip's
             raise _not_zip() from exc
         members = [m for m in self._zip.infolist() if not m.is_dir()]
         if len(members) > limits.max_members:

@@ -30,7 +30,7 @@ def sniff(stream: BinaryIO, *, allowed: dict[str, str], field: str = "file") -> 
     if not head:
         raise ValidationFailed([FieldError(field, "empty_file", "文件为空，请重新选择")])
     kind = filetype.guess(head)
-    mime = kind.mime if kind else None
+    mime: str | None = kind.mime if kind else None
     if mime == PDF and not head.startswith(b"%PDF-"):
         mime = None  # a PDF signature somewhere inside other content is not a PDF
     if mime not in allowed:

@@ -210,7 +210,8 @@ def download_bundle(
     activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer, objects: ObjectsDep
 ) -> StreamingResponse | RedirectResponse:
     b = archive.ready_bundle(session=session, viewer=viewer, activity_id=activity_id)
-    assert b.object_key is not None
+    if b.object_key is None:
+        raise RuntimeError("expected b.object_key is not None")
     url = objects.presigned_url(b.object_key, filename=b.filename)
     if url is not None:  # S3: the client fetches the zip from the store directly
         return RedirectResponse(url, status_code=307)

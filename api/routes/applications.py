@@ -13,6 +13,7 @@ from api.routes.files import stream_object
 from workflows import audit
 from workflows.applications import events, service
 from workflows.applications.schemas import (
+    ATTACHMENT_LABELS,
     ApplicationCreate,
     ApplicationOut,
     ApplicationUpdate,
@@ -114,7 +115,6 @@ def upload_attachment(
         stream=file.file,
         filename=file.filename or kind.value,
     )
-    from workflows.applications.schemas import ATTACHMENT_LABELS
 
     return AttachmentOut(
         id=a.id,

@@ -39,7 +39,8 @@ def create_signing_key(
     The account password is required; replacing a key also needs its ``current_pin``, and a wrong one
     counts against the same lockout as a wrong PIN when signing (403 ``wrong_pin``, then 429)."""
     user = session.get(User, viewer.user_id)
-    assert user is not None
+    if user is None:
+        raise RuntimeError("expected user is not None")
     record = keys.create_signing_key(
         session=session,
         settings=settings,

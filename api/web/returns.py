@@ -11,7 +11,7 @@ must be the path of a page this app serves to GET, so an action URL is never cho
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from fastapi.routing import APIRoute
@@ -40,7 +40,7 @@ def _params_fit(route: APIRoute, values: dict[str, Any]) -> bool:
     # /evaluations/open has the shape of /evaluations/{evaluation_id} but is no page: "open" is no UUID.
     for field in route.dependant.path_params:
         try:
-            _adapter(field.field_info.annotation).validate_python(values.get(field.name))
+            _adapter(cast(Any, field.field_info.annotation)).validate_python(values.get(field.name))
         except ValidationError:
             return False
     return True
@@ -82,7 +82,7 @@ async def _form_field(request: Request) -> str | None:
     # The form was parsed already (the CSRF check reads it); a body that is not a form has no field.
     try:
         value = (await request.form()).get(RETURN_FIELD)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever the body is, it has no form field
         return None
     return value if isinstance(value, str) else None
 

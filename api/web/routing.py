@@ -69,7 +69,7 @@ class WebRoute(APIRoute):
                 db = getattr(request.state, "page_db", None)
                 if db is not None:
                     await anyio.to_thread.run_sync(db.commit)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure rolls back and becomes an error page
                 db = getattr(request.state, "page_db", None)
                 if db is not None:
                     with anyio.CancelScope(shield=True):

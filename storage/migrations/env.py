@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from storage.db import make_engine
-from storage.migrate import include_name
+from storage.migrate import include_name_for
 from workflows.models import metadata
 
 config = context.config
@@ -13,7 +13,8 @@ config = context.config
 
 def run_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
-    assert url
+    if not url:
+        raise RuntimeError("expected url")
     connectable = config.attributes.get("connection")
     if connectable is not None:
         _run(connectable)
@@ -31,7 +32,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=metadata,
         render_as_batch=sqlite,
         compare_type=True,
-        include_name=include_name,
+        include_name=include_name_for(metadata),
     )
     if sqlite:
         _sqlite_foreign_keys(connection, on=False)

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import UTC, datetime
+import zipfile
+from datetime import UTC, datetime, timedelta
 
 from docx import Document as WordDocument
 from sqlalchemy import select
 
-from tests.fixtures.activities import NASTY, create_activity, fire, record_all, teacher_ids, upload
+from tests.fixtures.activities import NASTY, activity_body, create_activity, fire, record_all, teacher_ids, upload
 from tests.fixtures.files import pdf_bytes
+from workflows import clock
 from workflows.activities.documents import qr_png
 from workflows.activities.models import Activity
+from workflows.channels import dispatch
 from workflows.notifications import Notification
 from workflows.outbox import OutboxMessage
 
@@ -36,8 +39,6 @@ def test_lead_plans_an_activity_with_the_research_group_invited(client, world, l
 
 
 def test_invalid_activities_get_422_naming_each_field(client, world, login, runtime, semester):
-    from tests.fixtures.activities import activity_body
-
     body = activity_body(
         runtime,
         world,
@@ -60,8 +61,6 @@ def test_invalid_activities_get_422_naming_each_field(client, world, login, runt
 
 
 def test_only_the_alliance_lead_and_pillar_plan_its_activities(client, world, login, runtime, semester):
-    from tests.fixtures.activities import activity_body
-
     body = activity_body(runtime, world)
     assert client.post("/api/activities", headers=login("lead-b"), json=body).status_code == 404
     assert client.post("/api/activities", headers=login("kg-a1"), json=body).status_code == 404
@@ -104,8 +103,6 @@ def test_announcing_notifies_section_researcher_and_every_kindergarten(client, w
 
 
 def test_a_failing_channel_never_blocks_announcing(client, world, login, runtime, semester, monkeypatch):
-    from workflows.channels import dispatch
-
     def broken(*args, **kwargs):
         raise RuntimeError("robot webhook misconfigured")
 
@@ -130,9 +127,9 @@ def test_cancel_needs_a_reason_and_tells_those_who_were_told(client, world, logi
 
 
 def test_holding_before_the_day_is_refused(client, world, login, runtime, semester):
-    from datetime import datetime, timedelta
-
-    later = (datetime.now() + timedelta(days=5)).replace(hour=9, minute=0, second=0, microsecond=0)
+    later = (datetime.now(clock.BEIJING).replace(tzinfo=None) + timedelta(days=5)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
     a = create_activity(client, login, runtime, world, starts_at=later.isoformat(), ends_at=None)
     announced = fire(client, login("lead-a"), a, "announce").json()
     assert announced["announced_in_advance"] is True
@@ -207,7 +204,6 @@ def test_sign_in_sheet_opens_in_word_with_names_as_written_and_a_qr_code(client,
     assert a["number"] in text and "应到 4 人" in text and "实到 ____ 人" in text
     # 扫码签到: the QR picture is the code of the sign-in page at the public address, with the activity's
     # random token (not its id), and the address is printed under it.
-    import zipfile
 
     with runtime.db.session() as s:
         token = s.get(Activity, uuid.UUID(a["id"])).sign_in_token

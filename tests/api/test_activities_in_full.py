@@ -8,7 +8,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.fixtures.activities import NASTY, PLAN_FORM, create_activity, fire, teacher_ids, today, upload
+from tests.fixtures.activities import (
+    NASTY,
+    PLAN_FORM,
+    activity_body,
+    create_activity,
+    fire,
+    held_with_materials,
+    teacher_ids,
+    today,
+    upload,
+)
 from tests.fixtures.files import pdf_bytes
 from workflows.activities.vocabulary import CST
 
@@ -67,8 +77,6 @@ def test_every_field_round_trips_and_the_end_time_can_be_cleared(client, world, 
 
 
 def test_presenters_and_participants_come_from_the_alliance_only(client, world, login, runtime, semester):
-    from tests.fixtures.activities import activity_body
-
     outsider, elsewhere = teacher_ids(runtime, "B-M1-T1", "B-LEAD-T1")
     body = activity_body(runtime, world, presenter_teacher_ids=[outsider],
                          participant_teacher_ids=[*teacher_ids(runtime, "A-M2-T1"), elsewhere])  # fmt: skip
@@ -182,8 +190,6 @@ def test_a_wrong_material_is_withdrawn_with_a_reason_and_the_record_kept(client,
 
 
 def test_withdrawing_ends_with_the_archive(client, world, login, runtime, semester):
-    from tests.fixtures.activities import held_with_materials
-
     a = held_with_materials(client, login, runtime, world)
     h = login("lead-a")
     m = ok(upload(client, h, a["id"], "discussion", pdf_bytes("discussion"), "研讨记录.pdf"), 201)

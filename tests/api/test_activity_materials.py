@@ -3,19 +3,30 @@ who may upload, and what is still missing."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import datetime, timedelta
 
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from storage.runtime import build_runtime
 from tests.fixtures.activities import (
+    SEMESTER,
     create_activity,
     docm_bytes,
     docx_bytes,
     docx_with_vba_only,
     fire,
     mp4_bytes,
+    teacher_ids,
+    today,
     upload,
     zip_bomb_docx,
 )
+from tests.fixtures.app import PASSWORD, build_world, make_settings
 from tests.fixtures.files import exe_bytes, jpeg_bytes, pdf_bytes, png_bytes
+from workflows import clock
+from workflows.activities.semesters import ensure_semester
 
 
 @pytest.fixture
@@ -113,8 +124,6 @@ def test_who_may_upload_and_until_when(client, world, login, runtime, activity):
 
 
 def _teacher(runtime, code):
-    from tests.fixtures.activities import teacher_ids
-
     return teacher_ids(runtime, code)[0]
 
 
@@ -137,9 +146,9 @@ def test_completeness_lists_what_is_missing_and_download_and_withdraw(client, lo
 
 
 def test_materials_are_overdue_seven_days_after_a_held_activity(client, world, login, runtime, semester):
-    from datetime import datetime, timedelta
-
-    past = (datetime.now() - timedelta(days=10)).replace(hour=9, minute=0, second=0, microsecond=0)
+    past = (datetime.now(clock.BEIJING).replace(tzinfo=None) - timedelta(days=10)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
     a = create_activity(client, login, runtime, world, starts_at=past.isoformat(), ends_at=None)
     h = login("lead-a")
     a = fire(client, h, fire(client, h, a, "announce").json(), "hold").json()
@@ -149,16 +158,6 @@ def test_materials_are_overdue_seven_days_after_a_held_activity(client, world, l
 
 
 def test_media_may_be_larger_than_documents(db, tmp_path):
-    from datetime import timedelta
-
-    from fastapi.testclient import TestClient
-
-    from api.main import create_app
-    from storage.runtime import build_runtime
-    from tests.fixtures.activities import SEMESTER, today
-    from tests.fixtures.app import PASSWORD, build_world, make_settings
-    from workflows.activities.semesters import ensure_semester
-
     runtime = build_runtime(make_settings(db.url, tmp_path, max_upload_bytes=4096, max_media_bytes=64 * 1024))
     world = build_world(runtime)
     with runtime.db.session() as s:

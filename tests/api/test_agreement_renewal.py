@@ -4,6 +4,7 @@ what signing asks of the signer before the PIN is tried (the read confirmation, 
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, timedelta
 
@@ -11,10 +12,12 @@ import pytest
 from docx import Document as WordDocument
 from sqlalchemy import func, select
 
-from tests.fixtures.agreements import PIN, SIGNERS, fire
-from workflows import audit
+from tests.fixtures.agreements import PIN, SIGNERS, fire, upload_seal
+from workflows import audit, clock
 from workflows.agreements.events import expire_due
 from workflows.agreements.models import Agreement, Signature
+from workflows.agreements.renewal import due_for_renewal
+from workflows.registry.models import Membership
 
 pytestmark = pytest.mark.usefixtures("without_libreoffice")
 
@@ -42,7 +45,6 @@ def draft_text(client, headers, agreement) -> str:
     docs = client.get(f"/api/agreements/{agreement['id']}/documents", headers=headers).json()
     latest = next(d for d in docs if d["kind"] == "agreement_draft")
     content = client.get(f"/api/documents/{latest['id']}/content", headers=headers).content
-    import io
 
     return "\n".join(p.text for p in WordDocument(io.BytesIO(content)).paragraphs)
 
@@ -98,11 +100,10 @@ def test_renewal_opens_the_next_term_and_leaves_the_old_one_as_it_was(client, lo
 
 def test_a_member_that_left_is_not_renewed(client, login, runtime, effective):
     officer = login("officer")
-    from workflows.registry.models import Membership
 
     with runtime.db.session() as s:
         member = uuid.UUID(effective["parties"][2]["kindergarten_id"])
-        s.scalar(select(Membership).where(Membership.kindergarten_id == member)).ended_on = date.today()
+        s.scalar(select(Membership).where(Membership.kindergarten_id == member)).ended_on = clock.today()
     r = renew(client, officer, effective)
     assert r.status_code == 409 and r.json()["code"] == "not_a_member"
 
@@ -169,7 +170,6 @@ def test_signing_without_the_read_confirmation_or_a_seal_costs_no_pin_attempt(cl
     assert count(runtime, audit.AuditEntry, event="pin_refused") == 0
     assert count(runtime, Signature) == 0
     # The other parties' turn has not come; the member's seal is uploaded again and it signs.
-    from tests.fixtures.agreements import upload_seal
 
     upload_seal(client, login("officer"), a["parties"][2]["kindergarten_id"])
     r = fire(client, member, a, "sign", pin=PIN)
@@ -180,8 +180,6 @@ def test_signing_without_the_read_confirmation_or_a_seal_costs_no_pin_attempt(cl
 
 
 def test_the_officer_is_reminded_to_renew_in_the_last_three_months(client, login, runtime, effective):
-    from workflows.agreements.renewal import due_for_renewal
-
     end = date.fromisoformat(effective["term_end"])
 
     def due(today: date) -> list[str]:

@@ -8,6 +8,7 @@ takes seconds, and each check reads the same archive.
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import zipfile
@@ -18,6 +19,8 @@ from typing import Any
 
 import pytest
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from docx import Document as WordDocument
 from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -27,6 +30,7 @@ from sqlalchemy import func, select
 
 from api.main import create_app
 from storage import migrate
+from storage.objects import ObjectConflict
 from storage.runtime import Runtime, build_runtime
 from templates.build_agreement import signature_box
 from tests.api.test_applications import FORM, upload
@@ -34,6 +38,8 @@ from tests.fixtures.agreements import PIN, create_key, drain, fire, upload_seal
 from tests.fixtures.app import PASSWORD, World, build_world, make_settings
 from tests.fixtures.database import BACKENDS, discard_database_url, fresh_database_url
 from tests.fixtures.files import jpeg_bytes, pdf_bytes, png_bytes
+from workflows.agreements.documents import qr_png
+from workflows.agreements.models import Agreement, Signature
 from workflows.audit import AuditEntry
 from workflows.documents.models import Document
 
@@ -82,8 +88,6 @@ def _application_event(client: TestClient, headers: dict[str, str], app: dict[st
 def _trail(runtime: Runtime) -> tuple[int, int, int]:
     """Audit rows, documents and signatures: a refusal may add one audit row and nothing else."""
     with runtime.db.session() as s:
-        from workflows.agreements.models import Signature
-
         return (
             s.scalar(select(func.count()).select_from(AuditEntry)) or 0,
             s.scalar(select(func.count()).select_from(Document)) or 0,
@@ -238,8 +242,6 @@ def test_every_cms_signature_verifies_with_openssl(signed: Signed) -> None:
 
 def _validation_context(signed: Signed) -> ValidationContext:
     pem = signed.client.get("/api/ca.pem").content
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
 
     der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
     return ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)], allow_fetching=False)
@@ -272,7 +274,6 @@ def test_visible_signatures_sit_in_their_rows_of_the_signature_page(signed: Sign
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     page_height = 841.89
-    import re
 
     words = [
         (float(m.group(2)), float(m.group(4)), m.group(5))
@@ -298,14 +299,10 @@ def test_a_certificate_of_completion_lists_signers_hashes_and_timeline(signed: S
     assert "发出签署" in text and "签署" in text and "testclient" in text  # the signers' addresses
     assert signed.documents("completion_certificate_pdf") and signed.documents("completion_certificate_signature")
     # Archived write-once: the manifest names every file with its hash, and the store refuses a different body.
-    from storage.objects import ObjectConflict
 
     with signed.runtime.db.session() as s:
-        from workflows.agreements.models import Agreement
-
         key = s.scalar(select(Agreement.archive_key))
     assert key and key.startswith("archive/agreements/")
-    import json
 
     with signed.runtime.objects.open(key) as f:
         manifest = json.load(f)
@@ -453,8 +450,6 @@ def test_verification_tells_the_truth_a_genuine_completion_certificate_verifies_
 
 
 def test_every_qr_code_and_link_in_a_document_uses_the_configured_public_address(signed: Signed) -> None:
-    from workflows.agreements.documents import qr_png
-
     url = f"{PUBLIC_URL}/verify?code={signed.agreement['verification_code']}"
     certificate = WordDocument(io.BytesIO(signed.download(signed.agreement["certificate_id"])))
     text = " ".join(

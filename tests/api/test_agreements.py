@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from tests.fixtures.agreements import PIN, SIGNERS, approved_application, create_key, drain, fire, upload_seal
 from tests.fixtures.app import PASSWORD
-from workflows import audit
+from workflows import audit, clock
 from workflows.agreements import keys
 from workflows.agreements.events import expire_due
 from workflows.agreements.models import Agreement, SigningKey
@@ -114,7 +114,7 @@ def test_terminate_needs_a_reason_and_ends_the_membership(client, login, runtime
     with runtime.db.session() as s:
         member = uuid.UUID(a["parties"][2]["kindergarten_id"])
         membership = s.scalar(select(Membership).where(Membership.kindergarten_id == member))
-        assert membership.ended_on == date.today()
+        assert membership.ended_on == clock.today()
     assert fire(client, officer, a, "void", reason="x").status_code == 409
 
 

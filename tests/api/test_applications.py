@@ -9,6 +9,7 @@ from docx import Document as WordDocument
 from sqlalchemy import select
 
 from tests.fixtures.files import exe_bytes, jpeg_bytes, pdf_bytes, png_bytes
+from workflows.audit import AuditEntry
 from workflows.outbox import OutboxMessage
 from workflows.registry.credit_code import make_credit_code
 from workflows.registry.models import Membership
@@ -309,8 +310,6 @@ def test_officer_queue_filters(client, world, login, submitted):
 
 
 def test_audit_verify_names_a_tampered_row(client, world, login, submitted, runtime):
-    from workflows.audit import AuditEntry
-
     with runtime.db.session() as s:
         row = s.scalar(select(AuditEntry).where(AuditEntry.event == "submit"))
         row.comment = "悄悄改过"

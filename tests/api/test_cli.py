@@ -7,6 +7,8 @@ import sqlite3
 import subprocess
 import sys
 
+from storage import softhsm
+
 
 def run(args, env, input_text=None):
     return subprocess.run(
@@ -42,8 +44,6 @@ def test_demo_install_twice_creates_nothing_twice(tmp_path):
 
 
 def test_token_init_creates_a_missing_softhsm_token_and_checks_the_pin(tmp_path):
-    from storage import softhsm
-
     conf = tmp_path / "softhsm2.conf"
     (tmp_path / "tokens").mkdir()
     conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\n")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from workflows.audit import AuditEntry
+
 
 def group_path(world, alliance: str = "A") -> str:
     return f"/api/alliances/{world.alliances[alliance].id}/research-group"
@@ -134,10 +138,6 @@ def test_a_seat_without_a_head_is_vacant_and_a_new_head_fills_it(client, world, 
 
 
 def test_changes_to_the_group_are_audited(client, world, login, runtime):
-    from sqlalchemy import select
-
-    from workflows.audit import AuditEntry
-
     chosen = teacher(client, login, "lead-a", name="龙头骨干")
     client.put(f"{group_path(world)}/leader", headers=login("lead-a"), json={"teacher_id": chosen["id"]})
     with runtime.db.session() as s:

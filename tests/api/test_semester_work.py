@@ -11,7 +11,11 @@ from datetime import date, timedelta
 from docx import Document as WordDocument
 from sqlalchemy import func, select
 
+from storage.settings import Settings
 from tests.fixtures.activities import SEMESTER, create_activity, docm_bytes, docx_bytes, fire, upload
+from workers.app import celery_config
+from workers.registry import TASKS
+from workers.wiring import runner_for
 from workflows.activities.compliance import send_reminders
 from workflows.activities.models import Semester
 from workflows.notifications import Notification
@@ -215,11 +219,6 @@ def test_kinderflow_remind_for_cron(db, runtime, world, semester, tmp_path):
 
 
 def test_full_mode_beat_runs_the_same_reminders_daily(client, runtime, tmp_path):
-    from storage.settings import Settings
-    from workers.app import celery_config
-    from workers.registry import TASKS
-    from workers.wiring import runner_for
-
     entry = celery_config(Settings(demo=True, var_dir=tmp_path, broker_url="redis://127.0.0.1:6379/0"))["beat_schedule"]
     assert entry["remind-deadlines"]["task"] == "kinderflow.remind_deadlines" in TASKS
     # The task itself, as a worker (here the embedded runner) runs it: nothing is due in an empty district.

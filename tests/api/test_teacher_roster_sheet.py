@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from workflows.audit import AuditEntry
+from workflows.registry import roster_sheet
 from workflows.registry.models import Teacher
 from workflows.registry.roster_rules import PHONE_FORMAT, birth_year_range
 
@@ -267,7 +269,6 @@ def test_missing_columns_and_files_that_are_no_workbook(client, world, login):
 
 def test_a_zip_bomb_is_refused_before_it_is_read(client, world, login, runtime):
     """The roster import reads through the arrangement import's guarded reader."""
-    import zipfile
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -291,7 +292,6 @@ def test_an_oversized_upload_is_413_before_it_is_read(client, world, login, runt
 def test_a_number_taken_after_the_check_refuses_the_import_whole(client, world, login, runtime, monkeypatch):
     """Should a principal save a number between the sheet's check and its writing, the unique index
     refuses the import (409) and nothing of it is kept."""
-    from workflows.registry import roster_sheet
 
     client.post(
         "/api/teachers", headers=login("kg-a1"), json={"name": "先到", "level": "young", "phone": "13500135000"}

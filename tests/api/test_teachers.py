@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from workflows.audit import AuditEntry
+from workflows.registry import teachers
 from workflows.registry.models import Teacher
 
 
@@ -180,9 +183,6 @@ def test_a_phone_belongs_to_one_active_teacher(client, world, login):
 
 
 def test_the_database_holds_the_phone_rule_too(runtime, world):
-    import pytest
-    from sqlalchemy.exc import IntegrityError
-
     with runtime.db.session() as s:
         k = s.get(type(world.kindergartens["A-M1"]), world.kindergartens["A-M1"].id)
         s.add(Teacher(kindergarten=k, code="X1", name="甲", phone="13700137000"))
@@ -239,7 +239,6 @@ def test_the_roster_is_documented(client):
 
 def test_a_phone_taken_between_the_check_and_the_write_is_still_a_422(client, world, login, monkeypatch):
     """Two principals saving the same number at once: the unique index decides, the loser gets a 422."""
-    from workflows.registry import teachers
 
     add(client, login("kg-a1"), phone="13600136000")
     monkeypatch.setattr(teachers, "phone_holder", lambda *args, **kwargs: None)  # as if the first were not committed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -56,7 +57,6 @@ def test_undeclared_chunked_oversize_is_cut_off_while_streaming(db, tmp_path):
     runtime = _client(db, tmp_path)
     with live_server(create_app(runtime=runtime)) as base:
         h = token(base, "kg-out", "pw-test-2026")
-        import httpx
 
         app = httpx.post(f"{base}/api/applications", headers=h, json={}).json()
         port = int(base.rsplit(":", 1)[1])

@@ -18,8 +18,8 @@ from bench import load, reference
 from bench.__main__ import _table
 from bench._flow import PASSWORD, STEPS, attachments, form
 from bench._http import Connection, ProtocolError, parse_chunked, parse_head, request_bytes
-from storage.objects import build_object_store
 from storage.settings import Settings
+from storage.stores import build_object_store
 from workflows.audit import GENESIS_HASH
 
 # --- the client's HTTP/1.1 framing -------------------------------------------------------------

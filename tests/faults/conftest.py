@@ -10,9 +10,9 @@ from sqlalchemy import delete, inspect
 
 from storage import migrate
 from storage.db import Database
-from storage.objects import build_object_store
 from storage.runtime import Runtime
 from storage.settings import Settings
+from storage.stores import build_object_store
 from tests.faults.services import RedisServer
 from tests.fixtures.database import create_postgres_database, drop_postgres_database
 from workflows.models import metadata

@@ -9,7 +9,9 @@ stops). Every task appends what it did to the file named by its ``log`` argument
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -111,7 +113,6 @@ def mark_approved(application_id: str, alliance_id: str = "", kindergarten_id: s
     if _existing(MARK_OWNER, application_id, "marker") is not None:
         return "exists"
     time.sleep(delay)
-    import io
 
     stored = get_runtime().objects.put(
         io.BytesIO(f"approved:{application_id}".encode()), filename="marker.txt", content_type="text/plain"
@@ -133,7 +134,6 @@ SUICIDE = "tests.faults.suicide"
 @task(name=SUICIDE)
 def suicide(log: str) -> None:
     """A poison message: kills the process that runs it, every time."""
-    import signal
 
     note_run(log, f"run {os.getpid()}")
     os.kill(os.getpid(), signal.SIGKILL)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import zipfile
 
+from openpyxl import Workbook
+
 from tests.fixtures.activities import docx_bytes
 from tests.fixtures.files import jpeg_bytes, pdf_bytes
 
@@ -84,8 +86,6 @@ def zip_bomb_docx(expanded: int = 64 * 1024 * 1024) -> bytes:
 
 
 def xlsx_with(replace: dict[str, bytes]) -> bytes:
-    from openpyxl import Workbook
-
     out = io.BytesIO()
     Workbook().save(out)
     return rezip(out.getvalue(), replace)
@@ -108,7 +108,6 @@ def xlsx_zip_bomb(expanded: int = 256 * 1024 * 1024) -> bytes:
     head = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
     tail = b"</sheetData></worksheet>"
     out = io.BytesIO()
-    from openpyxl import Workbook
 
     base = io.BytesIO()
     Workbook().save(base)

@@ -60,7 +60,7 @@ def token_attributes(runtime, key_id: bytes) -> dict[Attribute, object]:
         values = {a: key[a] for a in (Attribute.SENSITIVE, Attribute.EXTRACTABLE, Attribute.NEVER_EXTRACTABLE,
                                       Attribute.ALWAYS_SENSITIVE, Attribute.LOCAL, Attribute.SIGN, Attribute.LABEL)}  # fmt: skip
         with pytest.raises(pkcs11.AttributeSensitive):
-            key[Attribute.VALUE]  # noqa: B018 - the token refuses to give out the private value
+            key[Attribute.VALUE]  # the token refuses to give out the private value
     return values
 
 

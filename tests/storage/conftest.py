@@ -7,8 +7,9 @@ from typing import cast
 
 import pytest
 
-from storage.objects import ObjectStore, build_object_store
+from storage.objects import ObjectStore
 from storage.settings import Settings
+from storage.stores import build_object_store
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -14,8 +14,9 @@ import pytest
 
 from storage.bundles import FIXED_DATE_TIME, BundleEntry, build_bundle
 from storage.localstore import LocalStore
-from storage.objects import ObjectConflict, ObjectStore, StoredObject, build_object_store
+from storage.objects import ObjectConflict, ObjectStore, StoredObject
 from storage.settings import Settings
+from storage.stores import build_object_store
 from tests.storage.objects_support import leftovers
 
 MIB = 1 << 20

@@ -21,7 +21,9 @@ def test_upgrade_matches_models_and_downgrade_empties(backend, tmp_path):
         engine = make_engine(url)
         with engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": False, "include_name": migrate.include_name}),
+                MigrationContext.configure(
+                    conn, opts={"compare_type": False, "include_name": migrate.include_name_for(metadata)}
+                ),
                 metadata,
             )
         assert diff == [], diff

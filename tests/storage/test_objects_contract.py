@@ -21,10 +21,10 @@ from storage.objects import (
     ObjectStore,
     ObjectStoreUnavailable,
     ObjectTooLarge,
-    build_object_store,
     content_key,
 )
 from storage.s3 import S3Store
+from storage.stores import build_object_store
 from tests.fixtures.s3 import S3Server, free_port, s3_settings
 from tests.storage.objects_support import (
     CHINESE_NAME,

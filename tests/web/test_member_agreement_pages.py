@@ -12,6 +12,7 @@ import pytest
 from api.web.pages import agreements as agreement_pages
 from tests.fixtures.agreements import PIN, SIGNERS
 from workers.wiring import runner_for
+from workflows.agreements.models import Agreement
 
 pytestmark = pytest.mark.usefixtures("without_libreoffice")
 
@@ -173,8 +174,6 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
 
 
 def test_a_signer_without_a_seal_is_told_where_to_upload_it(browser, runtime, draft_agreement):
-    from workflows.agreements.models import Agreement
-
     a = draft_agreement["id"]
     officer = browser("officer")
     officer.post(f"/agreements/{a}/events/send", {"version": version_of(officer.get(f"/agreements/{a}").text)})

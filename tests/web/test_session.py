@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.web.session import COOKIE_NAME, decode, encode
 from tests.fixtures.app import PASSWORD
+from workflows.accounts.models import User
 from workflows.accounts.tokens import issue_token
 
 
@@ -120,8 +121,6 @@ def test_expired_token_signs_out_and_a_half_used_one_is_renewed(browser, world, 
 
 
 def test_disabled_account_is_signed_out(browser, world, runtime):
-    from workflows.accounts.models import User
-
     b = browser("kg-out")
     with runtime.db.session() as s:
         s.get(User, world.users["kg-out"].id).is_active = False

@@ -20,9 +20,9 @@ from celery.result import AsyncResult
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.objects import build_object_store
 from storage.runtime import Runtime
 from storage.settings import Settings
+from storage.stores import build_object_store
 from workers.app import make_celery
 from workers.relay import celery_send, install_publisher, publish_pending
 from workflows.outbox import OutboxMessage, record

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.objects import build_object_store
 from storage.runtime import Runtime
 from storage.settings import Settings
+from storage.stores import build_object_store
 from workers.app import make_celery
 from workers.inline import InlineRunner
 from workers.registry import TOPICS, task

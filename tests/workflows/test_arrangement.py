@@ -259,7 +259,7 @@ def test_exported_workbook_layout(db: Database) -> None:
     workbook = load_workbook(io.BytesIO(exported(db)))
     assert workbook.sheetnames == ["联盟安排表", "联盟"]
     assert workbook.properties.title == "附件1 联盟安排表"
-    assert workbook.properties.created == workbook.properties.modified == datetime(2000, 1, 1)
+    assert workbook.properties.created == workbook.properties.modified == datetime(2000, 1, 1)  # noqa: DTZ001 - openpyxl's naive UTC properties
     sheet = workbook["联盟安排表"]
     assert [c.value for c in sheet[1]][:4] == ["序号", "园所编号", "园所名称", "统一社会信用代码"]
     assert all(c.font.bold for c in sheet[1])
@@ -271,8 +271,8 @@ def test_exported_workbook_layout(db: Database) -> None:
     # Codes and phones are text, so Excel keeps the digits as they are; the date is a date.
     assert sheet["D2"].data_type == "s" and sheet["D2"].value.startswith("5236")
     assert sheet["M2"].data_type == "s" and sheet["M2"].value == "00113800000"
-    assert sheet["P2"].value == datetime(2023, 9, 1)
-    assert sheet["P4"].value == datetime(2022, 3, 1)
+    assert sheet["P2"].value == datetime(2023, 9, 1)  # noqa: DTZ001 - a calendar date cell
+    assert sheet["P4"].value == datetime(2022, 3, 1)  # noqa: DTZ001 - a calendar date cell
     assert sheet["N12"].value is None and sheet["P12"].value is None
     alliances = workbook["联盟"]
     assert [[c.value for c in row] for row in alliances.iter_rows()] == [

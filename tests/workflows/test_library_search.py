@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.fixtures.activity_records import FileSpec, docx_bytes, make_activity
 from tests.fixtures.files import png_bytes
@@ -51,8 +51,6 @@ def test_docx_text_in_reading_order_with_headings_and_tables():
 
 def _viewer(runtime, username):
     with runtime.db.session() as s:
-        from sqlalchemy import select
-
         user = s.scalar(select(User).where(User.username == username))
         return viewer_for(s, user)
 

@@ -7,14 +7,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+import workflows.activities.events
+import workflows.library.recommendations
+import workflows.withdrawals.service  # noqa: F401 - registers the area
 from workflows import transitions
+from workflows.access import viewer_for
+from workflows.accounts.models import User
 from workflows.agreements import events as agreement_events
 from workflows.applications import events as application_events
+from workflows.errors import FieldError, ValidationFailed
 from workflows.evaluations import events as evaluation_events
 from workflows.machine import Ctx, Hooks, chain
 from workflows.mentors import events as mentor_events
+from workflows.outbox import OutboxMessage
 from workflows.publishing import events as news_events
+from workflows.withdrawals import service
+from workflows.withdrawals.machine import WITHDRAWAL_WORKFLOW
+from workflows.withdrawals.models import Withdrawal
 
 
 @dataclass
@@ -29,10 +40,6 @@ def _ctx(event: str = "submit") -> Ctx[_Record]:
 
 
 def test_every_area_is_registered_under_its_entity_type() -> None:
-    import workflows.activities.events
-    import workflows.library.recommendations
-    import workflows.withdrawals.service  # noqa: F401
-
     assert set(transitions.AREAS) >= {
         "application", "agreement", "activity", "evaluation", "news_report", "library_recommendation",
         "withdrawal", "mentor_nomination", "mentor",
@@ -109,8 +116,6 @@ def test_chain_runs_each_step_in_order_and_after_commit_queues_outbox_rows() -> 
 
 def _cancel_area(then: Any = None, validate: Any = None) -> transitions.Area[Any]:
     """The withdrawal workflow with test hooks on ``cancel`` (not registered: the real area stays)."""
-    from workflows.withdrawals import service
-    from workflows.withdrawals.machine import WITHDRAWAL_WORKFLOW
 
     hooks = Hooks[Any](validate=validate, then=then, after=("withdrawal.cancel_seen",))
     return transitions.Area(workflow=WITHDRAWAL_WORKFLOW.with_hooks({"cancel": hooks}), load=service.WITHDRAWALS.load)
@@ -123,11 +128,6 @@ def _requested(client: Any, login: Any) -> uuid.UUID:
 
 
 def test_outbox_rows_asked_for_by_the_rule_and_by_a_hook_are_written_with_the_move(client, login, runtime, world):
-    from sqlalchemy import select
-
-    from workflows.access import viewer_for
-    from workflows.accounts.models import User
-    from workflows.outbox import OutboxMessage
 
     withdrawal_id = _requested(client, login)
 
@@ -149,10 +149,6 @@ def test_outbox_rows_asked_for_by_the_rule_and_by_a_hook_are_written_with_the_mo
 
 
 def test_a_validator_refusal_moves_nothing_and_runs_no_consequence(client, login, runtime, world):
-    from workflows.access import viewer_for
-    from workflows.accounts.models import User
-    from workflows.errors import FieldError, ValidationFailed
-    from workflows.withdrawals.models import Withdrawal
 
     withdrawal_id = _requested(client, login)
     ran: list[str] = []

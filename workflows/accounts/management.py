@@ -212,7 +212,8 @@ def create_account(
     problems += credential_problems(username, password)
     if problems:
         raise ValidationFailed(problems)
-    assert role is not None
+    if role is None:
+        raise RuntimeError("expected role is not None")
     user = create_user(
         session=session,
         settings=settings,

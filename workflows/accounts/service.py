@@ -63,7 +63,7 @@ def throttle_delay(failures: int, *, free: int, cap: timedelta) -> timedelta:
     """How long after the last of ``failures`` recent failures the next attempt must wait."""
     if failures < free:
         return timedelta(0)
-    return min(FIRST_DELAY * 2 ** min(failures - free, 32), cap)
+    return min(FIRST_DELAY * (1 << min(failures - free, 32)), cap)
 
 
 def _wait(session: Session, condition: ColumnElement[bool], *, free: int, cap: timedelta, since: datetime) -> timedelta:

@@ -239,7 +239,8 @@ def _build(db: Database, objects: ObjectStore, activity_id: uuid.UUID, record: A
         )
     with db.session() as session:
         bundle = session.get(ActivityBundle, activity_id)
-        assert bundle is not None
+        if bundle is None:
+            raise RuntimeError("expected bundle is not None")
         bundle.state, bundle.phase, bundle.done, bundle.total = "ready", "", bundle.total, bundle.total
         bundle.object_key, bundle.filename, bundle.size, bundle.sha256 = (
             stored.key,

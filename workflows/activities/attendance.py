@@ -91,9 +91,15 @@ def record_attendance(
         raise ValidationFailed(problems)
     now = utcnow()
     for entry in entries:
-        row = by_id[entry.participant_id] if entry.participant_id is not None else by_teacher.get(entry.teacher_id)
+        row: Participant | None
+        if entry.participant_id is not None:
+            row = by_id[entry.participant_id]
+        else:
+            row = by_teacher.get(entry.teacher_id) if entry.teacher_id is not None else None
         if row is None:
-            teacher = walk_ins[entry.teacher_id]  # type: ignore[index]
+            if entry.teacher_id is None:
+                raise RuntimeError("an entry names a participant or a teacher (checked above)")
+            teacher = walk_ins[entry.teacher_id]
             row = _append(activity, teacher=teacher)
             by_teacher[teacher.id] = row
         _mark(row, activity, entry.attendance, entry.signed_at, entry.note, now)

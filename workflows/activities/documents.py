@@ -223,7 +223,8 @@ def render_semester_work(
     """Render the plan or summary as it was saved and store it as that work's next version."""
     kind = WorkKind(work.kind)
     semester = session.get(Semester, work.semester_id)
-    assert semester is not None
+    if semester is None:
+        raise RuntimeError("expected semester is not None")
     context = semester_work_context(work=work, semester=semester, alliance=alliance, author=actor.display_name)
     return _store_if_changed(
         session=session, objects=objects, owner_type="semester_work", owner_id=work.id, kind=DOCUMENT_KINDS[kind],

@@ -131,7 +131,7 @@ def list_shared(*, session: Session, viewer: Viewer) -> list[Shared]:
             size=d.size,
             shared_at=w.shared_at,
             shared_by_name=w.shared_by_name,
-        )  # type: ignore[arg-type]  # fmt: skip
+        )  # fmt: skip
         for w, d in session.execute(stmt)
     ]
 

@@ -81,6 +81,8 @@ def ledger(
         .order_by(Activity.starts_at, Activity.number)
     )
     for participant, activity in session.execute(stmt):
+        if participant.teacher_id is None:  # the query asks for teachers' rows only
+            continue
         entry = entries[participant.teacher_id]
         entry.lines.append((activity, participant))
         status = Attendance(participant.attendance)

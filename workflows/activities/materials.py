@@ -183,7 +183,8 @@ def withdraw_material(
 
 def withdrawn_materials(activity: Activity) -> list[Material]:
     """The materials taken back, latest first (kept for the record, never in the bundle)."""
-    return sorted((m for m in activity.materials if m.removed_at is not None), key=lambda m: m.removed_at, reverse=True)
+    removed = [(m.removed_at, m) for m in activity.materials if m.removed_at is not None]
+    return [m for _, m in sorted(removed, key=lambda pair: pair[0], reverse=True)]
 
 
 @dataclass(frozen=True)

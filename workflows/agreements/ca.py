@@ -105,12 +105,14 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
 
 def _move_legacy_key(settings: Settings, session: Session, row: SigningAuthority) -> token.TokenKey:
     """The CA key sealed in the database by the scheme before the token: into the token, out of the row."""
-    assert row.sealed_key is not None
+    if row.sealed_key is None:
+        raise RuntimeError("expected row.sealed_key is not None")
     certificate = x509.load_pem_x509_certificate(row.certificate_pem.encode())
     nonce, sealed = row.sealed_key[:_NONCE], row.sealed_key[_NONCE:]
     der = AESGCM(_legacy_wrapping_key(settings)).decrypt(nonce, sealed, _CA_AAD)
     legacy = serialization.load_der_private_key(der, password=None)
-    assert isinstance(legacy, ec.EllipticCurvePrivateKey)
+    if not isinstance(legacy, ec.EllipticCurvePrivateKey):
+        raise TypeError("expected isinstance(legacy, ec.EllipticCurvePrivateKey)")
     key_id = token.key_id_for(certificate)
     key = token.import_key(settings, legacy, key_id=key_id, label=token.key_label("ca", "root", key_id))
     row.key_id, row.sealed_key = key_id.hex(), None
@@ -145,7 +147,8 @@ def ensure_authority(*, session: Session, settings: Settings) -> Authority:
         except IntegrityError:
             token.destroy_key(settings, authority.key.key_id)
             row = session.get(SigningAuthority, CA_ROW)  # another process created it first
-            assert row is not None
+            if row is None:
+                raise RuntimeError("the CA row vanished after a concurrent insert") from None
     certificate = x509.load_pem_x509_certificate(row.certificate_pem.encode())
     if row.key_id is None:
         return Authority(certificate, _move_legacy_key(settings, session, row))

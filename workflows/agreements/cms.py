@@ -61,7 +61,7 @@ def verify_detached(content: bytes, signature: bytes, *, ca_certificate: x509.Ce
         status = asyncio.run(
             async_validate_detached_cms(content, signed_data, signer_validation_context=trust_context(ca_certificate))
         )
-    except Exception as exc:  # a malformed signature file is a failed check, not a crash
+    except Exception as exc:  # noqa: BLE001 - a malformed signature file is a failed check, not a crash
         return CmsCheck(False, False, False, error=f"{type(exc).__name__}: {exc}"[:300])
     return CmsCheck(
         intact=bool(status.intact),

@@ -51,7 +51,8 @@ def _signature_rows(session: Session, agreement: Agreement) -> list[dict[str, An
     rows = []
     for s in sorted(agreement.current_signatures, key=lambda s: (s.step, s.signed_at)):
         key = session.get(SigningKey, s.signing_key_id)
-        assert key is not None
+        if key is None:
+            raise RuntimeError("expected key is not None")
         certificate = x509.load_pem_x509_certificate(key.certificate_pem.encode())
         rows.append(
             {

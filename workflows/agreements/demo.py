@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.objects import ObjectStore, build_object_store
+from storage.objects import ObjectStore
 from storage.settings import Settings
+from storage.stores import build_object_store
 from workflows import audit
 from workflows.accounts.models import Role, User
 from workflows.agreements import ca, keys, token

@@ -152,7 +152,8 @@ def create_signing_key(
         raise Conflict("已设置签名密钥；更换时请同时提供原签名密码", code="signing_key_exists")
     accounts.confirm_password(session=session, settings=settings, user=user, password=password, address=address)
     if existing is not None:
-        assert current_pin is not None
+        if current_pin is None:
+            raise RuntimeError("expected current_pin is not None")
         pins.check_throttle(session, user.id)
         if not pin_matches(settings, existing, current_pin):
             pins.record_wrong_pin(

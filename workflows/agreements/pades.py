@@ -88,7 +88,7 @@ def validate_pdf(pdf: bytes, *, ca_certificate: x509.Certificate) -> PdfReport:
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
-    except Exception as exc:  # a damaged file is a failed check, not a crash
+    except Exception as exc:  # noqa: BLE001 - a damaged file is a failed check, not a crash
         return PdfReport(False, [], f"{type(exc).__name__}: {exc}"[:300])
     return PdfReport(True, [_check(sig, ca_certificate) for sig in embedded])
 
@@ -100,7 +100,7 @@ def _check(sig: object, ca_certificate: x509.Certificate) -> PdfSignatureCheck:
         status = asyncio.run(
             async_validate_pdf_signature(sig, signer_validation_context=trust_context(ca_certificate))  # type: ignore[arg-type]
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - pyHanko raises many kinds; each is a failed check
         return PdfSignatureCheck(name, False, False, False, False, False, reason=reason, error=str(exc)[:300])
     level = status.modification_level
     return PdfSignatureCheck(
@@ -120,5 +120,5 @@ def signature_reasons(pdf: bytes) -> list[str]:
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         return [str(sig.sig_object.get("/Reason", "")) for sig in reader.embedded_signatures]
-    except Exception:
+    except Exception:  # noqa: BLE001 - a damaged file has no readable reasons
         return []

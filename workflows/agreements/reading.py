@@ -27,7 +27,8 @@ def signing_text(session: Session, objects: ObjectStore, agreement: Agreement) -
     if agreement.frozen_docx_id is None:
         return []
     frozen = session.get(Document, agreement.frozen_docx_id)
-    assert frozen is not None
+    if frozen is None:
+        raise RuntimeError("expected frozen is not None")
     return read_blocks(read_document(objects, frozen))
 
 

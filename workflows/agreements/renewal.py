@@ -86,7 +86,8 @@ def renew(
 
 def _check_still_member(session: Session, agreement: Agreement) -> None:
     member = agreement.member
-    assert member is not None
+    if member is None:
+        raise RuntimeError("expected member is not None")
     current = session.scalar(
         select(Membership.id).where(
             Membership.kindergarten_id == member.id,

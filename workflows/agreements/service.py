@@ -191,7 +191,8 @@ def create_from_application(
     if application is None or application.state != "approved" or application.approved_alliance_id is None:
         raise CannotCreate("申请不存在或尚未批准")
     alliance = session.get(Alliance, application.approved_alliance_id)
-    assert alliance is not None
+    if alliance is None:
+        raise RuntimeError("expected alliance is not None")
     drafted = open_agreement_of(session, alliance_id=alliance.id, member_id=application.kindergarten_id)
     if drafted is not None:
         if drafted.application_id is None:

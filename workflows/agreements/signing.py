@@ -99,7 +99,8 @@ def _stamp(
     width = round((box[2] - box[0]) / 72 * STAMP_DPI)
     height = round((box[3] - box[1]) / 72 * STAMP_DPI)
     key = seals.seal_key(session, agreement, party)
-    assert key is not None  # checked before the PIN was tried (_signing_problems)
+    if key is None:
+        raise RuntimeError("checked before the PIN was tried (_signing_problems)")
     seal_png = seals.read_object(objects, key)
     lines = [f"{PARTY_LABELS[party]}　{viewer.display_name[:14]}", when]
     return box, seals.stamp_image(seal_png, lines=lines, width=width, height=height)
@@ -148,13 +149,15 @@ def sign(
     if refusal is not None:
         _refuse(session, viewer, agreement, event="sign_refused", code=refusal[0], message=refusal[1], party=mine)
         raise TransitionNotAllowed(refusal[1], code=refusal[0])
-    assert mine is not None
+    if mine is None:
+        raise RuntimeError("expected mine is not None")
     problems = _signing_problems(session, agreement, mine, pin=pin, read_confirmed=read_confirmed)
     if problems:
         raise ValidationFailed(problems)
     if agreement.signed_pdf_id is not None:
         seals.chinese_font()  # the visible stamp prints Chinese: without a font, say so (503) before the PIN
-    assert pin is not None
+    if pin is None:
+        raise RuntimeError("expected pin is not None")
     pins.check_throttle(session, viewer.user_id)
     try:
         unlocked = keys.unlock(session=session, settings=settings, user_id=viewer.user_id, pin=pin)
@@ -166,10 +169,12 @@ def sign(
         raise Forbidden("签名密码错误，未签署", code="wrong_pin") from None
 
     step = agreement.current_step
-    assert step is not None and agreement.frozen_docx_id is not None
+    if step is None or agreement.frozen_docx_id is None:
+        raise RuntimeError("expected step is not None and agreement.frozen_docx_id is not None")
     signed_at = utcnow()
     frozen = session.get(Document, agreement.frozen_docx_id)
-    assert frozen is not None
+    if frozen is None:
+        raise RuntimeError("expected frozen is not None")
     content = read_document(objects, frozen)
     label = PARTY_LABELS[mine]
     stem = f"{agreement.number}_第{agreement.round}轮_{label}"
@@ -183,7 +188,8 @@ def sign(
     pdf_document = None
     if agreement.signed_pdf_id is not None:
         previous = session.get(Document, agreement.signed_pdf_id)
-        assert previous is not None
+        if previous is None:
+            raise RuntimeError("expected previous is not None")
         box, stamp = _stamp(
             session, objects, agreement, mine, viewer, signed_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
         )

@@ -178,7 +178,8 @@ def generate_key(settings: Settings, *, key_id: bytes, label: str) -> TokenKey:
         )
         der = encode_ec_public_key(public)
     public_key = serialization.load_der_public_key(der)
-    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise TypeError("expected isinstance(public_key, ec.EllipticCurvePublicKey)")
     return TokenKey(settings, key_id, public_key)
 
 
@@ -239,10 +240,12 @@ class TokenKey(ec.EllipticCurvePrivateKey):
         self.key_id = key_id
         self._public = public
 
-    def sign(self, data: bytes, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> bytes:
+    def sign(
+        self, data: bytes | bytearray | memoryview, signature_algorithm: ec.EllipticCurveSignatureAlgorithm
+    ) -> bytes:
         algorithm = signature_algorithm.algorithm
         if isinstance(algorithm, utils.Prehashed):
-            digest = data
+            digest = bytes(data)
         else:
             hashing = hashes.Hash(algorithm)
             hashing.update(data)

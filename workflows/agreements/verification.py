@@ -120,7 +120,8 @@ def _cms_checks(
     checks, by_party = [], {}
     for s in signatures:
         stored = session.get(Document, s.cms_document_id)
-        assert stored is not None
+        if stored is None:
+            raise RuntimeError("expected stored is not None")
         result = _cms_check(content, read_document(objects, stored), authority)
         label = PARTY_LABELS[s.party]
         if result.ok:
@@ -198,12 +199,14 @@ def verify_code(*, session: Session, settings: Settings, objects: ObjectStore, c
     authority = ca.authority_certificate(session=session, settings=settings)
     signatures = _signatures_of_round(agreement, agreement.round)
     frozen = session.get(Document, agreement.frozen_docx_id)
-    assert frozen is not None
+    if frozen is None:
+        raise RuntimeError("expected frozen is not None")
     checks, cms_ok = _cms_checks(session, objects, authority, read_document(objects, frozen), signatures)
     pdf_ok: dict[str, bool] = {}
     if agreement.signed_pdf_id is not None and signatures:
         latest = session.get(Document, agreement.signed_pdf_id)
-        assert latest is not None
+        if latest is None:
+            raise RuntimeError("expected latest is not None")
         pdf_checks, pdf_ok = _pdf_checks(read_document(objects, latest), authority, len(signatures))
         checks += pdf_checks
     checks.append(_state_check(agreement))

@@ -114,6 +114,7 @@ _ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", 
 def _pdf_string(data: bytes) -> str | None:
     """The PDF string object at the start of ``data`` (after blanks), decoded, or None."""
     data = data.lstrip(b" \t\r\n\f\x00")
+    raw: bytes | None
     if data.startswith(b"<") and not data.startswith(b"<<"):
         end = data.find(b">")
         if end < 0:

@@ -18,7 +18,7 @@ from workflows.accounts.models import Role
 from workflows.applications import decisions, eligibility
 from workflows.applications.documents import render_application_form
 from workflows.applications.machine import APPLICATION_WORKFLOW
-from workflows.applications.models import Application
+from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
     ATTACHMENT_LABELS,
     FIELD_LABELS,
@@ -144,7 +144,7 @@ def _decide(
     application: Application,
     comment: str,
     alliance: Alliance | None,
-) -> decisions.Decision:
+) -> Decision:
     """经批复即可加入: the 批复, and the 申请表 again with the decision in its 审核意见 block."""
     application.decided_at = utcnow()
     decision = decisions.issue(
@@ -176,7 +176,8 @@ def _on_approve(ctx: Ctx[Application]) -> None:
         ctx.session, ctx.need_settings(), ctx.viewer, ctx.need_objects(), ctx.record, ctx.comment, ctx.today,
     )  # fmt: skip
     alliance = ctx.value("alliance", Alliance)
-    assert alliance is not None
+    if alliance is None:
+        raise RuntimeError("approve runs after its validator chose the alliance")
     application.approved_alliance_id = alliance.id
     decision = _decide(
         session=session, settings=settings, viewer=viewer, objects=objects, application=application,

@@ -20,6 +20,7 @@ from workflows.applications.schemas import ApplicationForm, AttachmentKind
 from workflows.documents import service as documents
 from workflows.errors import Conflict, FieldError, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.numbering import next_value
+from workflows.registry.models import Alliance
 from workflows.uploads import SCAN_TYPES, safe_filename, sniff
 
 
@@ -95,8 +96,6 @@ def _denormalise(application: Application, form: ApplicationForm) -> None:
 
 
 def _check_alliance(session: Session, form: ApplicationForm) -> None:
-    from workflows.registry.models import Alliance
-
     if form.preferred_alliance_id is not None:
         alliance = session.get(Alliance, form.preferred_alliance_id)
         if alliance is None or not alliance.active:

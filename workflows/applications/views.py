@@ -17,6 +17,7 @@ from workflows.applications.schemas import (
     CheckOut,
     DecisionOut,
 )
+from workflows.certificates.documents import grouped
 from workflows.registry.service_area import suggest_alliance
 
 
@@ -74,7 +75,7 @@ def decision_out(decision: Decision | None) -> DecisionOut | None:
         alliance_name=decision.alliance_name,
         opinion=decision.opinion,
         decided_on=decision.decided_on,
-        verification_code=decisions.grouped(decision.verification_code),
+        verification_code=grouped(decision.verification_code),
         docx_document_id=decision.docx_document_id,
         pdf_document_id=decision.pdf_document_id,
     )

@@ -259,6 +259,9 @@ def _store(
 
 def _issue(session: Session, viewer: Viewer, activity: Activity, participant: Participant, year: int) -> Certificate:
     kind = KIND_OF_FORMAT[activity.format]
+    teacher, kindergarten = participant.teacher, participant.kindergarten
+    if teacher is None or kindergarten is None:
+        raise RuntimeError("a presenter is a teacher of a member kindergarten")
     certificate = Certificate(
         id=uuid.uuid4(),
         number=f"ZS{year}-{next_value(session, f'certificate:{year}'):04d}",
@@ -268,8 +271,8 @@ def _issue(session: Session, viewer: Viewer, activity: Activity, participant: Pa
         alliance_id=activity.alliance_id,
         teacher_id=participant.teacher_id,
         kindergarten_id=participant.kindergarten_id,
-        teacher_name=participant.teacher.name,
-        kindergarten_name=participant.kindergarten.name,
+        teacher_name=teacher.name,
+        kindergarten_name=kindergarten.name,
         alliance_name=activity.alliance.name,
         activity_number=activity.number,
         topic=activity.topic,

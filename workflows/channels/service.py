@@ -46,7 +46,7 @@ _ERROR_LIMIT = 2000
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failure: 1, 2, 4, 8, 16 minutes …, at most an hour."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+    return min(BACKOFF_BASE * (1 << max(attempts - 1, 0)), BACKOFF_CAP)
 
 
 # Admin: configurations.
@@ -119,7 +119,7 @@ def describe_target(kind: ChannelKind, plain: dict[str, Any]) -> str:
     """What a channel reaches, secrets left out: a webhook without its query, or the mail server and recipients."""
     if kind == ChannelKind.SMTP:
         return f"smtp://{plain['host']}:{plain['port']} → {', '.join(plain['recipients'])}"[:300]
-    parts = urlsplit(plain["webhook_url"])
+    parts = urlsplit(str(plain["webhook_url"]))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:300]
 
 
@@ -275,7 +275,7 @@ def _send(job: _Job) -> str | None:
                 senders.send_dingtalk(robot.webhook_url, robot.secret, job.message)
     except senders.ChannelError as exc:
         return str(exc)
-    except Exception as exc:  # noqa: BLE001 - whatever a channel does, it is recorded, never raised
+    except Exception as exc:  # whatever a channel does, it is recorded, never raised
         logger.exception("channel send failed unexpectedly")
         return f"发送出错：{type(exc).__name__}"
     return None

@@ -189,7 +189,9 @@ def _activity(activity: Activity, due_days: int) -> ActivityFact:
         presenter_kindergartens=frozenset(
             p.kindergarten_id
             for p in people
-            if p.role == "presenter" and p.attendance not in (Attendance.LEAVE, Attendance.ABSENT)
+            if p.role == "presenter"
+            and p.attendance not in (Attendance.LEAVE, Attendance.ABSENT)
+            and p.kindergarten_id is not None
         ),
         # A guest (no kindergarten of the registry) attends for no member.
         attending_kindergartens=frozenset(p.kindergarten_id for p in attended if p.kindergarten_id is not None),

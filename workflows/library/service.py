@@ -38,9 +38,11 @@ def require_reader(viewer: Viewer) -> None:
         raise NotFound("资源库仅向联盟成员园开放")
 
 
-def may_curate(viewer: Viewer, alliance_id: uuid.UUID) -> bool:
+def may_curate(viewer: Viewer, alliance_id: uuid.UUID | None) -> bool:
     """The teaching-research office, the section, and the lead of the item's alliance."""
-    return viewer.role in CURATORS or (viewer.role == Role.LEAD and viewer.alliance_id == alliance_id)
+    return viewer.role in CURATORS or (
+        viewer.role == Role.LEAD and alliance_id is not None and viewer.alliance_id == alliance_id
+    )
 
 
 def get_visible(*, session: Session, viewer: Viewer, item_id: uuid.UUID, lock: bool = False) -> LibraryItem:

@@ -83,7 +83,8 @@ def _settle_nomination(ctx: Ctx[MentorNomination]) -> None:
 
 def _teacher(ctx: Ctx[MentorNomination]) -> Teacher:
     teacher = ctx.session.get(Teacher, ctx.record.teacher_id)
-    assert teacher is not None
+    if teacher is None:
+        raise RuntimeError("a nomination's teacher row is gone")
     return teacher
 
 
@@ -101,7 +102,8 @@ def _on_review(ctx: Ctx[MentorNomination]) -> None:
 
 def _on_appoint(ctx: Ctx[MentorNomination]) -> None:
     body, teacher = ctx.body_as(NominationEventBody), _teacher(ctx)
-    assert body.term_start and body.term_end
+    if not (body.term_start and body.term_end):
+        raise RuntimeError("appointing runs after its validator checked the term")
     chosen = [a for a in ctx.value("alliances", list) or [] if isinstance(a, Alliance)]
     _appoint(ctx.session, ctx.viewer, ctx.need_objects(), ctx.record, teacher, body.term_start, body.term_end, chosen)
     _tell_kindergarten(ctx, f"{teacher.name}已聘任为{TEAM_LABELS[ctx.record.team]}导师")
@@ -232,7 +234,8 @@ def _on_review_decision(ctx: Ctx[Mentor]) -> None:
     year = _review_year(ctx)
     chosen = [a for a in ctx.value("alliances", list) or [] if isinstance(a, Alliance)]
     teacher = session.get(Teacher, mentor.teacher_id)
-    assert teacher is not None and ctx.moved is not None
+    if teacher is None or ctx.moved is None:
+        raise RuntimeError("a mentor's review needs its teacher and the move")
     if body.term_end is not None and event != ReviewDecision.RETIRE:
         mentor.term_end = body.term_end
     if event == ReviewDecision.ROTATE:

@@ -117,7 +117,8 @@ def _row(activity: Activity, role: str, label: str) -> WorkloadRow:
 
 def _plan_row(session: Session, plan: SemesterWork, semester: Semester, kind: str) -> WorkloadRow:
     alliance = session.get(Alliance, plan.alliance_id)
-    assert alliance is not None
+    if alliance is None:
+        raise RuntimeError("expected alliance is not None")
     return WorkloadRow(
         activity_id=None,
         plan_id=plan.id,
@@ -167,7 +168,7 @@ def workload(*, session: Session, viewer: Viewer, mentor_id: uuid.UUID, year: in
     rows += [_plan_row(session, plan, semester, kind) for plan, semester, kind in planned]
     rows.sort(key=lambda r: (r.held_on, r.number, r.role))
     counts = {kind.value: 0 for kind in GuidanceKind}
-    for *_, kind in [*guided, *planned]:
+    for kind in [kind for _, kind in guided] + [kind for _, _, kind in planned]:
         counts[kind] += 1
     return WorkloadOut(
         mentor_id=mentor.id,
@@ -192,7 +193,8 @@ def workload_xlsx(
     mentor = get_mentor(session=session, viewer=viewer, mentor_id=mentor_id)
     book = Workbook()
     sheet = book.active
-    assert sheet is not None
+    if sheet is None:
+        raise RuntimeError("expected sheet is not None")
     sheet.title = f"{year}年度工作量"
     sheet.append([f"青山湖区幼教导师团 导师年度工作量统计表（{year}年度）"])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))

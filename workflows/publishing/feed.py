@@ -86,4 +86,5 @@ def build_feed(entries: list[NewsEntry], *, base_url: str, updated: datetime | N
         if entry.summary:
             _sub(item, "summary", entry.summary)
         _sub(item, "content", entry_html(entry, base_url), type="html")
-    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    document: bytes = etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return document

@@ -57,7 +57,8 @@ class NewsEntry:
 
 def _entry(report: NewsReport, photos: list[PublicPhoto], consent_times: list[datetime]) -> NewsEntry:
     activity = report.activity
-    assert report.published_at is not None
+    if report.published_at is None:
+        raise RuntimeError("expected report.published_at is not None")
     return NewsEntry(
         id=report.id,
         title=report.title,

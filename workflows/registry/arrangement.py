@@ -117,7 +117,8 @@ def export_arrangement(session: Session) -> bytes:
     alliances, kindergartens = _load_registry(session)
     workbook = Workbook()
     sheet = workbook.active
-    assert isinstance(sheet, Worksheet)
+    if not isinstance(sheet, Worksheet):
+        raise TypeError("expected isinstance(sheet, Worksheet)")
     sheet.title = ARRANGEMENT_SHEET
     write_table(sheet, ARRANGEMENT_HEADERS, _arrangement_rows(list(kindergartens.values())))
     alliance_rows: list[list[Any]] = [

@@ -202,7 +202,8 @@ def _read_kindergartens(
         errors.extend(row.errors)
         if row.errors:
             continue
-        assert code and name and category and rating is not None and status and town
+        if not (code and name and category and rating is not None and status and town):
+            raise RuntimeError("expected code and name and category and rating is not None and status and town")
         result.append(
             KindergartenRow(
                 row.number, code, name, credit, category, rating, status, town,

@@ -108,7 +108,8 @@ def _guide(workbook: Workbook) -> None:
 def _workbook(rows: list[list[Any]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
-    assert isinstance(sheet, Worksheet)
+    if not isinstance(sheet, Worksheet):
+        raise TypeError("expected isinstance(sheet, Worksheet)")
     sheet.title = SHEET
     write_table(sheet, HEADERS, rows)
     _guide(workbook)
@@ -149,7 +150,8 @@ def _kindergarten(
     elif not code and not name:
         row.fail("园所编号", "required", "「园所编号」和「园所名称」至少填写一项")
     elif code and name and by_its_name is not by_its_code:
-        assert by_its_code is not None
+        if by_its_code is None:
+            raise RuntimeError("expected by_its_code is not None")
         message = f"「园所名称」{name} 与「园所编号」{code}（{by_its_code.name}）不是同一所幼儿园"
         row.fail("园所名称", "kindergarten_mismatch", message)
     else:
@@ -174,7 +176,10 @@ def _read_row(row: SheetRow, by_code: dict[str, Kindergarten], by_name: dict[str
         row.fail("联系电话", "required", "未填写「教师编号」时须填写「联系电话」，用于识别教师")
     if row.errors:
         return None
-    assert kindergarten is not None and name is not None and post is not None and level is not None
+    if kindergarten is None or name is None or post is None or level is None:
+        raise RuntimeError(
+            "expected kindergarten is not None and name is not None and post is not None and level is not None"
+        )
     return RosterRow(row.number, kindergarten.id, code, name, post, level, birth_year, phone, active is not False)
 
 
@@ -204,7 +209,8 @@ def _match(rows: list[tuple[SheetRow, RosterRow]], teachers: list[Teacher], erro
         if r.code is not None:
             teacher = by_code.get((r.kindergarten_id, r.code))
         else:
-            assert r.phone is not None
+            if r.phone is None:
+                raise RuntimeError("expected r.phone is not None")
             teacher = by_phone.get((r.kindergarten_id, r.phone))
         header = "教师编号" if r.code is not None else "联系电话"
         if teacher is not None and teacher.id in claimed:
@@ -279,7 +285,8 @@ def _codes(session: Session, kindergarten: Kindergarten, reserved: set[str], cou
     taken = set(session.scalars(select(Teacher.code).where(Teacher.kindergarten_id == kindergarten.id))) | reserved
     prefix = f"{kindergarten.code}-T"
     numbers = [int(c[len(prefix) :]) for c in taken if c.startswith(prefix) and c[len(prefix) :].isdigit()]
-    codes, n = [], max(numbers, default=0)
+    codes: list[str] = []
+    n = max(numbers, default=0)
     while len(codes) < count:
         n += 1
         if f"{prefix}{n:02d}" not in taken:

@@ -123,7 +123,7 @@ def load_sheets(data: BinaryIO | bytes, names: Iterable[str]) -> dict[str, list[
         raise exc.refusal("file") from None
     except ValidationFailed:
         raise
-    except Exception:  # openpyxl and its XML parsers raise many kinds; to the clerk they mean one thing
+    except Exception:  # noqa: BLE001 - openpyxl and its XML parsers raise many kinds; to the clerk they mean one thing
         raise ValidationFailed.single("file", "not_xlsx", NOT_XLSX) from None
     return sheets
 

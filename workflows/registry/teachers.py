@@ -53,14 +53,14 @@ def may_keep(viewer: Viewer, kindergarten_id: uuid.UUID) -> bool:
 
 
 def _filtered(
-    stmt: Select[tuple[Teacher]],
+    stmt: Select[Teacher],
     *,
     kindergarten_id: uuid.UUID | None,
     alliance_id: uuid.UUID | None,
     level: TeacherLevel | None,
     active: bool | None,
     query: str | None,
-) -> Select[tuple[Teacher]]:
+) -> Select[Teacher]:
     if kindergarten_id is not None:
         stmt = stmt.where(Teacher.kindergarten_id == kindergarten_id)
     if alliance_id is not None:

@@ -250,7 +250,8 @@ def _end_membership(
     """End the membership and every agreement of the member in the alliance, each with its history."""
     comment = f"成员园申请退出联盟（退出申请 {withdrawal.number}）：{withdrawal.reason}"
     membership = session.get(Membership, withdrawal.membership_id)
-    assert membership is not None
+    if membership is None:
+        raise RuntimeError("expected membership is not None")
     end_membership(session=session, viewer=viewer, settings=settings, objects=objects, membership=membership,
                    comment=comment, today=today)  # fmt: skip
     withdrawal.ended_on = membership.ended_on

@@ -6,7 +6,7 @@ to each field out of band: nothing typed is sent back or lost. Success reloads t
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import File, UploadFile
 from starlette.responses import Response
@@ -36,7 +36,8 @@ PIN_ERROR_FIELDS = {"wrong_password": "password", "wrong_pin": "current_pin", "s
 
 def _user(page: SignedInPage) -> User:
     user = page.db.get(User, page.viewer.user_id)
-    assert user is not None
+    if user is None:
+        raise RuntimeError("expected user is not None")
     return user
 
 
@@ -53,9 +54,16 @@ def _errors_only(
     return page.fragment("account/_errors.html", form_id=form_id, fields=fields, errors=errors, form_error=form_error)
 
 
-def _account_page(page: SignedInPage, **context: object) -> Response:
+def _account_page(page: SignedInPage, **context: Any) -> Response:
     user = _user(page)
     key = keys.active_key(page.db, user.id)
+    forms: dict[str, Any] = {
+        "errors": {},
+        "seal_error": "",
+        "uploaded": False,
+        "pin_form_error": "",
+        "password_form_error": "",
+    }
     return page.render(
         "account/index.html",
         user=user,
@@ -65,10 +73,7 @@ def _account_page(page: SignedInPage, **context: object) -> Response:
         seal=seals.own_seal(page.db, page.viewer),
         seal_limit=seals.seal_byte_limit(page.settings),
         certificates=certificates.list_for_own_kindergarten(session=page.db, viewer=page.viewer),
-        **(
-            {"errors": {}, "seal_error": "", "uploaded": False, "pin_form_error": "", "password_form_error": ""}
-            | context
-        ),
+        **(forms | context),
     )
 
 
@@ -200,7 +205,7 @@ def upload_seal(page: UserPage, file: Annotated[UploadFile, File()]) -> Response
         page.db.rollback()
         error = exc.message
     owned = seals.own_seal(page.db, page.viewer)
-    context = {"seal": owned, "seal_error": error, "seal_limit": seals.seal_byte_limit(page.settings)}
+    context: dict[str, Any] = {"seal": owned, "seal_error": error, "seal_limit": seals.seal_byte_limit(page.settings)}
     if page.htmx:
         return page.fragment("account/_seal.html", **context, uploaded=not error)
     if error:

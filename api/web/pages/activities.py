@@ -187,7 +187,8 @@ def bundle_status(activity_id: uuid.UUID, page: UserPage) -> Response:
 @router.get("/activities/{activity_id}/bundle")
 def download_bundle(activity_id: uuid.UUID, page: UserPage) -> Response:
     b = archive.ready_bundle(session=page.db, viewer=page.viewer, activity_id=activity_id)
-    assert b.object_key is not None
+    if b.object_key is None:
+        raise RuntimeError("expected b.object_key is not None")
     url = page.objects.presigned_url(b.object_key, filename=b.filename)
     if url is not None:
         return RedirectResponse(url, status_code=307)

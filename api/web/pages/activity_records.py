@@ -34,7 +34,7 @@ def record_attendance(activity_id: uuid.UUID, page: UserPage, form: FormDep) -> 
         if not (key.startswith("att-") and value in STATUSES):
             continue
         try:
-            entries.append(AttendanceEntry(participant_id=uuid.UUID(key[4:]), attendance=str(value)))  # type: ignore[arg-type]
+            entries.append(AttendanceEntry(participant_id=uuid.UUID(key[4:]), attendance=str(value)))
         except ValueError:
             raise NotFound("名单中没有此人") from None
     rest_present = bool(text(form, "rest_present"))
@@ -59,7 +59,7 @@ def add_walk_in(activity_id: uuid.UUID, page: UserPage, form: FormDep) -> Respon
             teacher_id=uuid.UUID(teacher) if teacher else None,
             guest_name=entered["guest_name"],
             guest_kindergarten=entered["guest_kindergarten"],
-            attendance=entered["attendance"] or "present",  # type: ignore[arg-type]
+            attendance=entered["attendance"] or "present",
         )
     except ValueError as exc:
         errors = pydantic_errors(exc) if isinstance(exc, ValidationError) else {"teacher_id": "请从名单中选择教师"}

@@ -5,6 +5,7 @@ lead–pillar agreement."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from starlette.responses import Response
 
@@ -23,7 +24,7 @@ nav.register(
     nav.NavItem("agreements-members", "成员协议", "/agreements/alliances", roles=frozenset({Role.OFFICER}), order=22)
 )
 
-GENERATION_JOB = {
+GENERATION_JOB: dict[str, Any] = {
     "job_title": "生成成员协议",
     "done_label": "已生成协议草稿",
     "links": (("/agreements/alliances", "返回成员协议"), ("/agreements?state=draft", "查看待发出的协议草稿")),

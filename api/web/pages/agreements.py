@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Form
 from sqlalchemy.orm import Session
@@ -68,7 +68,7 @@ CONFIRM = {
     "renew": "确定为本协议生成下一期（续签）协议草稿？本协议在期满前继续有效。",
 }
 # The bulk-send job page and its polled fragment (the generation job uses the same templates).
-BULK_JOB = {
+BULK_JOB: dict[str, Any] = {
     "job_title": "批量生成并发送协议",
     "done_label": "已发出签署",
     "links": (("/agreements/bulk", "返回批量发送"), ("/agreements", "查看协议列表")),

@@ -179,7 +179,8 @@ def _editable(page: SignedInPage, application_id: uuid.UUID) -> Application | Re
 
 def _prefill(page: SignedInPage) -> dict[str, Any]:
     """A new application starts from what the registry already knows about the kindergarten."""
-    assert page.viewer.kindergarten_id is not None
+    if page.viewer.kindergarten_id is None:
+        raise RuntimeError("expected page.viewer.kindergarten_id is not None")
     k = registry.get_kindergarten(
         session=page.db, viewer=page.viewer, kindergarten_id=page.viewer.kindergarten_id
     ).kindergarten

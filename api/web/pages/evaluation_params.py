@@ -13,8 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from workflows.activities.semesters import MIN_CENTRALISED
-from workflows.activities.vocabulary import FORMATS
+from workflows.activities.vocabulary import FORMATS, MIN_CENTRALISED
 from workflows.evaluations.scheme import METHOD_PARAMS
 
 WORK_KINDS = {"plan": "学期计划", "summary": "学期小结"}

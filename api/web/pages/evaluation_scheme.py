@@ -109,10 +109,14 @@ def scheme_page(year: int, page: UserPage) -> Response:
     return _show(page, year, _rows(scheme.scheme_for(session=page.db, year=year)), {})
 
 
-def _read(form: FormData, current: scheme.Scheme) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+def _read(
+    form: FormData, current: scheme.Scheme
+) -> tuple[list[dict[str, Any]], list[scheme.SchemeItem], dict[str, str]]:
     """The rows as typed (to show again) and the items to save; a row's errors go to its inputs."""
     stored = {i.key: i for i in current.items}
-    rows, items, errors = [], [], {}
+    rows: list[dict[str, Any]] = []
+    items: list[scheme.SchemeItem] = []
+    errors: dict[str, str] = {}
     n = 0
     while f"label-{n}" in form or f"key-{n}" in form:
         row: dict[str, Any] = {f: str(form.get(f"{f}-{n}", "")).strip() for f in FIELDS}

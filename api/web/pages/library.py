@@ -25,6 +25,7 @@ from workflows.accounts.models import Role
 from workflows.activities.vocabulary import CATEGORY_LABELS, CST, DOMAINS, FORMATS
 from workflows.errors import ValidationFailed
 from workflows.library import recommendations, service, uploads
+from workflows.library.machine import DEFAULT_JOURNALS, RECOMMENDATION_WORKFLOW, RECOMMENDERS
 from workflows.library.models import LibraryItem
 from workflows.library.schemas import AGE_GROUPS, KIND_LABELS, ItemUpdate, PromoteBody
 from workflows.library.search import Filters, search
@@ -34,7 +35,9 @@ from workflows.registry import service as registry
 router = web_router()
 
 READERS = frozenset({Role.LEAD, Role.PILLAR, Role.OFFICER, Role.RESEARCHER, Role.ADMIN})
-nav.register(nav.NavItem("library", "资源库", "/library", roles=READERS, alliance_roles={Role.APPLICANT}, order=45))
+nav.register(
+    nav.NavItem("library", "资源库", "/library", roles=READERS, alliance_roles=frozenset({Role.APPLICANT}), order=45)
+)
 
 PAGE_SIZE = 20
 SNIPPET_BEFORE, SNIPPET_AFTER = 40, 120
@@ -241,10 +244,10 @@ def item_page(
         i=item_out(item),
         held_on=item.activity.starts_at if item.activity is not None else None,
         may_curate=curate,
-        may_recommend=curate and viewer.role in recommendations.RECOMMENDERS,
-        default_journal=recommendations.DEFAULT_JOURNALS.get(item.category, ""),
+        may_recommend=curate and viewer.role in RECOMMENDERS,
+        default_journal=DEFAULT_JOURNALS.get(item.category, ""),
         recommendations=found,
-        state_label=recommendations.RECOMMENDATION_WORKFLOW.label,
+        state_label=RECOMMENDATION_WORKFLOW.label,
         domains=DOMAINS,
         age_groups=AGE_GROUPS,
         tag_errors=tag_errors or {},

@@ -112,7 +112,8 @@ def add_document(page: UserPage, form: FormDep) -> Response:
         errors["file"] = "其他内容有误，改正后请重新选择文件"
     if body is None or errors:
         return _page(page, errors=errors, entered=entered)
-    assert isinstance(file, UploadFile)
+    if not isinstance(file, UploadFile):
+        raise TypeError("expected isinstance(file, UploadFile)")
     try:
         item = uploads.add_document(
             session=page.db, viewer=page.viewer, objects=page.objects, settings=page.settings,

@@ -79,6 +79,8 @@ def decide(
         page.db.rollback()
         errors = {e.field: e.message for e in exc.errors}
         return _list(page, errors={flag_id: errors}, entered={flag_id: {"decision": decision, "comment": comment}})
+    if flag.decision is None:
+        raise RuntimeError("a decided flag has its decision")
     who = flag.kindergarten.name if flag.kindergarten else flag.alliance.name
     done = "，成员资格已终止、协议已解除" if flag.decision == "remove" else ""
     return page.redirect(f"/review-flags#flag-{flag.id}", f"已决定：{who}「{DECISION_LABELS[flag.decision]}」{done}")

@@ -19,8 +19,8 @@ from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.activities import semesters
 from workflows.activities.schemas import SemesterCreate, SemesterUpdate
-from workflows.activities.semesters import MIN_CENTRALISED, PLAN_DUE_DAYS
-from workflows.activities.vocabulary import CST, SEASON_LABELS, WorkKind, semester_name
+from workflows.activities.semesters import PLAN_DUE_DAYS
+from workflows.activities.vocabulary import CST, MIN_CENTRALISED, SEASON_LABELS, WorkKind, semester_name
 from workflows.errors import Conflict, NotFound, ValidationFailed
 
 router = web_router()

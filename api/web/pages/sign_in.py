@@ -6,7 +6,7 @@ phone; wrong digits answer next to the field (and count towards the limit), a se
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Form
 from starlette.responses import Response
@@ -25,7 +25,7 @@ router = web_router()
 
 
 def _page(page: Page, activity: Activity, **context: object) -> Response:
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "activity": activity,
         "when": when_label(activity),
         "place": place_label(activity),

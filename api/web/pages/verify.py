@@ -77,7 +77,8 @@ def verify(
 
 
 def _check(page: Page, run: Callable[[VerificationBackend], VerificationResult], *, code: str) -> Response:
-    assert _backend is not None
+    if _backend is None:
+        raise RuntimeError("expected _backend is not None")
     try:
         result = run(_backend)
     except ValidationFailed as exc:
