@@ -13,6 +13,7 @@ from datetime import datetime
 from workers import (
     agreement_tasks,  # noqa: F401 - registers the agreements.* tasks
     channel_tasks,  # noqa: F401 - registers the channels.* tasks
+    document_tasks,  # noqa: F401 - registers application.render_form and agreement.freeze
     text_tasks,  # noqa: F401 - registers library.read_text and news.read_body
 )
 from workers.registry import task

@@ -100,7 +100,8 @@ def test_经批复即可加入_approval_issues_a_numbered_批复_to_the_applican
     pdf = _content(client, applicant, decision["pdf_document_id"])
     assert pdf.startswith(b"%PDF")
 
-    # The 申请表 is rendered again with the decision in its 审核意见 block; no block is left to nobody.
+    # The 申请表 is rendered again (after the commit) with the decision in its 审核意见 block.
+    drain(runtime)
     documents = client.get(f"/api/applications/{reviewing['id']}/documents", headers=officer).json()
     forms = sorted((d for d in documents if d["kind"] == "application_form"), key=lambda d: d["version_no"])
     assert len(forms) == 2

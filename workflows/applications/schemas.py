@@ -245,6 +245,9 @@ class ApplicationOut(BaseModel):
     allowed_events: list[str]
     suggested_alliance: AllianceSuggestion | None = None
     decision: DecisionOut | None = None
+    # The 申请表 of the last submission or decision: generating (「生成中」, rendered after commit), ready, none.
+    form_status: str = "none"
+    form_status_label: str = "未生成"
 
 
 class MemberNeedsOut(BaseModel):

@@ -1,0 +1,24 @@
+"""Documents rendered after the transition that asks for them commits (rendering, uploads and PDF
+conversion never run inside a transaction that holds the audit head or SQLite's write lock).
+
+Registered by importing this module from ``workers.tasks``; each task takes ids and is idempotent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from workers.registry import task
+from workers.runtime import get_runtime
+from workflows.applications import documents as application_documents
+
+
+@task(name=application_documents.RENDER_TOPIC)
+def render_application_form(application_id: str, actor_id: str, due: str) -> str | None:
+    """Render the 申请表 of a submission or decision; a redelivery finds it stored and does nothing."""
+    runtime = get_runtime()
+    return application_documents.render_pending_form(
+        db=runtime.db, objects=runtime.objects, application_id=uuid.UUID(application_id), actor_id=actor_id,
+        due=datetime.fromisoformat(due),
+    )  # fmt: skip
