@@ -11,6 +11,7 @@ from datetime import datetime
 
 from workers.registry import task
 from workers.runtime import get_runtime
+from workflows.agreements import freezing
 from workflows.applications import documents as application_documents
 
 
@@ -22,3 +23,10 @@ def render_application_form(application_id: str, actor_id: str, due: str) -> str
         db=runtime.db, objects=runtime.objects, application_id=uuid.UUID(application_id), actor_id=actor_id,
         due=datetime.fromisoformat(due),
     )  # fmt: skip
+
+
+@task(name=freezing.TASK)
+def freeze_agreement(job_id: str) -> None:
+    """Make the final .docx and PDF of a sent agreement's round (a one-item job, with progress); a
+    redelivery finds the round frozen and changes nothing."""
+    freezing.run_freeze(runtime=get_runtime(), job_id=uuid.UUID(job_id))

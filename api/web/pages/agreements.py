@@ -26,7 +26,7 @@ from api.web.routing import web_router
 from workflows import audit, jobs
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.agreements import bulk, events, reading, renewal, service
+from workflows.agreements import bulk, events, freezing, reading, renewal, service
 from workflows.agreements.documents import BEIJING, subject_of
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
 from workflows.agreements.models import MEMBER, Agreement
@@ -269,6 +269,9 @@ def _detail(
         # Signing has its own page; the aside offers the other events.
         events=[e for e in out.allowed_events if e != "sign"],
         may_sign="sign" in out.allowed_events,
+        freeze_job=jobs.JobOut.of(job)
+        if (job := freezing.current_job(page.db, agreement)) and out.files_generating
+        else None,
         may_edit=officer and agreement.state in EDITABLE_STATES,
         may_renew=officer and agreement.state == "effective" and renewal.renewal_of(page.db, agreement) is None,
         withdrawal=_withdrawal_offer(page, agreement),
