@@ -11,7 +11,9 @@ from datetime import datetime
 
 from workers.registry import task
 from workers.runtime import get_runtime
+from workflows import audit
 from workflows.agreements import freezing
+from workflows.applications import decisions
 from workflows.applications import documents as application_documents
 
 
@@ -30,3 +32,13 @@ def freeze_agreement(job_id: str) -> None:
     """Make the final .docx and PDF of a sent agreement's round (a one-item job, with progress); a
     redelivery finds the round frozen and changes nothing."""
     freezing.run_freeze(runtime=get_runtime(), job_id=uuid.UUID(job_id))
+
+
+@task(name=decisions.LETTER_TOPIC)
+def render_decision_letter(decision_id: str, actor: dict[str, str | None]) -> str | None:
+    """Render the 批复 (.docx and PDF) of a decision; a redelivery finds it stored and does nothing."""
+    runtime = get_runtime()
+    return decisions.render_pending_letter(
+        db=runtime.db, settings=runtime.settings, objects=runtime.objects, decision_id=uuid.UUID(decision_id),
+        actor=audit.Actor(id=actor["id"], name=actor["name"] or "", role=actor["role"] or ""),
+    )  # fmt: skip

@@ -44,7 +44,6 @@ def test_a_sent_agreement_is_generating_until_its_job_froze_it_and_signing_waits
         assert refused.status_code == 409, refused.text
         assert refused.json()["code"] == "agreement_generating"
         assert "生成中" in refused.json()["message"]
-        page = client.get(f"/agreements/{sent['id']}", headers=officer)
         with runtime.db.session() as s:
             job = s.get(Job, uuid.UUID(sent["freeze_job_id"]))
             assert job is not None and job.kind == freezing.JOB_KIND and job.state in ("queued", "running")
@@ -67,4 +66,3 @@ def test_a_sent_agreement_is_generating_until_its_job_froze_it_and_signing_waits
     signed = fire(client, member, sent, "sign", pin=PIN)
     assert signed.status_code == 200, signed.text
     assert client.get("/api/audit/verify", headers=officer).json()["ok"] is True
-    assert page.status_code in (200, 303)

@@ -224,6 +224,8 @@ class DecisionOut(BaseModel):
     verification_code: str
     docx_document_id: uuid.UUID | None
     pdf_document_id: uuid.UUID | None
+    # The letter renders after the decision commits: 「生成中」 until its files are stored.
+    letter_generating: bool = False
 
 
 class ApplicationOut(BaseModel):

@@ -81,4 +81,5 @@ def decision_out(decision: Decision | None) -> DecisionOut | None:
         verification_code=decisions.grouped(decision.verification_code),
         docx_document_id=decision.docx_document_id,
         pdf_document_id=decision.pdf_document_id,
+        letter_generating=decisions.letter_generating(decision),
     )
