@@ -36,7 +36,7 @@ from workflows.agreements.documents import (
 from workflows.agreements.models import Agreement
 from workflows.agreements.seals import read_object, seal_key
 from workflows.documents.service import DOCX, record_stored
-from workflows.errors import Conflict
+from workflows.errors import Conflict, ServiceUnavailable
 
 JOB_KIND = "agreement.freeze"
 TASK = "agreements.freeze"
@@ -148,6 +148,11 @@ def _render_and_store(
     pictures[QR_PICTURE] = qr_png(url)
     content = replace_pictures(render_docx(template, context), pictures)
     docx = objects.put(io.BytesIO(content), filename=f"{stem}.docx", content_type=DOCX)
-    pdf_bytes = docx_to_pdf(content)
+    try:
+        pdf_bytes = docx_to_pdf(content)
+    except ServiceUnavailable as exc:
+        # LibreOffice timed out: transient, so the task is retried (Celery) or re-driven (embedded,
+        # by the reconciler) rather than the job recording a failure nobody could retry.
+        raise TimeoutError(f"PDF conversion: {exc.message}") from exc
     pdf = objects.put(io.BytesIO(pdf_bytes), filename=f"{stem}.pdf", content_type=PDF) if pdf_bytes else None
     return docx, pdf
