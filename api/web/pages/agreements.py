@@ -90,6 +90,8 @@ def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
         if viewer.role == Role.OFFICER and a.state == "draft":
             drafts.setdefault(a.alliance_id, []).append(a)
         elif a.state == "signing" and (mine := party_of(viewer, a)) is not None and mine in a.awaiting:
+            if freezing.generating(a):  # nothing to sign until the send's job stored the final files
+                continue
             items.append(todo.TodoItem(area, f"签署联盟协议书：{subject_of(a)}", f"{link}/sign", a.number, urgent=True))
     for alliance_id, waiting in drafts.items():
         if len(waiting) > DRAFTS_LISTED_ONE_BY_ONE:
