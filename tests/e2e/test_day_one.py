@@ -255,6 +255,8 @@ def test_a_private_kindergarten_applies_and_the_four_parties_sign(
     day.agreement_url = q.url.removeprefix(officer.base_url)
     q.locator("form.event-send button").click()
     expect(q.locator(".page-head .state")).to_have_text("签署中", timeout=SLOW)
+    # The final .docx and PDF are made after the send (「生成中」); the page shows them once stored.
+    expect(q.locator("[data-files-status=generating]")).to_have_count(0, timeout=SLOW)
     officer.screenshot("d1-25-agreement-sent")
     page = applicant.open(f"{day.agreement_url}/sign")
     expect(page.locator("#key-missing")).to_contain_text("您尚未设置签名密钥")
