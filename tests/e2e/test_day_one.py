@@ -249,6 +249,12 @@ def test_a_private_kindergarten_applies_and_the_four_parties_sign(
 
     # The approval drafted the agreement; the officer sends it, the four parties read and sign.
     nav(q, "协议签署")
+    # The draft is made by a background task, queued after the approval's 批复 and 申请表 renders.
+    for _ in range(SLOW // 1000):
+        if q.locator("table.list tbody tr").count():
+            break
+        q.wait_for_timeout(1000)
+        q.reload()
     expect(q.locator("table.list tbody tr")).to_have_count(1)
     officer.screenshot("d1-24-agreements")
     q.locator("table.list tbody a").first.click()
