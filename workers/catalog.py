@@ -6,9 +6,10 @@ modules never import it (nor the Celery app), so nothing here imports back.
 
 from __future__ import annotations
 
-from workers import agreement_tasks, channel_tasks, maintenance, relay, tasks, text_tasks
+from workers import agreement_tasks, channel_tasks, document_tasks, maintenance, relay, tasks, text_tasks
 
 # What a worker imports at start-up (Celery's ``include``); the imports above already did.
 TASK_MODULES: list[str] = [
-    module.__name__ for module in (tasks, agreement_tasks, channel_tasks, text_tasks, relay, maintenance)
+    module.__name__
+    for module in (tasks, agreement_tasks, channel_tasks, document_tasks, text_tasks, relay, maintenance)
 ]

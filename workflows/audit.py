@@ -4,6 +4,15 @@ Each row stores the SHA-256 of the previous row's hash and its own canonical con
 reordering or editing any row breaks the chain from that row on. Appends are serialised through a
 one-row head table: the UPDATE on it takes a row lock (PostgreSQL) or the write lock (SQLite)
 before the tail is read, so two concurrent transactions can never fork the chain.
+
+The head is taken LAST. ``append`` only queues the entry on the session; the queued entries are
+chained just before the transaction commits (``settle``, run by a ``before_commit`` listener), in
+three statements: ``UPDATE audit_head ... RETURNING`` (takes the lock, reserves the sequence numbers
+and reads the tail hash), one multi-row INSERT, and the UPDATE of the tail hash. Whatever a
+transition does after ``append`` (its consequences, rendering, uploads) therefore runs while other
+transactions may still append; the head is held only from those statements to the commit. A
+savepoint rolled back drops the entries queued inside it, a rolled-back transaction drops them all.
+Code that needs an entry's ``seq`` before commit calls ``settle`` (taking the head early).
 """
 
 from __future__ import annotations
@@ -15,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, String, Text, event, insert, select, update
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from storage.db import Base, utcnow
 
@@ -84,6 +93,14 @@ class Actor:
 SYSTEM_ACTOR = Actor(id=None, name="系统", role="system")
 
 
+_PENDING_KEY = "kinderflow_audit_pending"
+
+
+def _pending(session: Session) -> list[tuple[SessionTransaction | None, AuditEntry]]:
+    pending: list[tuple[SessionTransaction | None, AuditEntry]] = session.info.setdefault(_PENDING_KEY, [])
+    return pending
+
+
 def append(
     session: Session,
     *,
@@ -96,15 +113,10 @@ def append(
     comment: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one row to the chain inside the caller's transaction."""
-    result = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS_HASH))
-        session.flush()
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    session.refresh(head)
+    """Queue one row for the chain in the caller's transaction; it is chained just before commit.
+
+    The returned entry has its content; ``seq``, ``prev_hash`` and ``hash`` are set by ``settle``."""
     entry = AuditEntry(
-        seq=head.seq,
         entity_type=entity_type,
         entity_id=str(entity_id),
         event=event,
@@ -115,19 +127,79 @@ def append(
         actor_role=actor.role,
         comment=comment,
         data=data or {},
-        # Microsecond precision survives every backend, so the stored row re-hashes identically.
-        created_at=utcnow(),
-        prev_hash=head.last_hash,
     )
-    entry.hash = entry_hash(head.last_hash, entry)
-    head.last_hash = entry.hash
-    session.add(entry)
-    session.flush()
+    # The innermost transaction, so that a savepoint rolled back takes its entries with it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    _pending(session).append((transaction, entry))
     return entry
 
 
+def settle(session: Session) -> list[AuditEntry]:
+    """Chain every queued entry now: take the head, number and hash them, write them (3 statements).
+
+    Runs before each commit; call it directly only when an entry's ``seq`` is needed earlier."""
+    pending = session.info.pop(_PENDING_KEY, None)
+    if not pending:
+        return []
+    entries = [entry for _, entry in pending]
+    # Flush the transaction's own changes first (their version checks, their locks): the head comes last.
+    session.flush()
+    bump = update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(entries))
+    row = session.execute(bump.returning(AuditHead.seq, AuditHead.last_hash)).one_or_none()
+    if row is None:  # the first entry ever: create the head (a concurrent creator fails on the key)
+        session.execute(insert(AuditHead).values(id=1, seq=len(entries), last_hash=GENESIS_HASH))
+        last_seq, prev = len(entries), GENESIS_HASH
+    else:
+        last_seq, prev = row.seq, row.last_hash
+    # Microsecond precision survives every backend, so the stored row re-hashes identically.
+    now = utcnow()
+    for n, entry in enumerate(entries, start=last_seq - len(entries) + 1):
+        entry.seq = n
+        entry.created_at = now
+        entry.prev_hash = prev
+        entry.hash = prev = entry_hash(prev, entry)
+    columns = [c.key for c in AuditEntry.__table__.columns]
+    session.execute(insert(AuditEntry), [{c: getattr(e, c) for c in columns} for e in entries])
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
+    loaded = session.identity_map.get(session.identity_key(AuditHead, 1))
+    if loaded is not None:
+        session.expire(loaded)
+    return entries
+
+
+@event.listens_for(Session, "before_commit")
+def _settle_before_commit(session: Session) -> None:
+    # Only the real commit: releasing a savepoint keeps its entries queued for the outer one.
+    if not session.in_nested_transaction():
+        settle(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING_KEY)
+    if not pending:
+        return
+
+    def inside(transaction: SessionTransaction | None) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    session.info[_PENDING_KEY] = [(t, e) for t, e in pending if not inside(t)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_on_end(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended (closed without commit): nothing queued in it may linger.
+    if transaction.parent is None and transaction.nested is False:
+        session.info.pop(_PENDING_KEY, None)
+
+
 def history(session: Session, *, entity_type: str, entity_id: uuid.UUID | str) -> list[AuditEntry]:
-    """Every audit row of one record, oldest first."""
+    """Every audit row of one record, oldest first (this transaction's queued rows included)."""
+    settle(session)
     stmt = (
         select(AuditEntry)
         .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))

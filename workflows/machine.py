@@ -3,8 +3,9 @@
 A workflow is declared once (a python-statemachine ``StateMachine`` for the graph, plus who may fire
 each event and what it requires). ``fire`` checks the caller's role, the version the caller saw and
 the event's required fields, moves the state through the machine (an illegal event raises, never a
-silent no-op), bumps the row version under an optimistic check, and appends to the audit chain — all
-in the caller's transaction.
+silent no-op), bumps the row version under an optimistic check, and queues the audit entry — all in
+the caller's transaction. The entry is chained just before commit (``audit.settle``), so the event's
+consequences run before the transaction takes the audit head, the one row every transition shares.
 """
 
 from __future__ import annotations
@@ -41,7 +42,15 @@ T = TypeVar("T")
 class Moved:
     from_state: str
     to_state: str
-    entry: audit.AuditEntry
+    queued: audit.AuditEntry
+    session: Session = field(repr=False, compare=False)
+
+    @property
+    def entry(self) -> audit.AuditEntry:
+        """The audit entry, chained: asking for it takes the audit head now rather than at commit."""
+        if self.queued.seq is None:
+            audit.settle(self.session)
+        return self.queued
 
 
 @dataclass
@@ -243,4 +252,4 @@ def fire(
         comment=comment.strip(),
         data=data,
     )
-    return Moved(from_state, record.state, entry)
+    return Moved(from_state, record.state, entry, session)

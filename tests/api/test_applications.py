@@ -8,6 +8,7 @@ import pytest
 from docx import Document as WordDocument
 from sqlalchemy import select
 
+from tests.fixtures.agreements import drain
 from tests.fixtures.files import exe_bytes, jpeg_bytes, pdf_bytes, png_bytes
 from workflows.audit import AuditEntry
 from workflows.outbox import OutboxMessage
@@ -211,6 +212,11 @@ def test_full_review_cycle(client, world, login, submitted, runtime):
     fixed = client.get(f"/api/applications/{returned['id']}", headers=applicant).json()
     resubmitted = event(client, applicant, fixed, "submit").json()
     assert resubmitted["state"] == "submitted"
+    # The 申请表 renders after the commit (an outbox task): 「生成中」 until it is stored.
+    assert resubmitted["form_status"] in ("generating", "ready")
+    drain(runtime)
+    ready = client.get(f"/api/applications/{returned['id']}", headers=applicant).json()
+    assert (ready["form_status"], ready["form_status_label"]) == ("ready", "已生成")
     docs = client.get(f"/api/applications/{returned['id']}/documents", headers=applicant).json()
     assert [d["version_no"] for d in docs] == [2, 1]
     first = client.get(f"/api/documents/{docs[1]['id']}/content", headers=applicant)
@@ -236,6 +242,7 @@ def test_full_review_cycle(client, world, login, submitted, runtime):
         topics = [m.topic for m in s.scalars(select(OutboxMessage))]
         assert topics.count("application.approved") == 1
 
+    drain(runtime)  # the 批复 is rendered after the commit; its audit entry comes with its file
     history = client.get(f"/api/applications/{returned['id']}/history", headers=applicant).json()
     moves = [(h["event"], h["from_state"], h["to_state"]) for h in history if h["event"] not in ("attach", "edit")]
     assert moves == [

@@ -18,8 +18,10 @@ from templates.docx_text import read_blocks
 from tests.api.test_applications import FORM, event, upload
 from tests.fixtures.agreements import drain
 from tests.fixtures.files import jpeg_bytes, pdf_bytes, png_bytes
+from workers.wiring import runner_for
 from workflows.activities.vocabulary import CST
 from workflows.agreements.models import Agreement
+from workflows.applications import decisions
 from workflows.registry.models import Category, Kindergarten
 
 YEAR = datetime.now(CST).year
@@ -60,6 +62,12 @@ def _text(docx: bytes) -> str:
     return "\n".join([*lines, *(p.text for p in footer.paragraphs)])
 
 
+def _decided(client, runtime, headers, application):
+    """The decision once its letter (rendered after the commit) is stored."""
+    drain(runtime)
+    return client.get(f"/api/applications/{application['id']}", headers=headers).json()["decision"]
+
+
 def test_经批复即可加入_approval_issues_a_numbered_批复_to_the_applicant(client, login, world, runtime):
     officer, applicant = login("officer"), login("kg-out")
     reviewing = _submit(client, login, world)
@@ -68,6 +76,10 @@ def test_经批复即可加入_approval_issues_a_numbered_批复_to_the_applican
     )
     assert approved.status_code == 200, approved.text
     decision = approved.json()["decision"]
+    # The letter renders after the commit: 「生成中」 in the answer (unless the runner was quicker).
+    assert decision["letter_generating"] is (decision["docx_document_id"] is None)
+    decision = _decided(client, runtime, officer, reviewing)
+    assert decision["letter_generating"] is False
     assert decision["number"] == f"青教科体成幼批〔{YEAR}〕1号"
     assert (decision["outcome"], decision["outcome_label"], decision["alliance_name"]) == (
         "approved",
@@ -100,7 +112,8 @@ def test_经批复即可加入_approval_issues_a_numbered_批复_to_the_applican
     pdf = _content(client, applicant, decision["pdf_document_id"])
     assert pdf.startswith(b"%PDF")
 
-    # The 申请表 is rendered again with the decision in its 审核意见 block; no block is left to nobody.
+    # The 申请表 is rendered again (after the commit) with the decision in its 审核意见 block.
+    drain(runtime)
     documents = client.get(f"/api/applications/{reviewing['id']}/documents", headers=officer).json()
     forms = sorted((d for d in documents if d["kind"] == "application_form"), key=lambda d: d["version_no"])
     assert len(forms) == 2
@@ -115,14 +128,14 @@ def test_经批复即可加入_approval_issues_a_numbered_批复_to_the_applican
     assert "日期：________年____月____日" in first and "批复文号" not in first
 
 
-def test_经批复即可加入_rejection_issues_a_批复_too_and_the_numbers_run_without_gaps(client, login, world):
+def test_经批复即可加入_rejection_issues_a_批复_too_and_the_numbers_run_without_gaps(client, login, world, runtime):
     officer, applicant = login("officer"), login("kg-out")
     reviewing = _submit(client, login, world)
     no_reason = event(client, officer, reviewing, "reject")
     assert no_reason.status_code == 422  # refused before anything is numbered
     rejected = event(client, officer, reviewing, "reject", comment="近三年有行政处罚<记录>")
     assert rejected.status_code == 200, rejected.text
-    decision = rejected.json()["decision"]
+    decision = _decided(client, runtime, officer, reviewing)
     assert decision["number"] == f"青教科体成幼批〔{YEAR}〕1号"
     assert (decision["outcome"], decision["outcome_label"]) == ("rejected", "不予批准")
     letter = _text(_content(client, applicant, decision["docx_document_id"]))
@@ -145,9 +158,12 @@ def _flip(content: bytes) -> bytes:
     return content[:at] + bytes([content[at] ^ 0x01]) + content[at + 1 :]
 
 
-def test_经批复即可加入_the_批复_verifies_by_its_code_and_its_file_and_a_changed_byte_does_not(client, login, world):
+def test_经批复即可加入_the_批复_verifies_by_its_code_and_its_file_and_a_changed_byte_does_not(
+    client, login, world, runtime
+):
     reviewing = _submit(client, login, world)
-    decided = event(client, login("officer"), reviewing, "reject", comment="班级数不足").json()["decision"]
+    assert event(client, login("officer"), reviewing, "reject", comment="班级数不足").status_code == 200
+    decided = _decided(client, runtime, login("officer"), reviewing)
     by_code = client.get(f"/api/verify/{decided['verification_code'].lower()}")
     assert by_code.status_code == 200, by_code.text
     found = by_code.json()
@@ -256,3 +272,38 @@ def test_the_agreement_drafted_on_approval_names_the_批复_it_follows(client, l
     text = _text(_content(client, login("officer"), draft["id"]))
     assert f"经丙方申请、区教科体局批复同意（{joined['decision']['number']}，申请编号 {joined['number']}）" in text
     assert "根据南昌市教育局《关于深入开展省市示范幼儿园结对帮扶活动的通知》和《青山湖区1+1+N幼教联盟方案》" in text
+
+
+def test_the_批复_renders_after_the_decision_commits_and_a_failed_render_is_redone_once(
+    client, login, world, runtime, monkeypatch
+):
+
+    officer = login("officer")
+    reviewing = _submit(client, login, world)
+    render = decisions.render_docx
+
+    def broken(template: str, context: dict) -> bytes:
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr(decisions, "render_docx", broken)
+    rejected = event(client, officer, reviewing, "reject", comment="班级数不足")
+    assert rejected.status_code == 200, rejected.text  # the decision stands without its files
+    drain(runtime)
+    decision = client.get(f"/api/applications/{reviewing['id']}", headers=officer).json()["decision"]
+    assert decision["number"] == f"青教科体成幼批〔{YEAR}〕1号"
+    assert (decision["letter_generating"], decision["docx_document_id"]) == (True, None)
+    runner = runner_for(runtime)
+    assert runner is not None
+    [failure] = [f for f in runner.failures if f.name == decisions.LETTER_TOPIC]
+    runner.failures.clear()
+
+    monkeypatch.setattr(decisions, "render_docx", render)
+    for _ in range(2):  # the resend, then a duplicate delivery: one letter, one audit entry
+        runner.submit(decisions.LETTER_TOPIC, **failure.kwargs)
+        drain(runtime)
+    assert runner.failures == []
+    decision = client.get(f"/api/applications/{reviewing['id']}", headers=officer).json()["decision"]
+    assert decision["letter_generating"] is False and decision["docx_document_id"] is not None
+    history = client.get(f"/api/applications/{reviewing['id']}/history", headers=officer).json()
+    assert [h["event"] for h in history].count("decision_issued") == 1
+    assert client.get("/api/audit/verify", headers=officer).json()["ok"] is True

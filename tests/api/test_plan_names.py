@@ -122,9 +122,9 @@ def test_区教科体局_applications_批复_agreements_and_completion_certifica
     officer = login("officer")
     reviewing = _submit(client, login, world)
     approved = event(client, officer, reviewing, "approve", alliance_id=str(world.alliances["A"].id)).json()
-    drain(runtime)  # the agreement is drafted in the background
+    drain(runtime)  # the agreement is drafted, the 批复 and 申请表 rendered, in the background
     app_docs = client.get(f"/api/applications/{approved['id']}/documents", headers=officer).json()
-    decision = approved["decision"]
+    decision = client.get(f"/api/applications/{approved['id']}", headers=officer).json()["decision"]
     texts = {
         "application_form.docx": docx_text(_document(client, officer, _latest(app_docs, "application_form")["id"])),
         "decision_letter.docx": docx_text(_document(client, officer, decision["docx_document_id"])),

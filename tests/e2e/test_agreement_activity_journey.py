@@ -75,6 +75,8 @@ def test_sign_verify_then_run_an_activity(person, live_server: LiveServer, tmp_p
     page.locator("form.event-send button").click()
     expect(page.locator(".flash")).to_contain_text("已发出签署")
     expect(page.locator(".page-head .state")).to_have_text("签署中")
+    # The final .docx and PDF are made after the send (「生成中」); the page shows them once stored.
+    expect(page.locator("[data-files-status=generating]")).to_have_count(0, timeout=180_000)
 
     # --- the four parties sign in order ----------------------------------------------------------
     signers = {"officer": officer}

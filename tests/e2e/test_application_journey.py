@@ -159,7 +159,7 @@ def test_apply_return_fix_resubmit_approve(person, live_server: LiveServer, tmp_
     page.get_by_role("button", name="保存并提交").click()
     page.wait_for_url(f"{live_server.url}/applications/{app_id}")
     expect(page.locator(".page-head .state")).to_have_text("已提交")
-    expect(page.locator(".documents li")).to_have_count(2)
+    expect(page.locator(".documents li")).to_have_count(2, timeout=30_000)  # the 申请表 renders after the commit
     with page.expect_download() as download:
         page.get_by_role("link", name="加入联盟申请表（第 1 版）").click()
     assert download.value.suggested_filename.endswith("_申请表_v1.docx")

@@ -249,12 +249,20 @@ def test_a_private_kindergarten_applies_and_the_four_parties_sign(
 
     # The approval drafted the agreement; the officer sends it, the four parties read and sign.
     nav(q, "协议签署")
+    # The draft is made by a background task, queued after the approval's 批复 and 申请表 renders.
+    for _ in range(SLOW // 1000):
+        if q.locator("table.list tbody tr").count():
+            break
+        q.wait_for_timeout(1000)
+        q.reload()
     expect(q.locator("table.list tbody tr")).to_have_count(1)
     officer.screenshot("d1-24-agreements")
     q.locator("table.list tbody a").first.click()
     day.agreement_url = q.url.removeprefix(officer.base_url)
     q.locator("form.event-send button").click()
     expect(q.locator(".page-head .state")).to_have_text("签署中", timeout=SLOW)
+    # The final .docx and PDF are made after the send (「生成中」); the page shows them once stored.
+    expect(q.locator("[data-files-status=generating]")).to_have_count(0, timeout=SLOW)
     officer.screenshot("d1-25-agreement-sent")
     page = applicant.open(f"{day.agreement_url}/sign")
     expect(page.locator("#key-missing")).to_contain_text("您尚未设置签名密钥")

@@ -129,6 +129,8 @@ def test_member_agreements_signing_renewal_and_withdrawal(person, live_server: L
     officer.screenshot("65-agreement-draft")
     page.locator("form.event-send button").click()
     expect(page.locator(".page-head .state")).to_have_text("签署中", timeout=SLOW)
+    # The final .docx and PDF are made after the send (「生成中」); the page shows them once stored.
+    expect(page.locator("[data-files-status=generating]")).to_have_count(0, timeout=SLOW)
 
     # --- the parties read and sign, in the route's order ----------------------------------------
     member = person()

@@ -98,6 +98,8 @@ def test_service_area_批复_and_needs(person, live_server: LiveServer) -> None:
     expect(page.locator(".notification").first).to_contain_text("已批准（青教科体成幼批〔")
     page.locator(".notification a").first.click()
     expect(page.locator("#decision")).to_contain_text("同意加入测试联盟B")
+    # The letter and its PDF render after the approval commits; the card shows them once stored.
+    expect(page.get_by_role("link", name="下载批复（PDF）")).to_be_visible(timeout=120_000)
     kg.screenshot("34-applicant-reads-批复")
     with page.expect_download() as download:
         page.get_by_role("link", name="下载批复（PDF）").click()

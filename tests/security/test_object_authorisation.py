@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.faults.applicants import ATTACHMENTS, full_form
 from tests.fixtures.activities import create_activity, semester, upload  # noqa: F401 - semester is a fixture
+from tests.fixtures.agreements import drain
 from tests.fixtures.files import pdf_bytes
 from workers.wiring import runner_for
 
@@ -127,6 +128,7 @@ def build_objects(client: TestClient, login: Any, runtime: Any, world: Any) -> F
 
     fx.ids["draft"] = submit_for("kg-a1", full_form(1), submit=False)
     submitted = submit_for("kg-b1", full_form(2, preferred_alliance_id=str(world.alliances["B"].id)), submit=True)
+    drain(runtime)  # the 申请表 renders after the commit
     docs = client.get(f"/api/applications/{submitted['application_id']}/documents", headers=login("kg-b1")).json()
     fx.ids["submitted-b"] = {**submitted, "document_id": docs[0]["id"]}
     fx.ids["kg-a1"] = {"kindergarten_id": world.kid("A-M1")}

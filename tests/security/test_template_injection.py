@@ -11,6 +11,7 @@ import pytest
 from docx import Document as WordDocument
 
 from tests.faults.applicants import ATTACHMENTS, full_form
+from tests.fixtures.agreements import drain
 
 PAYLOADS = [
     "{{7*7}}",
@@ -33,7 +34,7 @@ def document_text(content: bytes) -> str:
 
 
 @pytest.mark.parametrize("rotation", range(len(PAYLOADS)))
-def test_every_text_field_renders_template_code_literally(client, login, world, rotation):
+def test_every_text_field_renders_template_code_literally(client, login, world, runtime, rotation):
     h = login("kg-out")
     values = {field: PAYLOADS[(i + rotation) % len(PAYLOADS)] for i, field in enumerate(TEXT_FIELDS)}
     app = client.post("/api/applications", headers=h, json=full_form(11, **values))
@@ -50,6 +51,7 @@ def test_every_text_field_renders_template_code_literally(client, login, world, 
     app = client.get(f"/api/applications/{app['id']}", headers=h).json()
     r = client.post(f"/api/applications/{app['id']}/events/submit", headers=h, json={"version": app["version"]})
     assert r.status_code == 200, r.text
+    drain(runtime)  # the 申请表 renders after the commit
     [doc] = client.get(f"/api/applications/{app['id']}/documents", headers=h).json()
     content = client.get(f"/api/documents/{doc['id']}/content", headers=h).content
 

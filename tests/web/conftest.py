@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.fixtures.agreements import drain
 from tests.fixtures.app import PASSWORD
 from tests.fixtures.files import pdf_bytes, png_bytes
 from workflows.registry.credit_code import make_credit_code
@@ -121,7 +122,7 @@ def draft(browser, world):
 
 
 @pytest.fixture
-def submitted(draft, world):
+def submitted(draft, world, runtime):
     b, app_id = draft
     for kind, content, name in [
         ("licence", pdf_bytes(), "许可证.pdf"),
@@ -133,4 +134,5 @@ def submitted(draft, world):
     r = b.post(f"/applications/{app_id}/edit", {**full_form(world), "version": version, "action": "submit"})
     assert r.status_code == 303, r.text
     assert r.headers["location"] == f"/applications/{app_id}"
+    drain(runtime)  # the 申请表 renders after the commit
     return b, app_id

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from sqlalchemy import delete, select
 
-from tests.fixtures.agreements import PIN, SIGNERS
+from tests.fixtures.agreements import PIN, SIGNERS, drain
 from workflows.agreements.models import SigningKey
 from workflows.documents.models import Document
 
@@ -27,10 +27,11 @@ def post_event(b, agreement_id, event, **data):
 
 
 @pytest.fixture
-def sent(browser, draft_agreement):
+def sent(browser, draft_agreement, runtime):
     officer = browser("officer")
     r = post_event(officer, draft_agreement["id"], "send")
     assert r.status_code == 303, r.text
+    drain(runtime)  # the final files are made after the send
     return draft_agreement["id"]
 
 

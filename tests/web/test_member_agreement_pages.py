@@ -135,6 +135,7 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
         ).status_code
         == 303
     )
+    drain(runtime)  # the final files are made after the send
 
     member = browser("kg-a1")
     assert f'href="/agreements/{a}/sign"' in member.get("/").text  # the 待办 opens the signing page
@@ -177,6 +178,7 @@ def test_a_signer_without_a_seal_is_told_where_to_upload_it(browser, runtime, dr
     a = draft_agreement["id"]
     officer = browser("officer")
     officer.post(f"/agreements/{a}/events/send", {"version": version_of(officer.get(f"/agreements/{a}").text)})
+    drain(runtime)  # the final files are made after the send
     with runtime.db.session() as s:
         s.get(Agreement, uuid.UUID(a)).member.seal_key = None
     r = sign(browser("kg-a1"), a, pin=PIN, read_confirmed="true")

@@ -7,13 +7,17 @@ import re
 
 from tests.api.test_applications import event
 from tests.api.test_plan_decisions import _submit
+from tests.fixtures.agreements import drain
+from workers.wiring import runner_for
+from workflows.applications import decisions, documents
 
 
 def _approved(client, login, world, **form) -> dict:
     reviewing = _submit(client, login, world, **form)
     r = event(client, login("officer"), reviewing, "approve", alliance_id=str(world.alliances["A"].id))
     assert r.status_code == 200, r.text
-    return r.json()
+    drain(client.app.state.runtime)  # the 批复 renders after the commit
+    return client.get(f"/api/applications/{reviewing['id']}", headers=login("officer")).json()
 
 
 def test_经批复即可加入_the_applicant_reads_and_downloads_its_批复_on_the_application_page(
@@ -90,3 +94,36 @@ def test_根据该联盟教师的实际需要_the_lead_sees_the_members_needs_be
 
     member = browser("kg-a1")
     assert 'id="member-needs"' not in member.get(f"/semester-work/{world.alliances['A'].id}?semester={semester}").text
+
+
+def test_the_application_page_says_生成中_until_the_申请表_and_the_批复_are_stored(
+    client, login, world, browser, runtime, monkeypatch
+):
+    renders = {documents: documents.render_docx, decisions: decisions.render_docx}
+
+    def broken(template: str, context: dict) -> bytes:
+        raise RuntimeError("renderer down")
+
+    for module in renders:
+        monkeypatch.setattr(module, "render_docx", broken)
+    reviewing = _submit(client, login, world)
+    r = event(client, login("officer"), reviewing, "approve", alliance_id=str(world.alliances["A"].id))
+    assert r.status_code == 200, r.text
+    drain(runtime)
+    b = browser("kg-out")
+    page = b.get(f"/applications/{reviewing['id']}")
+    assert page.status_code == 200
+    assert 'data-form-status="generating"' in page.text and "申请表（Word）生成中" in page.text
+    assert 'data-letter-status="generating"' in page.text and "下载批复" not in page.text
+
+    for module, render in renders.items():
+        monkeypatch.setattr(module, "render_docx", render)
+    runner = runner_for(runtime)
+    assert runner is not None and runner.failures
+    failures, runner.failures[:] = list(runner.failures), []
+    for failure in failures:  # as the reconciler would send them again
+        runner.submit(failure.name, **failure.kwargs)
+    drain(runtime)
+    page = b.get(f"/applications/{reviewing['id']}")
+    assert "生成中" not in page.text
+    assert "下载批复（Word）" in page.text and "加入联盟申请表（第 2 版）" in page.text

@@ -16,7 +16,7 @@ from storage.settings import Settings
 from workflows import audit, transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.agreements import documents, notices, signing
+from workflows.agreements import documents, freezing, notices, signing
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, SYSTEM_EVENTS
 from workflows.agreements.models import Agreement
 from workflows.agreements.parties import kindergarten_parties, party_of, route_problems, signers_of
@@ -93,27 +93,12 @@ def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True)
 
 
 def _on_send(ctx: Ctx[Agreement]) -> None:
-    session, viewer, settings, objects, agreement = (
-        ctx.session, ctx.viewer, ctx.need_settings(), ctx.need_objects(), ctx.record,
-    )  # fmt: skip
+    session, viewer, agreement = ctx.session, ctx.viewer, ctx.record
     agreement.round += 1
     agreement.sent_at = utcnow()
-    docx, pdf = documents.freeze(
-        session=session, settings=settings, objects=objects, agreement=agreement, actor_id=str(viewer.user_id)
-    )
-    agreement.frozen_docx_id = docx.id
-    agreement.frozen_pdf_id = agreement.signed_pdf_id = pdf.id if pdf else None
-    audit.append(
-        session,
-        entity_type="agreement",
-        entity_id=agreement.id,
-        event="freeze",
-        actor=viewer.actor,
-        from_state=agreement.state,
-        to_state=agreement.state,
-        data={"round": agreement.round, "docx_sha256": docx.sha256, "pdf_sha256": pdf.sha256 if pdf else None},
-    )
-    notices.notify_awaiting(session, agreement)
+    # The final .docx and its PDF (LibreOffice, slow) are made by a job after the commit; the job writes
+    # the 「定稿」 audit entry and tells the signers. Until then the agreement is 「生成中」.
+    freezing.request_freeze(session, agreement, viewer.actor, viewer.user_id)
 
 
 def _on_decline(ctx: Ctx[Agreement]) -> None:

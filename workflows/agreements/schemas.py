@@ -153,6 +153,10 @@ class AgreementOut(BaseModel):
     certificate_id: uuid.UUID | None
     signatures: list[SignatureOut]
     allowed_events: list[str]
+    # While the send's job makes the final files: 「生成中」, the job (its progress) and no signing yet.
+    files_generating: bool = False
+    files_status_label: str = ""
+    freeze_job_id: uuid.UUID | None = None
 
 
 class SigningKeyIn(BaseModel):

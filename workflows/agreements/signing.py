@@ -21,7 +21,7 @@ from storage.settings import Settings
 from templates.build_agreement import signature_box
 from workflows import audit
 from workflows.access import Viewer
-from workflows.agreements import ca, cms, completion, documents, keys, notices, pades, pins, seals, token
+from workflows.agreements import ca, cms, completion, documents, freezing, keys, notices, pades, pins, seals, token
 from workflows.agreements.documents import BEIJING, CMS, PDF, read_document
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
@@ -144,6 +144,7 @@ def sign(
         raise StaleVersion()
     if agreement.state != "signing":
         raise TransitionNotAllowed(f"当前状态为「{AGREEMENT_WORKFLOW.label(agreement.state)}」，不能签署")
+    freezing.refuse_while_generating(agreement)  # 409 until the send's job stored the final files
     mine = party_of(viewer, agreement)
     refusal = _turn_refusal(agreement, mine, party)
     if refusal is not None:

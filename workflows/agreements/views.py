@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.settings import Settings
 from workflows.access import Viewer
+from workflows.agreements import freezing
 from workflows.agreements.documents import subject_of, title_of, verify_url
 from workflows.agreements.generation import AllianceAgreements, MemberLine
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, PARTY_EVENTS, SYSTEM_EVENTS
@@ -37,6 +38,10 @@ def agreement_out(session: Session, settings: Settings, viewer: Viewer, agreemen
         allowed = [e for e in allowed if e not in PARTY_EVENTS]
     signed = agreement.signed_parties
     sent = agreement.frozen_docx_id is not None
+    generating = freezing.generating(agreement)
+    if generating:
+        allowed = [e for e in allowed if e != "sign"]
+    job = freezing.current_job(session, agreement) if generating else None
     return AgreementOut(
         id=agreement.id,
         number=agreement.number,
@@ -98,6 +103,9 @@ def agreement_out(session: Session, settings: Settings, viewer: Viewer, agreemen
             )
             for s in agreement.signatures
         ],
+        files_generating=generating,
+        files_status_label=freezing.GENERATING_LABEL if generating else "",
+        freeze_job_id=job.id if job else None,
         allowed_events=allowed,
     )
 

@@ -7,6 +7,7 @@ application's documents, and verifiable on ``/verify`` by its printed code or by
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
 from datetime import date, datetime
@@ -15,12 +16,12 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.db import utcnow
-from storage.objects import ObjectStore
+from storage.db import Database, utcnow
+from storage.objects import ObjectStore, StoredObject
 from storage.settings import Settings
 from templates.district import BUREAU_NAME, DISTRICT, PLAN, REVIEWER, decision_number
 from templates.docx import render_docx
-from workflows import audit
+from workflows import audit, outbox
 from workflows.access import Viewer
 from workflows.activities.vocabulary import CST
 from workflows.agreements.conversion import docx_to_pdf
@@ -29,7 +30,7 @@ from workflows.applications.models import Application, Decision
 from workflows.certificates.documents import chinese_date, grouped
 from workflows.certificates.service import new_code
 from workflows.documents.models import Document
-from workflows.documents.service import DOCX, store_generated
+from workflows.documents.service import DOCX, record_stored
 from workflows.errors import ServiceUnavailable
 from workflows.numbering import next_value
 from workflows.verification import Verified, normalise_code, register_verifier
@@ -37,6 +38,7 @@ from workflows.verification import Verified, normalise_code, register_verifier
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "decision_letter.docx"
+LETTER_TOPIC = "application.render_decision"
 KIND, PDF_KIND = "decision_letter", "decision_letter_pdf"
 PDF = "application/pdf"
 OUTCOME_LABELS = {"approved": "同意加入", "rejected": "不予批准"}
@@ -148,26 +150,72 @@ def issue(
     )
     session.add(decision)
     session.flush()
-    link = verify_url(settings, decision.verification_code)
-    content = render_docx(TEMPLATE, letter_context(decision, application, verify_link=link))
-    stem = f"{application.number}_批复"
-    docx = _store(session, objects, application, decision, content, kind=KIND, filename=f"{stem}.docx")
-    decision.docx_document_id = docx.id
-    pdf = _pdf(content)
-    if pdf is not None:
-        stored = _store(session, objects, application, decision, pdf, kind=PDF_KIND, filename=f"{stem}.pdf")
-        decision.pdf_document_id = stored.id
-    audit.append(
-        session,
-        entity_type="application",
-        entity_id=application.id,
-        event="decision_issued",
-        actor=viewer.actor,
-        from_state=application.state,
-        to_state=application.state,
-        data={"number": decision.number, "outcome": decision.outcome, "sha256": docx.sha256},
-    )
+    # The letter (.docx, and its PDF through LibreOffice) is rendered after the commit
+    # (``render_pending_letter``); until then the decision shows 「批复生成中」.
+    outbox.record(
+        session, LETTER_TOPIC, decision_id=str(decision.id),
+        actor={"id": viewer.actor.id, "name": viewer.actor.name, "role": viewer.actor.role},
+    )  # fmt: skip
     return decision
+
+
+def letter_generating(decision: Decision) -> bool:
+    """True while the decision's letter is still being rendered (after the decision committed)."""
+    return decision.docx_document_id is None
+
+
+def render_pending_letter(
+    *, db: Database, settings: Settings, objects: ObjectStore, decision_id: uuid.UUID, actor: audit.Actor
+) -> str | None:
+    """Render and store the 批复 of a decision that has none yet; idempotent. No transaction is open
+    while it renders and converts; the 「批复」 audit entry is written with the stored file's hash."""
+    with db.sessionmaker() as session:
+        decision = session.get(Decision, decision_id)
+        if decision is None or not letter_generating(decision):
+            return None
+        application = session.get(Application, decision.application_id)
+        if application is None:
+            raise RuntimeError(f"decision {decision.id} has no application")
+        link = verify_url(settings, decision.verification_code)
+        context = letter_context(decision, application, verify_link=link)
+        stem = f"{application.number}_批复"
+        session.rollback()
+    content = render_docx(TEMPLATE, context)
+    # Content-addressed objects first; if the rows below never commit, the orphan sweep removes them.
+    docx_stored = objects.put(io.BytesIO(content), filename=f"{stem}.docx", content_type=DOCX)
+    pdf = _pdf(content)
+    pdf_stored = objects.put(io.BytesIO(pdf), filename=f"{stem}.pdf", content_type=PDF) if pdf is not None else None
+    with db.session() as session:
+        decision = session.get(Decision, decision_id, with_for_update=True)
+        if decision is None or not letter_generating(decision):
+            return None
+        application = session.get(Application, decision.application_id)
+        if application is None:
+            raise RuntimeError(f"decision {decision.id} has no application")
+        docx = _record(session, application, decision, docx_stored, kind=KIND)
+        decision.docx_document_id = docx.id
+        if pdf_stored is not None:
+            decision.pdf_document_id = _record(session, application, decision, pdf_stored, kind=PDF_KIND).id
+        audit.append(
+            session,
+            entity_type="application",
+            entity_id=application.id,
+            event="decision_issued",
+            actor=actor,
+            from_state=application.state,
+            to_state=application.state,
+            data={"number": decision.number, "outcome": decision.outcome, "sha256": docx.sha256},
+        )
+        return str(docx.id)
+
+
+def _record(
+    session: Session, application: Application, decision: Decision, stored: StoredObject, *, kind: str
+) -> Document:
+    return record_stored(
+        session=session, stored=stored, owner_type="application", owner_id=application.id, kind=kind,
+        title=f"批复 {decision.number}" + ("（PDF）" if kind == PDF_KIND else ""), created_by=decision.issued_by,
+    )  # fmt: skip
 
 
 def _pdf(content: bytes) -> bytes | None:
@@ -177,30 +225,6 @@ def _pdf(content: bytes) -> bytes | None:
         # The .docx is the letter; a PDF copy that failed is logged and left out, the decision stands.
         logger.exception("decision letter: LibreOffice could not convert it to PDF")
         return None
-
-
-def _store(
-    session: Session,
-    objects: ObjectStore,
-    application: Application,
-    decision: Decision,
-    content: bytes,
-    *,
-    kind: str,
-    filename: str,
-) -> Document:
-    return store_generated(
-        session=session,
-        objects=objects,
-        owner_type="application",
-        owner_id=application.id,
-        kind=kind,
-        title=f"批复 {decision.number}" + ("（PDF）" if kind == PDF_KIND else ""),
-        filename=filename,
-        content=content,
-        content_type=PDF if kind == PDF_KIND else DOCX,
-        created_by=decision.issued_by,
-    )
 
 
 # --- verification ----------------------------------------------------------------------------------

@@ -1,15 +1,27 @@
-"""The application form (申请表) as a Word document, rendered anew on every submission."""
+"""The application form (申请表) as a Word document, rendered anew on every submission and decision.
+
+The render runs after the transition commits (the outbox topic ``application.render_form``, task
+``workers.document_tasks``): it reads the application in one short transaction, renders and stores
+the file with no transaction open, and writes the document row in another short one. Until then the
+application shows its form as 「生成中」 (``form_status``).
+"""
 
 from __future__ import annotations
 
+import io
+import logging
+import uuid
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
+from storage.db import Database
 from storage.objects import ObjectStore
 from templates.district import BUREAU_SHORT
 from templates.docx import render_docx
-from workflows import clock
+from workflows import clock, outbox
 from workflows.access import Viewer
 from workflows.applications import decisions
 from workflows.applications.eligibility import RESULT_LABELS
@@ -24,10 +36,18 @@ from workflows.applications.schemas import (
     Ownership,
 )
 from workflows.documents.models import Document
-from workflows.documents.service import next_version_no, store_generated
+from workflows.documents.service import DOCX, next_version_no, record_stored, store_generated
 from workflows.registry.models import Alliance
 
+logger = logging.getLogger(__name__)
+
 TEMPLATE = "application_form.docx"
+KIND = "application_form"
+RENDER_TOPIC = "application.render_form"
+GENERATING, READY, NONE = "generating", "ready", "none"
+FORM_STATUS_LABELS = {GENERATING: "生成中", READY: "已生成", NONE: "未生成"}
+# A render whose application moved on while it ran starts again, a few times at most.
+_RENDER_ATTEMPTS = 3
 COMMITMENTS = (
     "本园承诺：按时参加联盟组织的各项教研活动；按要求提交活动资料并及时归档；如实填报各项信息；"
     f"接受联盟和{BUREAU_SHORT}的指导与年度考核评价。"
@@ -134,3 +154,98 @@ def render_application_form(
         content=content,
         created_by=str(actor.user_id),
     )
+
+
+def request_render(session: Session, application: Application, actor: Viewer) -> None:
+    """Ask for the 申请表 as the application stands at this submission or decision, rendered after
+    this transaction commits; ``due`` (the submission's or decision's time) names that version."""
+    due = _render_due(application)
+    if due is None:
+        raise RuntimeError("a 申请表 is rendered for a submission or a decision")
+    outbox.record(
+        session, RENDER_TOPIC, application_id=str(application.id), actor_id=str(actor.user_id), due=due.isoformat()
+    )
+
+
+def _render_due(application: Application) -> datetime | None:
+    """The moment of the last submission or decision, whose 申请表 is due."""
+    stamps = [t for t in (application.submitted_at, application.decided_at) if t is not None]
+    return max(stamps) if stamps else None
+
+
+def _versions_due(application: Application) -> int:
+    """How many 申请表 versions the current submission calls for: its own, and one with the decision."""
+    if application.submitted_at is None:
+        return 0
+    decided = application.decided_at is not None and application.decided_at >= application.submitted_at
+    return 2 if decided else 1
+
+
+def _stored_since(session: Session, application: Application) -> tuple[int, bool]:
+    """(versions stored since the current submission, whether any version is stored at all)."""
+    since_submission = (
+        func.count().filter(Document.created_at >= application.submitted_at)
+        if application.submitted_at is not None
+        else literal(0)
+    )
+    since, total = session.execute(
+        select(since_submission, func.count()).where(
+            Document.owner_type == "application", Document.owner_id == application.id, Document.kind == KIND
+        )
+    ).one()
+    return int(since), int(total) > 0
+
+
+def form_status(session: Session, application: Application) -> str:
+    """``generating`` while a 申请表 of the current submission or its decision is not stored yet."""
+    since, any_stored = _stored_since(session, application)
+    if since < _versions_due(application):
+        return GENERATING
+    return READY if any_stored else NONE
+
+
+def _context_due(session: Session, application_id: uuid.UUID, due: datetime) -> dict[str, Any] | None:
+    """What the 申请表 due at ``due`` shows, or None when there is nothing to store: stored already
+    (a redelivery), or ``due`` belongs to a submission that a later one replaced."""
+    application = session.get(Application, application_id)
+    if application is None or application.submitted_at is None or due < application.submitted_at:
+        return None
+    # The submission's own version is the 1st since it, the decision's the 2nd.
+    with_decision = application.decided_at is not None and application.submitted_at <= application.decided_at <= due
+    if _stored_since(session, application)[0] >= (2 if with_decision else 1):
+        return None
+    version_no = next_version_no(session, owner_type="application", owner_id=application.id, kind=KIND)
+    decision = decisions.find(session, application.id) if with_decision else None
+    return form_context(session, application, version_no, decision)
+
+
+def render_pending_form(
+    *, db: Database, objects: ObjectStore, application_id: uuid.UUID, actor_id: str, due: datetime
+) -> str | None:
+    """Render and store the 申请表 due at ``due`` unless it is stored already; idempotent.
+
+    Returns the new document's id, or None when there was nothing to do. No transaction is open while
+    the file renders and uploads; the row is written only if what it shows is still what is due."""
+    for _ in range(_RENDER_ATTEMPTS):
+        with db.session() as session:
+            context = _context_due(session, application_id, due)
+        if context is None:
+            return None
+        content = render_docx(TEMPLATE, context)
+        filename = f"{context['application_no']}_申请表_v{context['version_no']}.docx"
+        # Content-addressed, before the row: if the row never commits, the orphan sweep removes it.
+        stored = objects.put(io.BytesIO(content), filename=filename, content_type=DOCX)
+        with db.session() as session:
+            session.get(Application, application_id, with_for_update=True)
+            now = _context_due(session, application_id, due)
+            if now is None:
+                return None
+            if now != context:
+                logger.info("application %s changed while its form rendered; rendering again", application_id)
+                continue
+            document = record_stored(
+                session=session, stored=stored, owner_type="application", owner_id=application_id, kind=KIND,
+                title=f"加入联盟申请表（第 {context['version_no']} 版）", created_by=actor_id,
+            )  # fmt: skip
+            return str(document.id)
+    raise RuntimeError(f"application {application_id}: its form kept changing while it rendered")

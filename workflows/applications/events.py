@@ -16,7 +16,7 @@ from workflows import outbox, transitions
 from workflows.access import Viewer
 from workflows.accounts.models import Role
 from workflows.applications import decisions, eligibility
-from workflows.applications.documents import render_application_form
+from workflows.applications.documents import request_render
 from workflows.applications.machine import APPLICATION_WORKFLOW
 from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
@@ -104,11 +104,11 @@ def fire_event(
 
 
 def _on_submit(ctx: Ctx[Application]) -> None:
-    session, viewer, objects, application, today = ctx.session, ctx.viewer, ctx.need_objects(), ctx.record, ctx.today
+    session, viewer, application, today = ctx.session, ctx.viewer, ctx.record, ctx.today
     form = ApplicationForm.model_validate(application.form)
     application.eligibility = eligibility.check(form, today=today)
     application.submitted_at = utcnow()
-    render_application_form(session=session, objects=objects, application=application, actor=viewer)
+    request_render(session, application, viewer)  # after commit: the 申请表 shows 「生成中」 until stored
     notify_users(
         session,
         users_with_role(session, Role.OFFICER),
@@ -151,7 +151,7 @@ def _decide(
         session=session, settings=settings, objects=objects, viewer=viewer, application=application,
         comment=comment, alliance_name=alliance.name if alliance else "",
     )  # fmt: skip
-    render_application_form(session=session, objects=objects, application=application, actor=viewer)
+    request_render(session, application, viewer)
     return decision
 
 

@@ -225,6 +225,8 @@ class DecisionOut(BaseModel):
     verification_code: str
     docx_document_id: uuid.UUID | None
     pdf_document_id: uuid.UUID | None
+    # The letter renders after the decision commits: 「生成中」 until its files are stored.
+    letter_generating: bool = False
 
 
 class ApplicationOut(BaseModel):
@@ -246,6 +248,9 @@ class ApplicationOut(BaseModel):
     allowed_events: list[str]
     suggested_alliance: AllianceSuggestion | None = None
     decision: DecisionOut | None = None
+    # The 申请表 of the last submission or decision: generating (「生成中」, rendered after commit), ready, none.
+    form_status: str = "none"
+    form_status_label: str = "未生成"
 
 
 class MemberNeedsOut(BaseModel):

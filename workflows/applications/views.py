@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
 from workflows.applications import decisions
+from workflows.applications.documents import FORM_STATUS_LABELS, form_status
 from workflows.applications.machine import APPLICATION_WORKFLOW
 from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
@@ -30,6 +31,7 @@ def application_out(session: Session, viewer: Viewer, application: Application) 
             suggestion = AllianceSuggestion(
                 id=found.alliance.id, code=found.alliance.code, name=found.alliance.name, reason=found.reason
             )
+    status = form_status(session, application)
     return ApplicationOut(
         id=application.id,
         number=application.number,
@@ -62,6 +64,8 @@ def application_out(session: Session, viewer: Viewer, application: Application) 
         allowed_events=APPLICATION_WORKFLOW.allowed_events(application, viewer.role),
         suggested_alliance=suggestion,
         decision=decision_out(decisions.find(session, application.id)),
+        form_status=status,
+        form_status_label=FORM_STATUS_LABELS[status],
     )
 
 
@@ -78,4 +82,5 @@ def decision_out(decision: Decision | None) -> DecisionOut | None:
         verification_code=grouped(decision.verification_code),
         docx_document_id=decision.docx_document_id,
         pdf_document_id=decision.pdf_document_id,
+        letter_generating=decisions.letter_generating(decision),
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, StoredObject
 from workflows.access import Viewer
 from workflows.documents.models import Document
 from workflows.errors import NotFound
@@ -51,6 +51,26 @@ def store_generated(
 ) -> Document:
     """Store a rendered file as the next version of ``kind`` for its owner."""
     stored = objects.put(io.BytesIO(content), filename=filename, content_type=content_type)
+    return record_stored(
+        session=session, stored=stored, owner_type=owner_type, owner_id=owner_id, kind=kind, title=title,
+        created_by=created_by,
+    )  # fmt: skip
+
+
+def record_stored(
+    *,
+    session: Session,
+    stored: StoredObject,
+    owner_type: str,
+    owner_id: uuid.UUID,
+    kind: str,
+    title: str,
+    created_by: str | None = None,
+) -> Document:
+    """The row of an object stored beforehand (outside the transaction), as the next version of ``kind``.
+
+    Slow work writes its content-addressed object first and references it in a short transaction; if
+    that transaction fails, the object is an orphan the sweep (``workflows.orphans``) removes."""
     version_no = next_version_no(session, owner_type=owner_type, owner_id=owner_id, kind=kind)
     document = Document(
         kind=kind,
@@ -58,8 +78,8 @@ def store_generated(
         owner_id=owner_id,
         version_no=version_no,
         title=title,
-        filename=filename,
-        content_type=content_type,
+        filename=stored.filename,
+        content_type=stored.content_type,
         size=stored.size,
         sha256=stored.sha256,
         object_key=stored.key,

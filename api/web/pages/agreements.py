@@ -26,7 +26,7 @@ from api.web.routing import web_router
 from workflows import audit, jobs
 from workflows.access import Viewer
 from workflows.accounts.models import Role
-from workflows.agreements import bulk, events, reading, renewal, service
+from workflows.agreements import bulk, events, freezing, reading, renewal, service
 from workflows.agreements.documents import BEIJING, subject_of
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
 from workflows.agreements.models import MEMBER, Agreement
@@ -90,6 +90,8 @@ def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
         if viewer.role == Role.OFFICER and a.state == "draft":
             drafts.setdefault(a.alliance_id, []).append(a)
         elif a.state == "signing" and (mine := party_of(viewer, a)) is not None and mine in a.awaiting:
+            if freezing.generating(a):  # nothing to sign until the send's job stored the final files
+                continue
             items.append(todo.TodoItem(area, f"签署联盟协议书：{subject_of(a)}", f"{link}/sign", a.number, urgent=True))
     for alliance_id, waiting in drafts.items():
         if len(waiting) > DRAFTS_LISTED_ONE_BY_ONE:
@@ -269,6 +271,9 @@ def _detail(
         # Signing has its own page; the aside offers the other events.
         events=[e for e in out.allowed_events if e != "sign"],
         may_sign="sign" in out.allowed_events,
+        freeze_job=jobs.JobOut.of(job)
+        if (job := freezing.current_job(page.db, agreement)) and out.files_generating
+        else None,
         may_edit=officer and agreement.state in EDITABLE_STATES,
         may_renew=officer and agreement.state == "effective" and renewal.renewal_of(page.db, agreement) is None,
         withdrawal=_withdrawal_offer(page, agreement),
