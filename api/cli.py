@@ -66,9 +66,9 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from storage.db import Database
-    from workflows.accounts.models import Role
     from workflows.accounts.service import create_user
     from workflows.errors import DomainError
+    from workflows.roles import Role
 
     settings = get_settings()
     password = os.environ.get("KINDERFLOW_ADMIN_PASSWORD") or getpass.getpass("新管理员密码: ")

@@ -100,9 +100,10 @@ def seed_server(database_url: str, applicants: list[dict[str, Any]]) -> None:
     """Migrate, then write one private kindergarten with an applicant account per applicant."""
     from storage import migrate
     from storage.db import Database
-    from workflows.accounts.models import Role, User
+    from workflows.accounts.models import User
     from workflows.accounts.passwords import hash_password
     from workflows.registry.models import Category, Kindergarten
+    from workflows.roles import Role
 
     settings = _settings(database_url)
     migrate.upgrade(database_url)

@@ -80,7 +80,6 @@ from storage.settings import Settings
 from storage.stores import build_object_store
 from templates.docx import render_docx
 from workflows import clock
-from workflows.accounts.models import Role
 from workflows.accounts.passwords import dummy_verify, hash_password, verify_password
 from workflows.accounts.schemas import TokenOut
 from workflows.accounts.service import BadCredentials
@@ -111,6 +110,7 @@ from workflows.errors import (
     TransitionNotAllowed,
     ValidationFailed,
 )
+from workflows.roles import Role
 from workflows.uploads import SCAN_TYPES, safe_filename, sniff
 
 metadata = MetaData()

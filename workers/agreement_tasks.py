@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from workers.registry import task
 from workers.runtime import get_runtime
+from workflows import clock
 from workflows.agreements import bulk, events, generation, service
-from workflows.agreements.documents import BEIJING
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,6 @@ def generate(job_id: str) -> None:
 @task(name="agreements.expire_due")
 def expire_due(today: str | None = None) -> int:
     """Expire the effective agreements whose term has ended; returns how many."""
-    day = date.fromisoformat(today) if today else datetime.now(BEIJING).date()
+    day = date.fromisoformat(today) if today else clock.today()
     with get_runtime().db.session() as session:
         return len(events.expire_due(session=session, today=day))

@@ -8,13 +8,12 @@ embedded runner's thread (``workers.inline``).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from workers.registry import task
 from workers.runtime import get_runtime
+from workflows import clock
 from workflows.activities.archive import build_activity_bundle
 from workflows.activities.compliance import send_reminders
-from workflows.activities.vocabulary import CST
 from workflows.certificates import service as certificates
 
 
@@ -35,7 +34,7 @@ def build_activity_bundle_task(activity_id: str) -> str:
 def remind_deadlines() -> int:
     """Today's deadline reminders (plans, summaries, materials); a second run the same day sends none."""
     with get_runtime().db.session() as session:
-        return send_reminders(session=session, today=datetime.now(CST).date())
+        return send_reminders(session=session, today=clock.today())
 
 
 @task(name=certificates.TASK)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -12,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
 from storage.objects import content_disposition
-from workflows import audit
+from workflows import audit, clock
 from workflows.activities import archive, attendance, documents, events, guidance, materials, notice, service
 from workflows.activities.schemas import (
     ActivityCreate,
@@ -30,7 +29,7 @@ from workflows.activities.schemas import (
     WithdrawBody,
 )
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
-from workflows.activities.vocabulary import CST, MaterialCategory
+from workflows.activities.vocabulary import MaterialCategory
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import DOCX, list_for_owner
 
@@ -84,7 +83,7 @@ def allow_late_notice(
     """成幼科准许逾期通报: the activity may then be announced, marked 未提前通报."""
     activity = notice.allow_late_notice(
         session=session, viewer=viewer, activity_id=activity_id, reason=body.reason, version=body.version,
-        today=datetime.now(CST).date(),
+        today=clock.today(),
     )  # fmt: skip
     return activity_out(viewer, activity)
 
@@ -187,7 +186,7 @@ def withdraw_material(
 @router.get("/{activity_id}/completeness", response_model=CompletenessOut)
 def material_completeness(activity_id: uuid.UUID, session: SessionDep, viewer: CurrentViewer) -> CompletenessOut:
     activity = service.get_visible(session=session, viewer=viewer, activity_id=activity_id)
-    return completeness_out(activity, today=datetime.now(CST).date())
+    return completeness_out(activity, today=clock.today())
 
 
 @router.post("/{activity_id}/comments", response_model=CommentOut, status_code=201)

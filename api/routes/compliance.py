@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -11,11 +10,11 @@ from fastapi.responses import Response
 
 from api.deps import CurrentViewer, SessionDep
 from storage.objects import content_disposition
+from workflows import clock
 from workflows.activities.compliance import compliance
 from workflows.activities.compliance_schemas import ComplianceOut, LedgerRow
 from workflows.activities.ledger import ledger, ledger_workbook
 from workflows.activities.views import compliance_out, ledger_row
-from workflows.activities.vocabulary import CST
 from workflows.documents.service import XLSX
 
 router = APIRouter(tags=["compliance"])
@@ -25,7 +24,7 @@ router = APIRouter(tags=["compliance"])
 def semester_compliance(
     semester: Annotated[str, Query(pattern=r"^\d{4}-(spring|autumn)$")], session: SessionDep, viewer: CurrentViewer
 ) -> list[ComplianceOut]:
-    rows = compliance(session=session, viewer=viewer, semester_code=semester, today=datetime.now(CST).date())
+    rows = compliance(session=session, viewer=viewer, semester_code=semester, today=clock.today())
     return [compliance_out(c) for c in rows]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentViewer, SessionDep
-from workflows.activities.vocabulary import CST
+from workflows import clock
 from workflows.dashboards.schemas import AllianceDashboard, DistrictDashboard
 from workflows.dashboards.service import alliance_dashboard, district_dashboard
 
@@ -18,7 +18,7 @@ YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="the calen
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 @router.get("/alliances/{alliance_id}", response_model=AllianceDashboard)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -11,8 +11,7 @@ from fastapi.responses import Response
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep, YearFilter
 from storage.objects import content_disposition
-from workflows import audit
-from workflows.activities.vocabulary import CST
+from workflows import audit, clock
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import DOCX, XLSX, list_for_owner
 from workflows.evaluations import events, review, scheme, service
@@ -34,7 +33,7 @@ YearPath = Annotated[int, Path(ge=2000, le=2100)]
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def _file(content: bytes, filename: str, content_type: str) -> Response:

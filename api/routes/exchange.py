@@ -4,7 +4,6 @@ down with a reason; every alliance reads and downloads the published ones."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -12,11 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep
 from api.routes.files import stream_object
+from workflows import clock
 from workflows.activities import exchange
 from workflows.activities.models import SemesterWork
 from workflows.activities.schemas import WorkOut
 from workflows.activities.views import work_out
-from workflows.activities.vocabulary import CST, WorkKind
+from workflows.activities.vocabulary import WorkKind
 
 router = APIRouter(tags=["exchange"])
 
@@ -41,7 +41,7 @@ def shared_content(
 
 
 def _out(session: SessionDep, work: SemesterWork) -> WorkOut:
-    today = datetime.now(CST).date()
+    today = clock.today()
     return work_out(
         session, semester=work.semester, alliance=work.alliance, kind=WorkKind.SUMMARY, work=work, today=today
     )

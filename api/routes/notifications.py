@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import CurrentViewer, SessionDep
 from workflows import audit, notifications
-from workflows.accounts.models import Role
+from workflows.roles import Role
 
 router = APIRouter(tags=["notifications"])
 

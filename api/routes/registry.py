@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from api.deps import CurrentViewer, SessionDep
 from storage.objects import content_disposition
 from workflows.accounts import service as accounts
-from workflows.accounts.models import Role
 from workflows.accounts.schemas import UserOut
 from workflows.applications.needs import member_needs
 from workflows.applications.schemas import MemberNeedsOut
@@ -23,6 +22,7 @@ from workflows.registry.arrangement import export_arrangement, import_arrangemen
 from workflows.registry.models import Category
 from workflows.registry.schemas import AllianceOut, KindergartenOut, ServiceAreaIn, TeacherOut
 from workflows.registry.service_area import set_service_area
+from workflows.roles import Role
 
 router = APIRouter(tags=["registry"])
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
@@ -12,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
+from workflows import clock
 from workflows.access import Viewer
 from workflows.activities import semester_work, semesters
 from workflows.activities.schemas import PlanSave, SemesterCreate, SemesterOut, SemesterUpdate, SummarySave, WorkOut
 from workflows.activities.views import semester_out, work_out
-from workflows.activities.vocabulary import CST, WorkKind
+from workflows.activities.vocabulary import WorkKind
 from workflows.errors import NotFound
 
 router = APIRouter(prefix="/semesters", tags=["semesters"])
@@ -46,7 +46,7 @@ def _work_out(session: Session, viewer: Viewer, code: str, alliance_id: uuid.UUI
     semester, alliance, work = semester_work.get_work(
         session=session, viewer=viewer, semester_code=code, alliance_id=alliance_id, kind=kind
     )
-    today = datetime.now(CST).date()
+    today = clock.today()
     return work_out(session, semester=semester, alliance=alliance, kind=kind, work=work, today=today)
 
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from api.deps import CurrentViewer, SessionDep, VersionQuery
 from storage.objects import content_disposition
-from workflows.accounts.models import Role
 from workflows.documents.service import XLSX
 from workflows.registry import research_group, teachers
 from workflows.registry.models import TeacherLevel
@@ -24,6 +23,7 @@ from workflows.registry.schemas import (
     TeacherOut,
     TeacherUpdate,
 )
+from workflows.roles import Role
 
 router = APIRouter(tags=["teachers"])
 

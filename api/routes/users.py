@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from api.deps import ClientAddress, CurrentViewer, SessionDep, SettingsDep, ViewerBeforePasswordChange
 from workflows.accounts import management
 from workflows.accounts import service as accounts
-from workflows.accounts.models import Role
 from workflows.accounts.schemas import (
     AccountIn,
     AccountOut,
@@ -25,6 +24,7 @@ from workflows.accounts.tokens import issue_token
 from workflows.agreements import keys
 from workflows.agreements.schemas import SigningKeyOut
 from workflows.agreements.views import signing_key_out
+from workflows.roles import Role
 
 router = APIRouter(tags=["accounts"])
 

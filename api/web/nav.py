@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflows.accounts.models import Role
+from workflows.roles import Role
 
 ALL_ROLES = frozenset(Role)
 BUREAU = frozenset({Role.OFFICER, Role.RESEARCHER, Role.ADMIN})

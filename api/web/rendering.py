@@ -13,14 +13,12 @@ from starlette.responses import HTMLResponse
 
 from templates import district
 from workflows import clock
-from workflows.accounts.models import ROLE_LABELS, Role
+from workflows.roles import ROLE_LABELS, Role
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 # Bumped with the static files, so browsers never keep a stale script or stylesheet.
 ASSET_VERSION = "10"
-# The district's clock, whatever zone the server runs in (the old name of workflows.clock.BEIJING).
-DISTRICT_ZONE = clock.BEIJING
 
 
 def local_time(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
-from workflows.accounts.models import Role
+from workflows.roles import Role
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from tests.fixtures.activities import (
     upload,
 )
 from tests.fixtures.files import pdf_bytes
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 
 
 def ok(r, status: int = 200):  # type: ignore[no-untyped-def]
@@ -52,7 +52,7 @@ def test_every_field_round_trips_and_the_end_time_can_be_cleared(client, world, 
     got = ok(client.get(f"/api/activities/{a['id']}", headers=login("kg-a2")))
     assert (got["format"], got["place"], got["meeting_no"]) == ("线上", "", "腾讯会议 123-456-789")
     assert (got["chair"], got["goal"], got["credit_hours"]) == (f"主持{NASTY}", "目标第一行\n第二行", 2.5)
-    assert datetime.fromisoformat(got["ends_at"]).astimezone(CST).hour == 16
+    assert datetime.fromisoformat(got["ends_at"]).astimezone(BEIJING).hour == 16
     assert got["host_kindergarten_id"] == world.kid("A-M1") and got["semester_name"] == "2026年秋季学期"
     roles = {p["teacher_id"]: p["role"] for p in got["participants"]}
     assert roles == {**dict.fromkeys(presenters, "presenter"), **dict.fromkeys(participants, "participant")}

@@ -7,8 +7,8 @@ from datetime import date, datetime
 import pytest
 
 from tests.fixtures.evaluation_year import YEAR, build_year, cst
-from workflows.activities.vocabulary import CST
 from workflows.applications.models import Application
+from workflows.clock import BEIJING
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_the_district_dashboard_puts_the_alliances_side_by_side(client, login, w
     overdue = {(o["alliance_code"], o["kind"], o["reference"]) for o in d["overdue"]}
     number = _numbers(client, login)
     assert {("TA", "materials", number["S2"]), ("TA", "materials", number["A2"])} <= overdue
-    today = datetime.now(CST).date()
+    today = datetime.now(BEIJING).date()
     assert (("TA", "summary", "2026-autumn") in overdue) == (today > date(2027, 1, 20))
     assert not any(code == "TB" for code, _, _ in overdue)
     waiting = d["applications_waiting"]

@@ -19,12 +19,12 @@ from tests.api.test_applications import FORM, event, upload
 from tests.fixtures.agreements import drain
 from tests.fixtures.files import jpeg_bytes, pdf_bytes, png_bytes
 from workers.wiring import runner_for
-from workflows.activities.vocabulary import CST
 from workflows.agreements.models import Agreement
 from workflows.applications import decisions
+from workflows.clock import BEIJING
 from workflows.registry.models import Category, Kindergarten
 
-YEAR = datetime.now(CST).year
+YEAR = datetime.now(BEIJING).year
 
 
 def _submit(client, login, world, *, user: str = "kg-out", **form) -> dict:
@@ -121,7 +121,7 @@ def test_经批复即可加入_approval_issues_a_numbered_批复_to_the_applican
     assert "区教科体局成幼科审核意见｜同意加入测试联盟B，作为联盟成员园。审核意见：材料齐全" in form.replace("\n", "")
     assert f"批复文号：{decision['number']}" in form
     assert "审核部门：区教科体局成幼科（盖章）" in form
-    day = datetime.now(CST).date()
+    day = datetime.now(BEIJING).date()
     assert f"日期：{day.year}年{day.month}月{day.day}日" in form
     assert "龙头园意见" not in form
     first = _text(_content(client, officer, forms[0]["id"]))

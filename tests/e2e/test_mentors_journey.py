@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import LiveServer
 from tests.fixtures.activity_records import add_plan, add_teacher
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.registry.models import Teacher, TeacherLevel
 
 pytestmark = pytest.mark.slow
@@ -38,7 +38,7 @@ def test_nomination_to_yearly_review(person, live_server: LiveServer) -> None:
     runtime, world = live_server.runtime, live_server.world
     teacher_id = add_teacher(runtime, world, "A-M1", name="王敏", level=TeacherLevel.BACKBONE)
     with runtime.db.session() as s:
-        s.get(Teacher, teacher_id).birth_year = datetime.now(CST).year - 35  # in the roster: the 30–39岁 band
+        s.get(Teacher, teacher_id).birth_year = datetime.now(BEIJING).year - 35  # in the roster: the 30–39岁 band
 
     # --- the officer opens a round ------------------------------------------------------------
     officer = person()

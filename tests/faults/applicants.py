@@ -9,10 +9,10 @@ import httpx
 from storage.runtime import Runtime
 from tests.fixtures.app import PASSWORD
 from tests.fixtures.files import jpeg_bytes, pdf_bytes, png_bytes
-from workflows.accounts.models import Role
 from workflows.accounts.service import create_user
 from workflows.registry.credit_code import make_credit_code
 from workflows.registry.models import Category, Kindergarten
+from workflows.roles import Role
 
 ATTACHMENTS = (("licence", pdf_bytes(), "licence.pdf"), ("inspection", png_bytes(), "inspection.png"),
                ("safety_pledge", jpeg_bytes(), "pledge.jpg"))  # fmt: skip

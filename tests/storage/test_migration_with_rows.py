@@ -16,10 +16,11 @@ from sqlalchemy import text
 from storage import migrate
 from storage.db import Database
 from tests.fixtures.database import BACKENDS, discard_database_url, fresh_database_url
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.agreements.models import Agreement, Signature, SigningKey
 from workflows.documents.models import Document
 from workflows.registry.models import Alliance, Category, Kindergarten
+from workflows.roles import Role
 
 
 def _rows(database: Database) -> uuid.UUID:

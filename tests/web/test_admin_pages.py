@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from tests.fixtures.app import PASSWORD
 from tests.web.test_pages import field_error
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
+from workflows.roles import Role
 
 
 def secret_of(html: str, element_id: str = "temporary-password") -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from api.web import nav, todo
-from workflows.accounts.models import Role
+from workflows.roles import Role
 
 
 def test_an_area_adds_its_menu_entry_and_its_todo_items(browser, world, monkeypatch):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.fixtures.activities import create_activity, fire, teacher_ids, today
 from workflows.activities.models import Activity, Participant
 from workflows.activities.self_sign_in import PERSON_LIMIT
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.registry.models import Teacher
 
 PHONES = {"A-LEAD-T1": "13912340001", "A-M1-T1": "13912345678", "A-M2-T1": "13912340003"}
@@ -76,15 +76,15 @@ def test_扫码签到_a_participant_signs_in_with_the_last_four_digits_and_the_t
         "请输入手机号后四位数字"
     )
     # The right digits sign them in: present, with the time, on the attendance the organiser sees.
-    before = datetime.now(CST).replace(microsecond=0) - timedelta(seconds=1)
+    before = datetime.now(BEIJING).replace(microsecond=0) - timedelta(seconds=1)
     done = phone.post(url, {"participant_id": people["A-M1-T1"], "digits": "5678"})
     shown = phone.follow(done).text
     assert "签到成功" in shown
     row = attendee(client, login, a, "A-M1-T1", runtime)
     signed = datetime.fromisoformat(row["self_signed_at"])
     assert row["attendance"] == "present" and datetime.fromisoformat(row["signed_at"]) == signed
-    assert before <= signed.astimezone(CST) <= datetime.now(CST)
-    time = signed.astimezone(CST).strftime("%H:%M")
+    assert before <= signed.astimezone(BEIJING) <= datetime.now(BEIJING)
+    time = signed.astimezone(BEIJING).strftime("%H:%M")
     assert f"签到成功（{time}）" in shown
     lead = browser("lead-a")
     assert f"扫码签到 {time}" in lead.get(f"/activities/{a['id']}").text

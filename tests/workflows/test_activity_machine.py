@@ -28,7 +28,8 @@ from workflows.activities import attendance, events, materials, notice, service
 from workflows.activities.machine import ACTIVITY_WORKFLOW, ActivityMachine
 from workflows.activities.models import Activity
 from workflows.activities.schemas import ActivityCreate, AttendanceEntry
-from workflows.activities.vocabulary import CST, MaterialCategory
+from workflows.activities.vocabulary import MaterialCategory
+from workflows.clock import BEIJING
 from workflows.errors import DomainError
 
 EVENTS = list(ACTIVITY_WORKFLOW.rules)
@@ -63,7 +64,7 @@ class ActivityWorkflowModel(RuleBasedStateMachine):
 
     @initialize()
     def plan(self) -> None:
-        start = datetime.now(CST).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        start = datetime.now(BEIJING).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
         presenter = uuid.UUID(teacher_ids(self.runtime, "A-PIL-T1")[0])
         with self.runtime.db.session() as s:
             lead = viewer_for(s, s.get(User, self._user("lead")))
@@ -83,7 +84,7 @@ class ActivityWorkflowModel(RuleBasedStateMachine):
             officer = viewer_for(s, s.get(User, self.world.users["officer"].id))  # type: ignore[attr-defined]
             notice.allow_late_notice(
                 session=s, viewer=officer, activity_id=self.activity_id, reason="事后补录", version=1,
-                today=datetime.now(CST).date(),
+                today=datetime.now(BEIJING).date(),
             )  # fmt: skip
 
     def _user(self, who: str) -> uuid.UUID:

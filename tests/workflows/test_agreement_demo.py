@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.agreements import keys
 from workflows.agreements.demo import DEMO_PIN, load_signing_demo
 from workflows.agreements.models import BureauSeal, SigningAuthority, SigningKey
 from workflows.registry.demo import load_demo
 from workflows.registry.models import Kindergarten
+from workflows.roles import Role
 
 
 def test_demo_signers_have_keys_that_open_with_the_demo_pin(runtime):

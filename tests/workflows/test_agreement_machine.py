@@ -16,12 +16,12 @@ from statemachine import StateMachine
 from templates.build_agreement import SEAL_PICTURES
 from templates.build_files import build
 from templates.pictures import replace_picture, replace_pictures
-from workflows.accounts.models import Role
 from workflows.agreements import keys
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, AgreementMachine
 from workflows.agreements.models import Agreement, Signature
 from workflows.agreements.parties import PARTIES, route_problems
 from workflows.agreements.seals import draw_specimen_seal
+from workflows.roles import Role
 
 GRAPH = {
     s.value: {e: t.target.value for t in s.transitions for e in str(t.event).split()} for s in AgreementMachine.states

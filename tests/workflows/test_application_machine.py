@@ -22,7 +22,7 @@ from tests.fixtures.files import pdf_bytes
 from tests.test_support import form_complete
 from workflows import audit
 from workflows.access import viewer_for
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.applications import events, service
 from workflows.applications.machine import APPLICATION_WORKFLOW, ApplicationMachine
 from workflows.applications.models import Application
@@ -30,6 +30,7 @@ from workflows.applications.schemas import ApplicationForm, AttachmentKind
 from workflows.errors import DomainError
 from workflows.registry.credit_code import make_credit_code
 from workflows.registry.models import Category, Kindergarten
+from workflows.roles import Role
 
 EVENTS = list(APPLICATION_WORKFLOW.rules)
 ROLES = ["owner", "stranger", "officer", "lead"]

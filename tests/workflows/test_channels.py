@@ -29,13 +29,13 @@ from workers.inline import InlineRunner
 from workers.relay import install_publisher
 from workers.runtime import set_runtime
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.channels import dispatch, senders, service
 from workflows.channels.models import ChannelConfig, ChannelDelivery, ChannelKind, DeliveryState
 from workflows.channels.schemas import ChannelConfigIn, ChannelConfigUpdate
 from workflows.channels.sealing import UnsealError, seal, unseal
 from workflows.errors import NotFound, ValidationFailed
 from workflows.outbox import OutboxMessage
+from workflows.roles import Role
 
 ADMIN = Viewer(uuid.uuid4(), "admin", "管理员", Role.ADMIN, None, None)
 OFFICER = Viewer(uuid.uuid4(), "officer", "成幼科", Role.OFFICER, None, None)

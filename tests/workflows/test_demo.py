@@ -6,12 +6,13 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.accounts.passwords import verify_password
 from workflows.registry.composition import fits
 from workflows.registry.credit_code import credit_code_problem
 from workflows.registry.demo import DEMO_PASSWORD, load_demo
 from workflows.registry.models import Alliance, Kindergarten, KindergartenStatus, Rating, Teacher
+from workflows.roles import Role
 
 
 def test_demo_district_counts_and_idempotence(runtime):

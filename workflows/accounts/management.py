@@ -19,11 +19,12 @@ from storage.settings import Settings
 from templates.district import BUREAU_SHORT
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import KINDERGARTEN_ROLES, Role, User
+from workflows.accounts.models import User
 from workflows.accounts.passwords import hash_password
 from workflows.accounts.service import create_user, credential_problems, end_sessions, password_problem
 from workflows.errors import FieldError, NotFound, ValidationFailed
 from workflows.registry.models import AllianceRole, Category, Kindergarten, Section
+from workflows.roles import KINDERGARTEN_ROLES, Role
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -8,7 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from workflows.access import Viewer
-from workflows.accounts.models import ROLE_LABELS, Role, User
+from workflows.accounts.models import User
+from workflows.roles import ROLE_LABELS, Role
 
 
 class TokenOut(BaseModel):

@@ -19,7 +19,7 @@ from storage.settings import Settings
 from templates.district import BUREAU_SHORT
 from workflows import audit
 from workflows.access import Viewer, ensure_visible
-from workflows.accounts.models import KINDERGARTEN_ROLES, LoginFailure, Role, User
+from workflows.accounts.models import LoginFailure, User
 from workflows.accounts.passwords import dummy_verify, hash_password, verify_password
 from workflows.accounts.tokens import TokenSubject
 from workflows.errors import (
@@ -32,6 +32,7 @@ from workflows.errors import (
     ValidationFailed,
 )
 from workflows.registry.models import Kindergarten
+from workflows.roles import KINDERGARTEN_ROLES, Role
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 MIN_PASSWORD_LENGTH = 10

@@ -38,8 +38,9 @@ from workflows.activities.archive_files import (
 from workflows.activities.documents import activity_header, headcount
 from workflows.activities.models import Activity, ActivityBundle
 from workflows.activities.service import get_visible
-from workflows.activities.vocabulary import CATEGORY_FOLDERS, CATEGORY_LABELS, CST, MaterialCategory, semester_name
+from workflows.activities.vocabulary import CATEGORY_FOLDERS, CATEGORY_LABELS, MaterialCategory, semester_name
 from workflows.archive_checks import check_file, safe_member_path
+from workflows.clock import BEIJING
 from workflows.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def root_folder(day: date, seq: int, topic: str) -> str:
 
 def read_record(activity: Activity) -> ArchiveRecord:
     """Everything the bundle needs from the database, as plain values."""
-    day = activity.starts_at.astimezone(CST).date()
+    day = activity.starts_at.astimezone(BEIJING).date()
     order = list(MaterialCategory)
     materials = sorted(
         activity.current_materials, key=lambda m: (order.index(MaterialCategory(m.category)), m.filename)
@@ -76,7 +77,7 @@ def read_record(activity: Activity) -> ArchiveRecord:
         semester_name=semester_name(activity.semester.code),
         header=activity_header(activity),
         headcount=headcount(activity),
-        archived_on=(activity.archived_at or utcnow()).astimezone(CST).date(),
+        archived_on=(activity.archived_at or utcnow()).astimezone(BEIJING).date(),
         archived_by=activity.archived_by,
         materials=tuple(
             MaterialRecord(
@@ -178,7 +179,7 @@ def plan_bundle(record: ArchiveRecord, checks: list[FileCheck]) -> BundlePlan:
 
 def record_time(record: ArchiveRecord) -> datetime:
     """Generated files are dated by the archiving day (noon CST), never by when the task ran."""
-    return datetime(record.archived_on.year, record.archived_on.month, record.archived_on.day, 12, tzinfo=CST)
+    return datetime(record.archived_on.year, record.archived_on.month, record.archived_on.day, 12, tzinfo=BEIJING)
 
 
 def _progress(db: Database, activity_id: uuid.UUID, phase: str) -> Callable[[int, int], None]:

@@ -16,7 +16,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from templates.docx import render_docx
 from templates.xlsx import fit_column_widths, save_workbook_deterministic
-from workflows.activities.vocabulary import CATEGORY_FOLDERS, CATEGORY_LABELS, CST, MaterialCategory
+from workflows.activities.vocabulary import CATEGORY_FOLDERS, CATEGORY_LABELS, MaterialCategory
+from workflows.clock import BEIJING
 
 COVER_TEMPLATE = "activity_cover.docx"
 REPORT_TEMPLATE = "archive_check_report.docx"
@@ -198,4 +199,4 @@ def manifest(record: ArchiveRecord, files: list[dict[str, Any]]) -> bytes:
 
 
 def local_time(value: datetime) -> str:
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")

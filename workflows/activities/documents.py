@@ -23,13 +23,13 @@ from workflows.activities.service import alliance_role_of
 from workflows.activities.vocabulary import (
     ALLIANCE_ROLE_SHORT,
     ATTENDANCE_LABELS,
-    CST,
     WORK_LABELS,
     Attendance,
     ParticipantRole,
     WorkKind,
     semester_name,
 )
+from workflows.clock import BEIJING
 from workflows.documents.models import Document
 from workflows.documents.service import store_generated
 from workflows.registry.models import Alliance, AllianceRole
@@ -64,10 +64,10 @@ def qr_png(text: str) -> bytes:
 
 
 def when_label(activity: Activity) -> str:
-    start = activity.starts_at.astimezone(CST)
+    start = activity.starts_at.astimezone(BEIJING)
     text = start.strftime("%Y-%m-%d %H:%M")
     if activity.ends_at is not None:
-        text += "—" + activity.ends_at.astimezone(CST).strftime("%H:%M")
+        text += "—" + activity.ends_at.astimezone(BEIJING).strftime("%H:%M")
     return text
 
 
@@ -146,7 +146,7 @@ def sign_in_context(activity: Activity, *, base_url: str) -> dict[str, Any]:
                 "role": ALLIANCE_ROLE_SHORT.get(role.value if role else "", ""),
                 "post": p.post,
                 "signature": "",
-                "signed_at": p.signed_at.astimezone(CST).strftime("%H:%M") if p.signed_at else "",
+                "signed_at": p.signed_at.astimezone(BEIJING).strftime("%H:%M") if p.signed_at else "",
                 "note": "；".join(x for x in (walk_in, note, p.note) if x),
             }
         )
@@ -204,7 +204,7 @@ def semester_work_context(*, work: SemesterWork, semester: Semester, alliance: A
     else:
         values, sections, schedule = SummaryForm.model_validate(work.form).model_dump(), SUMMARY_SECTIONS, []
     lead = alliance.lead
-    submitted = work.submitted_at.astimezone(CST).date().isoformat() if work.submitted_at else ""
+    submitted = work.submitted_at.astimezone(BEIJING).date().isoformat() if work.submitted_at else ""
     return {
         "title": WORK_LABELS[kind],
         "alliance_name": alliance.name,

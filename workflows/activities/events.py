@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
-from workflows import outbox, transitions
+from workflows import clock, outbox, transitions
 from workflows.access import Viewer
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.activities.machine import ACTIVITY_WORKFLOW
 from workflows.activities.models import Activity, ActivityBundle
 from workflows.activities.notice import LATE_LABEL, is_late, late_notice_problems
 from workflows.activities.service import get_visible
-from workflows.activities.vocabulary import CST, Attendance, MaterialCategory
+from workflows.activities.vocabulary import Attendance, MaterialCategory
 from workflows.channels import dispatch
+from workflows.clock import BEIJING
 from workflows.errors import FieldError
 from workflows.machine import Ctx, Hooks, chain
 from workflows.notifications import notify_users
+from workflows.roles import Role
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ def archive_problems(activity: Activity) -> list[FieldError]:
 
 
 def _validate_hold(ctx: Ctx[Activity]) -> list[FieldError]:
-    if ctx.today < ctx.record.starts_at.astimezone(CST).date():
+    if ctx.today < ctx.record.starts_at.astimezone(BEIJING).date():
         return [FieldError("starts_at", "not_yet", "活动日期未到，不能确认已举行")]
     return []
 
@@ -62,7 +64,7 @@ def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True)
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def fire_event(
@@ -93,10 +95,10 @@ def notice_recipients(session: Session, activity: Activity) -> list[User]:
 
 
 def _when(activity: Activity) -> str:
-    start = activity.starts_at.astimezone(CST)
+    start = activity.starts_at.astimezone(BEIJING)
     text = start.strftime("%Y-%m-%d %H:%M")
     if activity.ends_at is not None:
-        text += "—" + activity.ends_at.astimezone(CST).strftime("%H:%M")
+        text += "—" + activity.ends_at.astimezone(BEIJING).strftime("%H:%M")
     return text
 
 

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, selectinload
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.models import SemesterWork
 from workflows.activities.semester_work import get_work
 from workflows.activities.vocabulary import WorkKind
 from workflows.documents.models import Document
 from workflows.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from workflows.notifications import notify_users, users_with_role
+from workflows.roles import Role
 
 SHARED_KIND = "semester_work.shared"
 

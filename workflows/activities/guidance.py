@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.db import utcnow
 from workflows.access import Viewer
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.activities.attendance import _audit, _mark, may_record_attendance
 from workflows.activities.machine import ACTIVITY_WORKFLOW, ATTENDANCE_STATES
 from workflows.activities.models import Activity, Participant
@@ -26,6 +26,7 @@ from workflows.activities.service import get_visible
 from workflows.activities.vocabulary import ATTENDED, RESEARCH_OFFICE, ParticipantRole
 from workflows.errors import FieldError, Forbidden, TransitionNotAllowed, ValidationFailed
 from workflows.mentors.models import Mentor
+from workflows.roles import Role
 
 
 class GuidanceIn(BaseModel):

@@ -13,19 +13,19 @@ from sqlalchemy.orm import Session, selectinload
 
 from templates.xlsx import fit_column_widths, save_workbook_deterministic
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.machine import TOOK_PLACE
 from workflows.activities.models import Activity, Participant
 from workflows.activities.vocabulary import (
     ATTENDANCE_LABELS,
     ATTENDED,
-    CST,
     PARTICIPANT_ROLE_LABELS,
     Attendance,
     ParticipantRole,
 )
+from workflows.clock import BEIJING
 from workflows.errors import NotFound
 from workflows.registry.models import Kindergarten, Membership, Teacher
+from workflows.roles import Role
 
 
 @dataclass
@@ -71,8 +71,8 @@ def ledger(
     if scope is not None:
         teachers_stmt = teachers_stmt.where(Teacher.kindergarten_id.in_(scope))
     entries = {t.id: LedgerEntry(t) for t in session.scalars(teachers_stmt.options(selectinload(Teacher.kindergarten)))}
-    start = datetime(year, 1, 1, tzinfo=CST)
-    end = datetime(year + 1, 1, 1, tzinfo=CST)
+    start = datetime(year, 1, 1, tzinfo=BEIJING)
+    end = datetime(year + 1, 1, 1, tzinfo=BEIJING)
     stmt = (
         select(Participant, Activity)
         .join(Activity, Participant.activity_id == Activity.id)
@@ -142,7 +142,7 @@ def ledger_workbook(entries: list[LedgerEntry], *, year: int) -> bytes:
             status = Attendance(p.attendance)
             detail.append(
                 [
-                    t.kindergarten.name, t.code, t.name, activity.starts_at.astimezone(CST).date().isoformat(),
+                    t.kindergarten.name, t.code, t.name, activity.starts_at.astimezone(BEIJING).date().isoformat(),
                     activity.number, activity.topic, activity.format, activity.domain,
                     PARTICIPANT_ROLE_LABELS[ParticipantRole(p.role)], ATTENDANCE_LABELS[status] or "未记录",
                     activity.credit_hours if status in ATTENDED else 0,

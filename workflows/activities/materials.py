@@ -18,7 +18,8 @@ from workflows.activities.machine import ACTIVITY_WORKFLOW, MATERIAL_STATES, TOO
 from workflows.activities.models import Activity, Material
 from workflows.activities.service import get_visible, is_organiser
 from workflows.activities.upload_checks import DOCX, EXTENSIONS, MEDIA_TYPES, MP4, sniff_material
-from workflows.activities.vocabulary import CATEGORY_LABELS, CST, MaterialCategory
+from workflows.activities.vocabulary import CATEGORY_LABELS, MaterialCategory
+from workflows.clock import BEIJING
 from workflows.errors import Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
 from workflows.uploads import JPEG, MAX_NAME_CHARS, PDF, PNG, safe_filename
 
@@ -204,7 +205,7 @@ class Completeness:
 
 def materials_due_on(activity: Activity) -> date:
     """Materials are due ``materials_due_days`` after the day of the activity."""
-    return activity.starts_at.astimezone(CST).date() + timedelta(days=activity.semester.materials_due_days)
+    return activity.starts_at.astimezone(BEIJING).date() + timedelta(days=activity.semester.materials_due_days)
 
 
 def completeness(activity: Activity, *, today: date) -> Completeness:

@@ -12,18 +12,18 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.models import Activity
 from workflows.activities.service import get_visible
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.errors import FieldError, Forbidden, StaleVersion, TransitionNotAllowed, ValidationFailed
+from workflows.roles import Role
 
 LATE_LABEL = "未提前通报"
 
 
 def notice_due_on(activity: Activity) -> date:
     """The last day the activity may be announced without the section's leave."""
-    return activity.starts_at.astimezone(CST).date() - timedelta(days=activity.semester.notice_days)
+    return activity.starts_at.astimezone(BEIJING).date() - timedelta(days=activity.semester.notice_days)
 
 
 def is_late(activity: Activity, today: date) -> bool:

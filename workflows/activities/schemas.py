@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.documents.schemas import DocumentOut
 from workflows.ranges import Version
 
@@ -23,7 +23,7 @@ SemesterCode = Annotated[str, StringConstraints(pattern=r"^\d{4}-(spring|autumn)
 
 def in_china(value: datetime) -> datetime:
     """A time without a zone was typed in China: give it CST."""
-    return value.replace(tzinfo=CST) if value.tzinfo is None else value
+    return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value
 
 
 ChinaTime = Annotated[datetime, AfterValidator(in_china)]

@@ -21,7 +21,8 @@ from storage.db import utcnow
 from workflows import audit, rate_limits
 from workflows.activities.machine import ACTIVITY_WORKFLOW
 from workflows.activities.models import Activity, Participant
-from workflows.activities.vocabulary import ATTENDED, CST, Attendance
+from workflows.activities.vocabulary import ATTENDED, Attendance
+from workflows.clock import BEIJING
 from workflows.errors import FieldError, NotFound, TransitionNotAllowed, ValidationFailed
 
 SIGN_IN_STATES = frozenset({"announced", "held"})
@@ -50,7 +51,7 @@ def find_activity(session: Session, token: str, *, lock: bool = False) -> Activi
 
 
 def activity_day(activity: Activity) -> str:
-    day = activity.starts_at.astimezone(CST).date()
+    day = activity.starts_at.astimezone(BEIJING).date()
     return f"{day.year}年{day.month}月{day.day}日"
 
 
@@ -58,7 +59,7 @@ def closed_reason(activity: Activity, now: datetime) -> str | None:
     """Why the page does not take sign-ins now, or None when it does."""
     if activity.state not in SIGN_IN_STATES:
         return f"活动{ACTIVITY_WORKFLOW.label(activity.state)}，不能扫码签到，请联系承办园"
-    if now.astimezone(CST).date() != activity.starts_at.astimezone(CST).date():
+    if now.astimezone(BEIJING).date() != activity.starts_at.astimezone(BEIJING).date():
         return f"扫码签到只在活动当天（{activity_day(activity)}）开放"
     return None
 
@@ -83,7 +84,7 @@ class SignedIn:
 
     @property
     def time(self) -> str:
-        return self.at.astimezone(CST).strftime("%H:%M")
+        return self.at.astimezone(BEIJING).strftime("%H:%M")
 
 
 def _refuse(field: str, code: str, message: str) -> ValidationFailed:

@@ -16,16 +16,17 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.documents import render_semester_work
 from workflows.activities.models import Semester, SemesterWork
 from workflows.activities.semesters import get_semester
 from workflows.activities.upload_checks import DOCX, EXTENSIONS, sniff_material
-from workflows.activities.vocabulary import CST, WORK_LABELS, WorkKind, WorkStatus
+from workflows.activities.vocabulary import WORK_LABELS, WorkKind, WorkStatus
+from workflows.clock import BEIJING
 from workflows.documents import service as documents
 from workflows.documents.models import Document
 from workflows.errors import Forbidden, NotFound, StaleVersion
 from workflows.registry.models import Alliance
+from workflows.roles import Role
 from workflows.uploads import PDF, safe_filename
 
 UPLOAD_TYPES = frozenset({DOCX, PDF})
@@ -60,7 +61,7 @@ def standing(semester: Semester, kind: WorkKind, work: SemesterWork | None, *, t
     first = work.first_submitted_at if work is not None else None
     if first is None:
         return Standing(WorkStatus.MISSING, today > due, due, None)
-    late = first.astimezone(CST).date() > due
+    late = first.astimezone(BEIJING).date() > due
     return Standing(WorkStatus.LATE if late else WorkStatus.ON_TIME, False, due, work.submitted_at if work else None)
 
 

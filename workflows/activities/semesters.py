@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.models import Activity, Semester
 from workflows.activities.schemas import SemesterCreate, SemesterUpdate
-from workflows.activities.vocabulary import CST, MIN_CENTRALISED, semester_name
+from workflows.activities.vocabulary import MIN_CENTRALISED, semester_name
+from workflows.clock import BEIJING
 from workflows.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from workflows.roles import Role
 
 PLAN_DUE_DAYS = 14
 # The months a semester of each season may start in: spring after the winter break, autumn after the summer.
@@ -77,11 +78,11 @@ def _activities_outside(session: Session, semester: Semester) -> list[FieldError
         select(func.min(Activity.starts_at), func.max(Activity.starts_at)).where(Activity.semester_id == semester.id)
     ).one()
     problems = []
-    if first is not None and first.astimezone(CST).date() < semester.starts_on:
-        day = first.astimezone(CST).date()
+    if first is not None and first.astimezone(BEIJING).date() < semester.starts_on:
+        day = first.astimezone(BEIJING).date()
         problems.append(FieldError("starts_on", "activities_outside", f"本学期已有 {day} 的活动，开始日期不能晚于该日"))
-    if last is not None and last.astimezone(CST).date() > semester.ends_on:
-        day = last.astimezone(CST).date()
+    if last is not None and last.astimezone(BEIJING).date() > semester.ends_on:
+        day = last.astimezone(BEIJING).date()
         problems.append(FieldError("ends_on", "activities_outside", f"本学期已有 {day} 的活动，结束日期不能早于该日"))
     return problems
 

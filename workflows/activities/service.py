@@ -12,19 +12,20 @@ from sqlalchemy.orm.exc import StaleDataError
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.machine import ACTIVITY_WORKFLOW, EDITABLE_STATES
 from workflows.activities.models import Activity, ActivityComment, Participant, Semester
 from workflows.activities.roster import alliance_teachers
 from workflows.activities.schemas import ActivityCreate, ActivityFields
 from workflows.activities.semesters import get_semester
-from workflows.activities.vocabulary import CST, ParticipantRole, semester_name
+from workflows.activities.vocabulary import ParticipantRole, semester_name
+from workflows.clock import BEIJING
 from workflows.documents import service as documents
 from workflows.errors import FieldError, Forbidden, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.notifications import notify_users, users_of_kindergarten
 from workflows.numbering import next_value
 from workflows.registry.models import Alliance, AllianceRole, Teacher
 from workflows.registry.service import research_group
+from workflows.roles import Role
 
 COMMENTERS = frozenset({Role.RESEARCHER, Role.OFFICER, Role.LEAD})
 
@@ -82,7 +83,7 @@ def _check_fields(session: Session, activity: Activity, fields: dict[str, Any]) 
     members = {m.kindergarten_id for m in alliance.current_memberships}
     if activity.host_kindergarten_id not in members:
         problems.append(FieldError("host_kindergarten_id", "not_member", "承办园须为本联盟的幼儿园"))
-    day = activity.starts_at.astimezone(CST).date()
+    day = activity.starts_at.astimezone(BEIJING).date()
     if not semester.starts_on <= day <= semester.ends_on:
         problems.append(
             FieldError(

@@ -8,11 +8,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from workflows.clock import BEIJING
-
-# Dates and times people read are Beijing time; CST is the old name of workflows.clock.BEIJING.
-CST = BEIJING
-
 # 《3-6岁儿童学习与发展指南》 domains plus 游戏, the local mentor-team category.
 DOMAINS = ("健康", "语言", "社会", "科学", "艺术", "游戏")
 # The plan's floor: 「每学期集中研讨活动不少于2次」. A semester or a scheme may ask more, never less.

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from storage.runtime import Runtime
 from workflows import jobs, outbox
 from workflows.access import Viewer, viewer_for
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.agreements import events, service
 from workflows.agreements.documents import subject_of
 from workflows.agreements.models import Agreement
 from workflows.applications.models import Application
 from workflows.errors import NotFound
 from workflows.registry.models import Alliance, Kindergarten, Membership
+from workflows.roles import Role
 
 JOB_KIND = "agreements.bulk_send"
 TASK = "agreements.bulk_send"

@@ -19,12 +19,13 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from storage.stores import build_object_store
 from workflows import audit
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.agreements import ca, keys, token
 from workflows.agreements.models import BureauSeal, SigningKey
 from workflows.agreements.parties import BUREAU_NAME, BUREAU_PARTY_NAME, BUREAU_SEAL_CODE, BUREAU_SECTION
 from workflows.agreements.seals import NoChineseFont, chinese_font, draw_specimen_seal
 from workflows.registry.models import Kindergarten
+from workflows.roles import Role
 from workflows.uploads import PNG
 
 DEMO_PIN = "135790"

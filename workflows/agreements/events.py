@@ -15,7 +15,6 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import audit, transitions
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.agreements import documents, freezing, notices, signing
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, SYSTEM_EVENTS
 from workflows.agreements.models import Agreement
@@ -25,6 +24,7 @@ from workflows.errors import FieldError, TransitionNotAllowed
 from workflows.machine import Ctx, Hooks, fire
 from workflows.notifications import notify_users, users_with_role
 from workflows.registry.models import Membership
+from workflows.roles import Role
 
 
 def fire_event(

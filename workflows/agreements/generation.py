@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -21,16 +21,16 @@ from sqlalchemy.orm import Session, selectinload
 from storage.objects import ObjectStore
 from storage.runtime import Runtime
 from storage.settings import Settings
-from workflows import audit, jobs, outbox
+from workflows import audit, clock, jobs, outbox
 from workflows.access import Viewer, viewer_for
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.agreements import service
-from workflows.agreements.documents import BEIJING
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import LEAD_PILLAR, LIVE_STATES, MEMBER, Agreement
 from workflows.applications.models import Application
 from workflows.errors import Conflict, NotFound
 from workflows.registry.models import Alliance, AllianceRole, Membership
+from workflows.roles import Role
 
 JOB_KIND = "agreements.generate"
 TASK = "agreements.generate"
@@ -120,7 +120,7 @@ def _exists(agreement: Agreement, whose: str) -> Conflict:
 
 
 def today() -> date:
-    return datetime.now(BEIJING).date()
+    return clock.today()
 
 
 def create_for_member(

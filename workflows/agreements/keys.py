@@ -30,13 +30,14 @@ from workflows import audit
 from workflows.access import Viewer
 from workflows.accounts import service as accounts
 from workflows.accounts.management import user_matches
-from workflows.accounts.models import ROLE_LABELS, Role, User
+from workflows.accounts.models import User
 from workflows.accounts.passwords import hasher_for, verify_password
 from workflows.agreements import ca, pins, token
 from workflows.agreements.models import SigningKey
 from workflows.agreements.parties import BUREAU_NAME, BUREAU_SECTION
 from workflows.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from workflows.registry.models import Kindergarten
+from workflows.roles import ROLE_LABELS, Role
 
 PIN_PATTERN = re.compile(r"\d{6,12}")
 SIGNING_ROLES = frozenset({Role.APPLICANT, Role.LEAD, Role.PILLAR, Role.OFFICER})

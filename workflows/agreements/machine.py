@@ -6,8 +6,8 @@ from typing import Any
 
 from statemachine import State, StateMachine
 
-from workflows.accounts.models import Role
 from workflows.machine import EventRule, Workflow
+from workflows.roles import Role
 
 
 class AgreementMachine(StateMachine):

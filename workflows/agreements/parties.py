@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from templates.district import BUREAU_NAME as BUREAU_NAME
 from templates.district import BUREAU_SHORT, PRESCHOOL_SECTION
 from workflows.access import Viewer
-from workflows.accounts.models import KINDERGARTEN_ROLES, Role, User
+from workflows.accounts.models import User
 from workflows.agreements.models import Agreement
 from workflows.errors import FieldError
+from workflows.roles import KINDERGARTEN_ROLES, Role
 
 PARTIES = ("lead", "pillar", "member", "bureau")  # the order of the parties table and signature page
 PARTY_LABELS = {"lead": "甲方", "pillar": "乙方", "member": "丙方", "bureau": "监督方"}

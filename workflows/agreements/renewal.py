@@ -16,12 +16,12 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.agreements import service
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import MEMBER, Agreement
 from workflows.errors import Conflict, StaleVersion, TransitionNotAllowed
 from workflows.registry.models import Membership
+from workflows.roles import Role
 
 
 def renewal_of(session: Session, agreement: Agreement) -> Agreement | None:

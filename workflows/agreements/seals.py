@@ -22,11 +22,11 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.agreements.models import Agreement, BureauSeal
 from workflows.agreements.parties import BUREAU_PARTY_NAME, BUREAU_SEAL_CODE
 from workflows.errors import FieldError, NotFound, ServiceUnavailable, ValidationFailed
 from workflows.registry.models import Kindergarten
+from workflows.roles import Role
 from workflows.uploads import PNG, sniff
 
 RED = (200, 16, 16, 255)

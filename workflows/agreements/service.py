@@ -15,17 +15,18 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import audit, clock
 from workflows.access import Viewer
-from workflows.accounts.models import Role
-from workflows.agreements.documents import BEIJING, render_draft
+from workflows.agreements.documents import render_draft
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
 from workflows.agreements.models import DEFAULT_ROUTES, MEMBER, OPEN_STATES, Agreement
 from workflows.agreements.parties import is_party, route_problems
 from workflows.applications.models import Application
+from workflows.clock import BEIJING
 from workflows.documents import service as documents
 from workflows.errors import FieldError, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.machine import fire
 from workflows.numbering import next_value
 from workflows.registry.models import Alliance
+from workflows.roles import Role
 
 logger = logging.getLogger(__name__)
 

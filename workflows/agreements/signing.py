@@ -22,11 +22,12 @@ from templates.build_agreement import signature_box
 from workflows import audit
 from workflows.access import Viewer
 from workflows.agreements import ca, cms, completion, documents, freezing, keys, notices, pades, pins, seals, token
-from workflows.agreements.documents import BEIJING, CMS, PDF, read_document
+from workflows.agreements.documents import CMS, PDF, read_document
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
 from workflows.agreements.parties import PARTY_LABELS, party_of
 from workflows.agreements.service import get_visible
+from workflows.clock import BEIJING
 from workflows.documents.models import Document
 from workflows.documents.service import store_generated
 from workflows.errors import (

@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows.agreements import ca, cms, pades
-from workflows.agreements.documents import BEIJING, KIND_LABELS, read_document, title_of
+from workflows.agreements.documents import KIND_LABELS, read_document, title_of
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.agreements.models import Agreement, Signature
 from workflows.agreements.parties import PARTY_LABELS
 from workflows.agreements.schemas import CheckOut, PublicAgreement, PublicParty, PublicSignature, VerificationOut
 from workflows.agreements.verification_files import SignedRange, Upload, codes_inside, compare_with_archive
+from workflows.clock import BEIJING
 from workflows.documents.models import Document
 
 CERTIFICATE_KINDS = frozenset({"completion_certificate", "completion_certificate_pdf"})

@@ -23,12 +23,12 @@ from templates.district import BUREAU_NAME, DISTRICT, PLAN, REVIEWER, decision_n
 from templates.docx import render_docx
 from workflows import audit, outbox
 from workflows.access import Viewer
-from workflows.activities.vocabulary import CST
 from workflows.agreements.conversion import docx_to_pdf
 from workflows.agreements.documents import verify_url
 from workflows.applications.models import Application, Decision
-from workflows.certificates.documents import chinese_date, grouped
+from workflows.certificates.documents import grouped
 from workflows.certificates.service import new_code
+from workflows.clock import BEIJING, chinese_date
 from workflows.documents.models import Document
 from workflows.documents.service import DOCX, record_stored
 from workflows.errors import ServiceUnavailable
@@ -48,7 +48,7 @@ _LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
 
 
 def beijing_day(moment: datetime) -> date:
-    return moment.astimezone(CST).date()
+    return moment.astimezone(BEIJING).date()
 
 
 def applicant_name(application: Application) -> str:

@@ -14,7 +14,6 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import outbox, transitions
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.applications import decisions, eligibility
 from workflows.applications.documents import request_render
 from workflows.applications.machine import APPLICATION_WORKFLOW
@@ -32,6 +31,7 @@ from workflows.machine import Ctx, Hooks
 from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
 from workflows.registry.composition import composition_problem
 from workflows.registry.models import Alliance, AllianceRole, Membership
+from workflows.roles import Role
 
 
 def completeness_problems(application: Application) -> list[FieldError]:

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.applications.models import Application
 from workflows.applications.schemas import NEEDS
 from workflows.errors import NotFound
 from workflows.registry.models import Alliance, AllianceRole, Membership
+from workflows.roles import Role
 
 READERS = frozenset({Role.LEAD, Role.PILLAR})
 

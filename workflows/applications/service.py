@@ -13,7 +13,6 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import audit, clock
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.applications.machine import APPLICATION_WORKFLOW, EDITABLE_STATES, OPEN_STATES
 from workflows.applications.models import Application, Attachment
 from workflows.applications.schemas import ApplicationForm, AttachmentKind
@@ -21,6 +20,7 @@ from workflows.documents import service as documents
 from workflows.errors import Conflict, FieldError, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.numbering import next_value
 from workflows.registry.models import Alliance
+from workflows.roles import Role
 from workflows.uploads import SCAN_TYPES, safe_filename, sniff
 
 

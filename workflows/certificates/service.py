@@ -24,7 +24,7 @@ from storage.objects import ObjectStore
 from storage.runtime import Runtime
 from workflows import audit, jobs, outbox
 from workflows.access import Viewer, viewer_for
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.activities.models import Activity, Participant, Semester
 from workflows.activities.vocabulary import Attendance
 from workflows.certificates.documents import (
@@ -43,6 +43,7 @@ from workflows.evaluations.records import TOOK_PLACE, china_day
 from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
 from workflows.numbering import next_value
 from workflows.registry.models import Alliance
+from workflows.roles import Role
 from workflows.verification import Verified, normalise_code, register_verifier
 
 PDF = "application/pdf"

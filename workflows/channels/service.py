@@ -17,7 +17,6 @@ from storage.db import Database, utcnow
 from storage.settings import Settings
 from workflows import outbox
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.channels import senders
 from workflows.channels.models import ChannelConfig, ChannelDelivery, ChannelKind, DeliveryState
 from workflows.channels.schemas import (
@@ -31,6 +30,7 @@ from workflows.channels.schemas import (
 from workflows.channels.sealing import UnsealError, seal, unseal
 from workflows.errors import Conflict, NotFound, ValidationFailed
 from workflows.registry.models import Alliance
+from workflows.roles import Role
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.audit import AuditEntry
 from workflows.documents.models import Document
+from workflows.roles import Role
 
 
 class DocumentOut(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from storage.objects import ObjectStore
 from templates.docx import render_docx
 from workflows.access import Viewer
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.documents.models import Document
 from workflows.documents.service import store_generated
 from workflows.evaluations.machine import ASSESSOR_LABELS, EVALUATION_WORKFLOW
@@ -54,7 +54,7 @@ def _item_row(no: int, item: EvaluationItem) -> dict[str, str]:
 
 
 def _day(moment: datetime | None) -> str:
-    return "" if moment is None else moment.astimezone(CST).date().isoformat()
+    return "" if moment is None else moment.astimezone(BEIJING).date().isoformat()
 
 
 def form_context(evaluation: Evaluation) -> dict[str, Any]:

@@ -8,7 +8,7 @@ every event is refused and nothing changes.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
-from workflows import transitions
+from workflows import clock, transitions
 from workflows.access import Viewer
-from workflows.accounts.models import ROLE_LABELS, Role, User
-from workflows.activities.vocabulary import CST
+from workflows.accounts.models import User
 from workflows.errors import FieldError, Forbidden
 from workflows.evaluations import records, review
 from workflows.evaluations.documents import render_form
@@ -30,6 +29,7 @@ from workflows.evaluations.scoring import points
 from workflows.evaluations.service import get_visible, recompute, refresh_totals
 from workflows.machine import Ctx, Hooks
 from workflows.notifications import notify_users, users_with_role
+from workflows.roles import ROLE_LABELS, Role
 
 
 def fire_event(
@@ -82,7 +82,7 @@ def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True)
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def _stamp(evaluation: Evaluation, event: str, viewer: Viewer, comment: str) -> None:

@@ -22,13 +22,13 @@ from workflows.activities.counting import Counting, counting
 from workflows.activities.models import Activity, Semester, SemesterWork
 from workflows.activities.vocabulary import (
     ATTENDED,
-    CST,
     Attendance,
     MaterialCategory,
     ParticipantRole,
     WorkKind,
     WorkStatus,
 )
+from workflows.clock import BEIJING
 from workflows.registry.models import Alliance, AllianceRole, Membership
 
 TOOK_PLACE = frozenset({"held", "archived"})
@@ -36,7 +36,7 @@ ROLE_ORDER = {AllianceRole.LEAD: 0, AllianceRole.PILLAR: 1, AllianceRole.MEMBER:
 
 
 def china_day(moment: datetime) -> date:
-    return moment.astimezone(CST).date()
+    return moment.astimezone(BEIJING).date()
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,13 @@ from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.errors import FieldError, Forbidden, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.evaluations.models import Evaluation, ReviewFlag
 from workflows.evaluations.records import YearRecord
 from workflows.evaluations.scoring import FAIL
 from workflows.notifications import notify_users, users_with_role
 from workflows.registry.models import AllianceRole, Membership
+from workflows.roles import Role
 from workflows.withdrawals.service import end_membership
 
 FAILED_GRADE, NEVER_ATTENDED = "failed_grade", "never_attended"

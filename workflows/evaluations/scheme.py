@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.vocabulary import FORMATS, MIN_CENTRALISED
 from workflows.errors import Conflict, Forbidden, StaleVersion
 from workflows.evaluations.models import Evaluation, EvaluationScheme
+from workflows.roles import Role
 
 Assessor = Literal["auto", "officer", "researcher"]
 BASE_POINTS = 100

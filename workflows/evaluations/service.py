@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session, selectinload
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.documents import service as documents
 from workflows.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflows.evaluations import records, scoring
 from workflows.evaluations.models import Evaluation, EvaluationItem, EvaluationScheme
 from workflows.evaluations.scheme import scheme_for
 from workflows.registry.models import Alliance
+from workflows.roles import Role
 
 
 def _may_see(viewer: Viewer, evaluation: Evaluation) -> bool:

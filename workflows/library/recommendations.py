@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,10 +13,10 @@ from storage.db import utcnow
 from storage.objects import ObjectStore
 from templates.district import BUREAU_NAME, RESEARCH_OFFICE
 from templates.docx import render_docx
-from workflows import audit, transitions
+from workflows import audit, clock, transitions
 from workflows.access import Viewer
-from workflows.accounts.models import Role, User
-from workflows.activities.vocabulary import CST
+from workflows.accounts.models import User
+from workflows.clock import BEIJING
 from workflows.documents import service as documents
 from workflows.documents.models import Document
 from workflows.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -30,6 +29,7 @@ from workflows.library.views import alliance_name
 from workflows.machine import Ctx, Hooks, chain
 from workflows.notifications import notify_users, users_with_role
 from workflows.numbering import next_value
+from workflows.roles import Role
 
 LETTER_TEMPLATE = "publication_recommendation.docx"
 ISSUER = f"{BUREAU_NAME}{RESEARCH_OFFICE}"
@@ -79,7 +79,7 @@ def recommend(*, session: Session, viewer: Viewer, item_id: uuid.UUID, body: Rec
     journal = body.journal or DEFAULT_JOURNALS.get(item.category)
     if not journal:
         raise ValidationFailed.single("journal", "required", "请填写推荐发表的刊物")
-    year = datetime.now(CST).year
+    year = clock.today().year
     recommendation = Recommendation(
         number=f"TJ{year}-{next_value(session, f'recommendation:{year}'):03d}",
         item_id=item.id,
@@ -177,7 +177,7 @@ def letter_context(recommendation: Recommendation) -> dict[str, Any]:
     """Every variable of the recommendation letter, as plain text."""
     item = recommendation.item
     activity = item.activity
-    issued = (recommendation.submitted_at or utcnow()).astimezone(CST).date()
+    issued = (recommendation.submitted_at or utcnow()).astimezone(BEIJING).date()
     return {
         "letter_no": recommendation.number,
         "journal": recommendation.journal,
@@ -191,7 +191,7 @@ def letter_context(recommendation: Recommendation) -> dict[str, Any]:
         "activity_topic": activity.topic
         if activity is not None
         else f"无（{item.promoter_name}上传的{kind_label(item.category)}）",
-        "activity_date": activity.starts_at.astimezone(CST).date().isoformat() if activity is not None else "—",
+        "activity_date": activity.starts_at.astimezone(BEIJING).date().isoformat() if activity is not None else "—",
         "reason": recommendation.reason,
         "sha256_short": item.sha256[:16],
         "recommender_name": recommendation.recommender_name,

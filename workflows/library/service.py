@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.models import Activity, Material
 from workflows.activities.service import get_visible as get_activity
 from workflows.activities.service import list_visible as list_activities
-from workflows.activities.vocabulary import CATEGORY_LABELS, CST
+from workflows.activities.vocabulary import CATEGORY_LABELS
+from workflows.clock import BEIJING
 from workflows.errors import Conflict, Forbidden, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.library.models import LibraryItem
 from workflows.library.schemas import PROMOTABLE, ItemUpdate, PromoteBody, Tags
 from workflows.library.text import index, request_text
+from workflows.roles import Role
 
 CURATORS = frozenset({Role.OFFICER, Role.RESEARCHER})
 
@@ -93,7 +94,7 @@ def promote(*, session: Session, viewer: Viewer, body: PromoteBody) -> LibraryIt
         category=material.category,
         domain=activity.domain,
         format=activity.format,
-        year=activity.starts_at.astimezone(CST).year,
+        year=activity.starts_at.astimezone(BEIJING).year,
         object_key=material.object_key,
         filename=material.filename,
         content_type=material.content_type,

@@ -8,17 +8,15 @@ and its text is read for search by the same sandboxed task as a promoted materia
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
 from storage.objects import ObjectStore, ObjectTooLarge
 from storage.settings import Settings
-from workflows import audit
+from workflows import audit, clock
 from workflows.access import Viewer
 from workflows.activities.upload_checks import DOCX, EXTENSIONS, sniff_material
-from workflows.activities.vocabulary import CST
 from workflows.errors import Forbidden, ValidationFailed
 from workflows.library.models import LibraryItem
 from workflows.library.schemas import DOCUMENT_KINDS, DocumentBody
@@ -73,7 +71,7 @@ def add_document(
         domain=body.domain,
         age_group=body.age_group,
         format=None,
-        year=body.year or datetime.now(CST).year,
+        year=body.year or clock.today().year,
         keywords=body.keywords,
         object_key=stored.key,
         filename=name,

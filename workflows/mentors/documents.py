@@ -11,7 +11,7 @@ from storage.objects import ObjectStore
 from templates.district import BUREAU_NAME, REVIEWER
 from templates.docx import render_docx
 from workflows.access import Viewer
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.clock import chinese_date as chinese_date
 from workflows.documents.models import Document
 from workflows.documents.service import store_generated
@@ -43,7 +43,7 @@ def nomination_context(nomination: MentorNomination) -> dict[str, Any]:
         "research_topics": form.research_topics,
         "achievements": form.achievements,
         "reasons": form.reasons,
-        "generated_on": chinese_date(nomination.created_at.astimezone(CST).date()),
+        "generated_on": chinese_date(nomination.created_at.astimezone(BEIJING).date()),
     }
 
 
@@ -78,7 +78,7 @@ def appointment_context(mentor: Mentor) -> dict[str, Any]:
         "term_end": chinese_date(mentor.term_end),
         "alliances_label": "、".join(alliances) if alliances else f"由{REVIEWER}另行安排",
         "issuer": ISSUER,
-        "issued_on": chinese_date((mentor.appointed_at or utcnow()).astimezone(CST).date()),
+        "issued_on": chinese_date((mentor.appointed_at or utcnow()).astimezone(BEIJING).date()),
     }
 
 

@@ -12,7 +12,6 @@ from storage.db import utcnow
 from storage.objects import ObjectStore
 from workflows import transitions
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.errors import FieldError
 from workflows.machine import Ctx, Hooks
 from workflows.mentors.documents import render_appointment_letter
@@ -24,6 +23,7 @@ from workflows.mentors.vocabulary import TEAM_LABELS, ReviewDecision
 from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
 from workflows.numbering import next_value
 from workflows.registry.models import Alliance, Teacher
+from workflows.roles import Role
 
 
 def _alliances(

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.objects import ObjectStore
-from workflows import audit
+from workflows import audit, clock
 from workflows.access import Viewer
-from workflows.accounts.models import KINDERGARTEN_ROLES, Role
-from workflows.activities.vocabulary import CST
 from workflows.documents import service as documents
 from workflows.errors import Conflict, FieldError, NotFound, TransitionNotAllowed, ValidationFailed
 from workflows.mentors.documents import render_nomination_form
@@ -22,6 +20,7 @@ from workflows.mentors.vocabulary import QUALIFICATION_LABELS, TEAM_LABELS, Qual
 from workflows.notifications import notify_users, users_with_role
 from workflows.numbering import next_value
 from workflows.registry.models import LEVEL_LABELS, Alliance, Teacher, TeacherLevel
+from workflows.roles import KINDERGARTEN_ROLES, Role
 
 # The registry levels that back each claimed qualification; 课题组成员 is backed by the form.
 QUALIFYING_LEVELS = {
@@ -31,7 +30,7 @@ QUALIFYING_LEVELS = {
 
 
 def today_cst() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 # --- nominations -------------------------------------------------------------------------------------

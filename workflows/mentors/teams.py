@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from workflows.mentors.models import Mentor, MentorTeam, NominationRound
 from workflows.mentors.service import get_mentor, list_mentors, today_cst
 from workflows.mentors.vocabulary import TEAM_LABELS, TEAMS
 from workflows.registry.models import LEVEL_LABELS, TeacherLevel
+from workflows.roles import Role
 
 # Age bands for 「年龄结构合理」: by the age reached this year.
 AGE_BANDS = (("under30", "30岁以下", 0, 29), ("30to39", "30–39岁", 30, 39), ("40to49", "40–49岁", 40, 49),

@@ -12,21 +12,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from templates.xlsx import fit_column_widths, save_workbook_deterministic
-from workflows import audit
+from workflows import audit, clock
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.machine import TOOK_PLACE
 from workflows.activities.models import Activity, Participant, Semester, SemesterWork
 from workflows.activities.service import get_visible as get_activity
 from workflows.activities.service import is_organiser
-from workflows.activities.vocabulary import CST, PARTICIPANT_ROLE_LABELS, ParticipantRole, WorkKind
+from workflows.activities.vocabulary import PARTICIPANT_ROLE_LABELS, ParticipantRole, WorkKind
+from workflows.clock import BEIJING, chinese_date
 from workflows.errors import Conflict, Forbidden, NotFound, TransitionNotAllowed, ValidationFailed
-from workflows.mentors.documents import chinese_date
 from workflows.mentors.models import Mentor, MentorGuidance
 from workflows.mentors.schemas import GuidanceCreate, WorkloadOut, WorkloadRow
 from workflows.mentors.service import get_mentor, may_see_workload
 from workflows.mentors.vocabulary import GUIDANCE_LABELS, TEAM_LABELS, GuidanceKind
 from workflows.registry.models import Alliance
+from workflows.roles import Role
 
 
 def _plan(session: Session, viewer: Viewer, plan_id: uuid.UUID | None) -> SemesterWork:
@@ -98,14 +98,14 @@ def list_guidance(*, session: Session, viewer: Viewer, activity_id: uuid.UUID) -
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    return datetime(year, 1, 1, tzinfo=CST), datetime(year + 1, 1, 1, tzinfo=CST)
+    return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year + 1, 1, 1, tzinfo=BEIJING)
 
 
 def _row(activity: Activity, role: str, label: str) -> WorkloadRow:
     return WorkloadRow(
         activity_id=activity.id,
         number=activity.number,
-        held_on=activity.starts_at.astimezone(CST).date(),
+        held_on=activity.starts_at.astimezone(BEIJING).date(),
         alliance_name=activity.alliance.name,
         topic=activity.topic,
         format=activity.format,
@@ -135,7 +135,7 @@ def _plan_row(session: Session, plan: SemesterWork, semester: Semester, kind: st
 
 def workload(*, session: Session, viewer: Viewer, mentor_id: uuid.UUID, year: int | None = None) -> WorkloadOut:
     """Activities that took place in ``year`` (this year by default) where the mentor presented or guided."""
-    year = year or datetime.now(CST).year
+    year = year or clock.today().year
     mentor = get_mentor(session=session, viewer=viewer, mentor_id=mentor_id)
     if not may_see_workload(viewer, mentor):
         raise NotFound("导师不存在")

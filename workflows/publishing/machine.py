@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from statemachine import State, StateMachine
 
-from workflows.accounts.models import Role
 from workflows.machine import EventRule, Workflow
+from workflows.roles import Role
 
 # The lead approves its alliance's reports; the teaching-research office, which gives the alliances
 # their information support (信息支持), writes, approves and publishes reports too.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.notifications import notify_users, users_of_kindergarten
 from workflows.publishing.models import NewsReport
+from workflows.roles import Role
 
 
 def link(report: NewsReport) -> str:

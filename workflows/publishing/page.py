@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.publishing.feed import FEED_TITLE
 from workflows.publishing.public import NewsEntry
 
@@ -28,7 +28,7 @@ def render_news_page(entries: list[NewsEntry], *, base_url: str, single: bool = 
         {
             **asdict(e),
             "body_html": Markup(e.body_html),  # noqa: S704 - built from escaped text only
-            "published_label": e.published_at.astimezone(CST).strftime("%Y-%m-%d %H:%M"),
+            "published_label": e.published_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"),
         }
         for e in entries
     ]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from workflows.activities.models import Activity, Material
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
 from workflows.errors import NotFound
 from workflows.library.extraction import TextState
 from workflows.publishing.models import NewsReport
@@ -70,7 +70,7 @@ def _entry(report: NewsReport, photos: list[PublicPhoto], consent_times: list[da
         alliance_name=activity.alliance.name,
         host_name=activity.host.name,
         topic=activity.topic,
-        held_on=activity.starts_at.astimezone(CST).date(),
+        held_on=activity.starts_at.astimezone(BEIJING).date(),
         place=activity.place,
         photos=photos,
     )

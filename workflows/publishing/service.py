@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, selectinload
 from storage.db import utcnow
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.machine import TOOK_PLACE
 from workflows.activities.models import Activity, Material
 from workflows.activities.service import get_visible as get_activity
@@ -23,6 +22,7 @@ from workflows.publishing import notices
 from workflows.publishing.machine import EDITABLE_STATES, NEWS_WORKFLOW
 from workflows.publishing.models import MediaConsent, NewsReport
 from workflows.publishing.schemas import ConsentBody, ReportCreate, ReportFields, ReportUpdate
+from workflows.roles import Role
 from workflows.uploads import JPEG, PNG
 
 IMAGE_TYPES = frozenset({JPEG, PNG})

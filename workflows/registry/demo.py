@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from storage.settings import Settings
 from workflows import audit
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.accounts.passwords import hash_password
 from workflows.activities.semesters import ensure_semester
 from workflows.agreements.demo import load_signing_demo
 from workflows.registry import demo_data
 from workflows.registry.models import Alliance, Kindergarten, Membership, Section, Teacher
+from workflows.roles import Role
 
 DEMO_PASSWORD = "demo-2026"
 SECTIONS = [("chengyou", "成幼科"), ("jiaoyan", "教研室"), ("xinxi", "信息中心")]

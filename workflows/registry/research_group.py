@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from workflows.registry.models import (
     RESEARCH_HEAD_POST,
@@ -26,6 +25,7 @@ from workflows.registry.models import (
     ResearchGroupSeat,
     Teacher,
 )
+from workflows.roles import Role
 
 ROLE_ORDER = {AllianceRole.LEAD: 0, AllianceRole.PILLAR: 1, AllianceRole.MEMBER: 2}
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.errors import FieldError, NotFound, ValidationFailed
 from workflows.registry.models import Alliance, AllianceRole, Kindergarten, Membership
+from workflows.roles import Role
 
 MAX_TOWN_CHARS = 50  # Kindergarten.town
 MAX_TOWNS = 30

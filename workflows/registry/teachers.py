@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session, selectinload
 from storage.db import Base
 from workflows import audit
 from workflows.access import Viewer, ensure_visible
-from workflows.accounts.models import KINDERGARTEN_ROLES, Role
 from workflows.errors import Conflict, FieldError, NotFound, StaleVersion, ValidationFailed
 from workflows.numbering import next_value
 from workflows.registry.models import Kindergarten, Membership, Teacher, TeacherLevel
 from workflows.registry.roster_rules import district_today
 from workflows.registry.schemas import TeacherCreate, TeacherUpdate
 from workflows.registry.service import get_kindergarten
+from workflows.roles import KINDERGARTEN_ROLES, Role
 
 KEEPERS = frozenset({Role.OFFICER, Role.ADMIN})
 PHONE_INDEX = "uq_teachers_active_phone"

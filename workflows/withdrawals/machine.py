@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from statemachine import State, StateMachine
 
-from workflows.accounts.models import Role
 from workflows.machine import EventRule, Workflow
+from workflows.roles import Role
 
 
 class WithdrawalMachine(StateMachine):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,17 +19,17 @@ from sqlalchemy.orm import Session, selectinload
 from storage.db import utcnow
 from storage.objects import ObjectStore
 from storage.settings import Settings
-from workflows import audit, transitions
+from workflows import audit, clock, transitions
 from workflows.access import Viewer
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.agreements import events as agreement_events
-from workflows.agreements.documents import BEIJING
 from workflows.agreements.models import LIVE_STATES, MEMBER, Agreement
 from workflows.errors import Conflict, FieldError, NotFound, TransitionNotAllowed, ValidationFailed
 from workflows.machine import Ctx, Hooks
 from workflows.notifications import notify_users, users_of_kindergarten, users_with_role
 from workflows.numbering import next_value
 from workflows.registry.models import AllianceRole, Membership
+from workflows.roles import Role
 from workflows.withdrawals.machine import WITHDRAWAL_WORKFLOW
 from workflows.withdrawals.models import Withdrawal
 
@@ -96,7 +96,7 @@ def request(*, session: Session, viewer: Viewer, reason: str) -> Withdrawal:
     waiting = pending_of(session, membership)
     if waiting is not None:
         raise Conflict(f"本园已提交退出申请 {waiting.number}，正在等待成幼科审核", code="withdrawal_pending")
-    year = datetime.now(BEIJING).year
+    year = clock.today().year
     withdrawal = Withdrawal(
         number=f"TC{year}-{next_value(session, f'withdrawal:{year}'):04d}",
         kindergarten_id=membership.kindergarten_id,
@@ -180,7 +180,7 @@ def _load(session: Session, viewer: Viewer, id: uuid.UUID, *, lock: bool = True)
 
 
 def _today() -> date:
-    return datetime.now(BEIJING).date()
+    return clock.today()
 
 
 WITHDRAWALS = transitions.register(

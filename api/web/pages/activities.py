@@ -7,7 +7,7 @@ Member kindergartens see their alliance's activities: they host, present and han
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Form
@@ -21,8 +21,8 @@ from api.web.forms import domain_errors, unplaced
 from api.web.pages.news import WRITERS as REPORT_WRITERS
 from api.web.routing import web_router
 from storage.objects import content_disposition
+from workflows import clock
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities import archive, attendance, documents, events, guidance, materials, notice, service
 from workflows.activities.machine import (
     ACTIVITY_WORKFLOW,
@@ -34,12 +34,13 @@ from workflows.activities.machine import (
 from workflows.activities.models import Activity
 from workflows.activities.semesters import current_semester, list_semesters
 from workflows.activities.views import activity_out, bundle_out, comment_out, completeness_out, material_out
-from workflows.activities.vocabulary import ATTENDANCE_LABELS, CATEGORY_LABELS, CST, MaterialCategory
+from workflows.activities.vocabulary import ATTENDANCE_LABELS, CATEGORY_LABELS, MaterialCategory
 from workflows.documents.service import DOCX
 from workflows.errors import Conflict, DomainError, NotFound, ValidationFailed
 from workflows.mentors import workload as mentor_work
 from workflows.mentors.views import guidance_out
 from workflows.publishing import service as news
+from workflows.roles import Role
 
 router = web_router()
 
@@ -70,7 +71,7 @@ PLACED = {
 
 
 def today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def _hands_in(viewer: Viewer, a: Activity) -> bool:

@@ -20,7 +20,8 @@ from workflows.activities.machine import ACTIVITY_WORKFLOW, EDITABLE_STATES
 from workflows.activities.models import Activity
 from workflows.activities.roster import alliance_roster
 from workflows.activities.schemas import ActivityCreate, ActivityUpdate
-from workflows.activities.vocabulary import CST, DOMAINS, FORMATS, ParticipantRole
+from workflows.activities.vocabulary import DOMAINS, FORMATS, ParticipantRole
+from workflows.clock import BEIJING
 from workflows.errors import DomainError, NotFound, ValidationFailed
 from workflows.registry import service as registry
 from workflows.registry.models import ROLE_LABELS
@@ -139,7 +140,7 @@ def _editable(page: SignedInPage, activity_id: uuid.UUID) -> Activity | Response
 
 
 def _local(value: Any) -> str:
-    return value.astimezone(CST).strftime("%Y-%m-%dT%H:%M") if value is not None else ""
+    return value.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M") if value is not None else ""
 
 
 @router.get("/activities/{activity_id}/edit")

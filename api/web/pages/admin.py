@@ -13,7 +13,7 @@ from api.web import nav
 from api.web.deps import UserPage
 from api.web.routing import web_router
 from templates.check import check_templates
-from workflows.accounts.models import Role
+from workflows.roles import Role
 
 router = web_router()
 

@@ -13,10 +13,10 @@ from api.web import nav
 from api.web.deps import SignedInPage, UserPage
 from api.web.routing import web_router
 from workflows import jobs
-from workflows.accounts.models import Role
 from workflows.agreements import bulk, generation
 from workflows.agreements.views import alliance_agreements_out
 from workflows.errors import NotFound
+from workflows.roles import Role
 
 router = web_router()
 

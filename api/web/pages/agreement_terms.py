@@ -16,13 +16,13 @@ from starlette.responses import Response
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import FieldErrors, domain_errors, text
 from api.web.routing import web_router
-from workflows.accounts.models import Role
 from workflows.agreements import reading, service
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
 from workflows.agreements.models import Agreement
 from workflows.agreements.parties import PARTY_LABELS, party_label
 from workflows.agreements.views import agreement_out
 from workflows.errors import DomainError, NotFound, TransitionNotAllowed, ValidationFailed
+from workflows.roles import Role
 
 router = web_router()
 

@@ -9,7 +9,6 @@ edits a draft on ``agreement_terms`` and generates the agreements of whole allia
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Form
@@ -23,17 +22,17 @@ from api.web.forms import domain_errors
 from api.web.pages import verification as _verification  # noqa: F401  (connects /verify)
 from api.web.pages.agreement_signing import sign_and_answer
 from api.web.routing import web_router
-from workflows import audit, jobs
+from workflows import audit, clock, jobs
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.agreements import bulk, events, freezing, reading, renewal, service
-from workflows.agreements.documents import BEIJING, subject_of
+from workflows.agreements.documents import subject_of
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, EDITABLE_STATES
 from workflows.agreements.models import MEMBER, Agreement
 from workflows.agreements.parties import PARTY_LABELS, party_of
 from workflows.agreements.views import agreement_out
 from workflows.errors import DomainError, Forbidden, NotFound, TooManyAttempts, TransitionNotAllowed, ValidationFailed
 from workflows.registry import service as registry
+from workflows.roles import Role
 from workflows.withdrawals import service as withdrawals
 
 router = web_router()
@@ -106,7 +105,7 @@ def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:
                 todo.TodoItem(area, f"发出签署：{subject_of(a)}", f"/agreements/{a.id}", a.number) for a in waiting
             ]
     if viewer.role == Role.OFFICER:
-        today = datetime.now(BEIJING).date()
+        today = clock.today()
         items += [
             todo.TodoItem(area, f"续签协议：{subject_of(a)}（{a.term_end} 期满）", f"/agreements/{a.id}", a.number)
             for a in renewal.due_for_renewal(session=session, today=today)

@@ -13,13 +13,13 @@ from api.web.forms import FieldErrors, domain_errors, unplaced
 from api.web.pages import application_fields as fields
 from api.web.routing import web_router
 from storage.objects import ObjectTooLarge
-from workflows.accounts.models import Role
 from workflows.applications import events, service
 from workflows.applications.machine import EDITABLE_STATES
 from workflows.applications.models import Application
 from workflows.applications.schemas import AttachmentKind
 from workflows.errors import Conflict, DomainError, NotFound, TransitionNotAllowed, ValidationFailed
 from workflows.registry import service as registry
+from workflows.roles import Role
 
 router = web_router()
 

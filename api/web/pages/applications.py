@@ -20,7 +20,6 @@ from api.web.pages.application_fields import SECTIONS, attachment_slots, plain
 from api.web.routing import web_router
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.applications import events, service
 from workflows.applications.eligibility import RESULT_LABELS
 from workflows.applications.machine import APPLICATION_WORKFLOW, EDITABLE_STATES
@@ -30,6 +29,7 @@ from workflows.applications.views import application_out
 from workflows.documents.service import list_for_owner
 from workflows.errors import DomainError, ValidationFailed
 from workflows.registry import service as registry
+from workflows.roles import Role
 
 router = web_router()
 

@@ -11,8 +11,8 @@ from api.web import nav
 from api.web.deps import UserPage
 from api.web.routing import web_router
 from workflows import audit
-from workflows.accounts.models import Role
-from workflows.activities.vocabulary import CST
+from workflows.clock import BEIJING
+from workflows.roles import Role
 
 router = web_router()
 
@@ -24,4 +24,4 @@ nav.register(nav.NavItem("admin-audit", "审计核验", "/admin/audit", roles=CH
 def audit_check(page: UserPage, run: str = "") -> Response:
     page.viewer.require_role(*CHECKERS)
     report = audit.verify_chain(page.db) if run else None
-    return page.render("admin/audit.html", report=report, checked_at=datetime.now(CST) if report else None)
+    return page.render("admin/audit.html", report=report, checked_at=datetime.now(BEIJING) if report else None)

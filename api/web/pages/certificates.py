@@ -15,13 +15,13 @@ from api.web.forms import text
 from api.web.routing import web_router
 from workflows import jobs
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities import service as activities
-from workflows.activities.vocabulary import CST
 from workflows.certificates import service
 from workflows.certificates.documents import KIND_OF_FORMAT
 from workflows.certificates.schemas import STATE_LABELS, CertificateOut
+from workflows.clock import BEIJING
 from workflows.evaluations.records import TOOK_PLACE
+from workflows.roles import Role
 
 router = web_router()
 
@@ -73,7 +73,7 @@ def issue(page: UserPage, form: FormDep) -> Response:
     except ValueError:
         return page.redirect("/certificates", "请选择要颁发证书的活动", "error")
     activity = activities.get_visible(session=page.db, viewer=page.viewer, activity_id=activity_id)
-    year = activity.starts_at.astimezone(CST).year
+    year = activity.starts_at.astimezone(BEIJING).year
     batch = service.issue_batch(session=page.db, viewer=page.viewer, year=year, activity_id=activity.id)
     if not batch.issued:
         return page.redirect(
@@ -107,4 +107,4 @@ def job_progress(job_id: uuid.UUID, page: UserPage) -> Response:
 @router.get("/certificates/{certificate_id}")
 def certificate_page(certificate_id: uuid.UUID, page: UserPage) -> Response:
     certificate = service.get_visible(session=page.db, viewer=page.viewer, certificate_id=certificate_id)
-    return page.render("certificates/detail.html", c=CertificateOut.of(certificate), now=datetime.now(CST))
+    return page.render("certificates/detail.html", c=CertificateOut.of(certificate), now=datetime.now(BEIJING))

@@ -13,12 +13,12 @@ from api.web import nav
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import domain_errors, text
 from api.web.routing import web_router
-from workflows.accounts.models import Role
 from workflows.channels import service
 from workflows.channels.models import KIND_LABELS, ChannelConfig, ChannelKind, DeliveryState
 from workflows.channels.schemas import ChannelConfigIn, ChannelConfigOut, ChannelConfigUpdate
 from workflows.errors import NotFound, ValidationFailed
 from workflows.registry import service as registry
+from workflows.roles import Role
 
 router = web_router()
 

@@ -4,16 +4,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from starlette.responses import Response
 
 from api.web import nav
 from api.web.deps import UserPage
 from api.web.routing import web_router
-from workflows.accounts.models import Role
-from workflows.activities.vocabulary import CST
+from workflows import clock
 from workflows.dashboards.service import alliance_dashboard, district_dashboard
+from workflows.roles import Role
 
 router = web_router()
 
@@ -29,7 +29,7 @@ nav.register(
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def _year(value: str, today: date) -> int:

@@ -15,10 +15,10 @@ from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import pydantic_errors
 from api.web.pages import evaluation_params as params
 from api.web.routing import web_router
-from workflows.accounts.models import Role
 from workflows.errors import Forbidden, NotFound, ValidationFailed
 from workflows.evaluations import scheme
 from workflows.evaluations.machine import ASSESSOR_LABELS
+from workflows.roles import Role
 
 router = web_router()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Form
@@ -16,10 +16,8 @@ from starlette.responses import Response
 from api.web import nav, todo
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.routing import web_router
-from workflows import audit
+from workflows import audit, clock
 from workflows.access import Viewer
-from workflows.accounts.models import Role
-from workflows.activities.vocabulary import CST
 from workflows.documents.service import list_for_owner
 from workflows.errors import NotFound, ValidationFailed
 from workflows.evaluations import events, service
@@ -27,6 +25,7 @@ from workflows.evaluations.machine import EVALUATION_WORKFLOW, ITEM_SCORERS
 from workflows.evaluations.models import Evaluation
 from workflows.evaluations.schemas import FinalScore, SelfScore
 from workflows.evaluations.views import evaluation_out
+from workflows.roles import Role
 
 router = web_router()
 
@@ -43,7 +42,7 @@ nav.register(
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def evaluation_todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:

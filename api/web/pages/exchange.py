@@ -15,9 +15,9 @@ from api.web import nav
 from api.web.deps import UserPage
 from api.web.pages import semester_work as semester_work_pages
 from api.web.routing import web_router
-from workflows.accounts.models import Role
 from workflows.activities import exchange
 from workflows.errors import ValidationFailed
+from workflows.roles import Role
 
 router = web_router()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from starlette.responses import Response
 
@@ -14,8 +13,9 @@ from api.web import nav
 from api.web.deps import UserPage
 from api.web.routing import web_router
 from storage.objects import content_disposition
+from workflows import clock
 from workflows.activities.ledger import LedgerEntry, ledger, ledger_workbook
-from workflows.activities.vocabulary import ATTENDANCE_LABELS, CST, PARTICIPANT_ROLE_LABELS
+from workflows.activities.vocabulary import ATTENDANCE_LABELS, PARTICIPANT_ROLE_LABELS
 from workflows.documents.service import XLSX
 from workflows.errors import NotFound
 from workflows.registry.models import LEVEL_LABELS
@@ -39,7 +39,7 @@ class KindergartenSum:
 
 def _year(year: str) -> int:
     if not year:
-        return datetime.now(CST).year
+        return clock.today().year
     if not year.isdigit() or not 2000 <= int(year) <= 2100:
         raise NotFound("年度不正确")
     return int(year)
@@ -72,7 +72,7 @@ def ledger_page(page: UserPage, year: str = "", kindergarten: str = "") -> Respo
     # The bureau and a lead see many kindergartens: first by kindergarten, then one kindergarten's teachers.
     by_kindergarten = kid is None and len(sums) > 1
     return page.render(
-        "ledger/index.html", year=chosen, years=range(datetime.now(CST).year, 2019, -1), kindergarten=kid,
+        "ledger/index.html", year=chosen, years=range(clock.today().year, 2019, -1), kindergarten=kid,
         kindergarten_name=sums[0].name if len(sums) == 1 else "", by_kindergarten=by_kindergarten,
         sums=sums, entries=entries, levels=LEVEL_LABELS, total_hours=sum(s.hours for s in sums),
     )  # fmt: skip

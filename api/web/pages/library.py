@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,8 +20,8 @@ from api.web import nav
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import FieldErrors, domain_errors, pydantic_errors, text
 from api.web.routing import web_router
-from workflows.accounts.models import Role
-from workflows.activities.vocabulary import CATEGORY_LABELS, CST, DOMAINS, FORMATS
+from workflows import clock
+from workflows.activities.vocabulary import CATEGORY_LABELS, DOMAINS, FORMATS
 from workflows.errors import ValidationFailed
 from workflows.library import recommendations, service, uploads
 from workflows.library.machine import DEFAULT_JOURNALS, RECOMMENDATION_WORKFLOW, RECOMMENDERS
@@ -31,6 +30,7 @@ from workflows.library.schemas import AGE_GROUPS, KIND_LABELS, ItemUpdate, Promo
 from workflows.library.search import Filters, search
 from workflows.library.views import item_out
 from workflows.registry import service as registry
+from workflows.roles import Role
 
 router = web_router()
 
@@ -116,7 +116,7 @@ def _filters(form: SearchForm) -> tuple[Filters, FieldErrors]:
 
 
 def _years() -> list[int]:
-    this_year = datetime.now(CST).year
+    this_year = clock.today().year
     return list(range(this_year, 2019, -1))
 
 

@@ -5,7 +5,6 @@ progress bar; a refusal comes back next to its field with everything typed kept.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,7 +15,8 @@ from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import FieldErrors, domain_errors, pydantic_errors, text
 from api.web.pages.library import _keywords
 from api.web.routing import web_router
-from workflows.activities.vocabulary import CST, DOMAINS
+from workflows import clock
+from workflows.activities.vocabulary import DOMAINS
 from workflows.errors import Forbidden, ValidationFailed
 from workflows.library import service, uploads
 from workflows.library.schemas import AGE_GROUPS, DOCUMENT_KINDS, DocumentBody
@@ -30,7 +30,7 @@ PATH = "/library/documents/new"
 
 def _entered(form: FormData | None = None) -> dict[str, str]:
     if form is None:
-        return {"year": str(datetime.now(CST).year)}
+        return {"year": str(clock.today().year)}
     return {name: text(form, name) for name in FIELDS}
 
 

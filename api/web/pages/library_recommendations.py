@@ -16,7 +16,6 @@ from api.web.pages.library import item_page
 from api.web.routing import web_router
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.documents.service import list_for_owner
 from workflows.errors import ValidationFailed
 from workflows.library import recommendations, service
@@ -24,6 +23,7 @@ from workflows.library.machine import RECOMMENDATION_WORKFLOW, REVIEWERS
 from workflows.library.models import Recommendation
 from workflows.library.schemas import RecommendationCreate, RecommendationEventBody
 from workflows.library.views import recommendation_out
+from workflows.roles import Role
 
 router = web_router()
 

@@ -4,7 +4,6 @@ mentor's page: alliances served, guidance records, the yearly review and the wor
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,10 +13,8 @@ from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import FieldErrors, domain_errors, pydantic_errors, text
 from api.web.routing import web_router
 from storage.objects import content_disposition
-from workflows import audit
-from workflows.accounts.models import Role
+from workflows import audit, clock
 from workflows.activities.models import SemesterWork
-from workflows.activities.vocabulary import CST
 from workflows.documents.service import XLSX, list_for_owner
 from workflows.errors import ValidationFailed
 from workflows.mentors import events, service, teams, workload
@@ -27,6 +24,7 @@ from workflows.mentors.views import guidance_out, mentor_out
 from workflows.mentors.vocabulary import GUIDANCE_LABELS, TEAM_LABELS, TEAMS
 from workflows.registry import service as registry
 from workflows.registry.models import LEVEL_LABELS, Alliance
+from workflows.roles import Role
 
 router = web_router()
 INVALID = "请按提示修改后重新提交"
@@ -46,7 +44,7 @@ def _errors(errors: FieldErrors) -> FieldErrors:
 
 @router.get("/mentors")
 def overview(page: UserPage, team: str = "") -> Response:
-    year = datetime.now(CST).year
+    year = clock.today().year
     shown = [t for t in teams.overview(session=page.db, year=year) if not team or t.team == team]
     return page.render(
         "mentors/teams.html",
@@ -81,7 +79,7 @@ def _detail(
     mentor = service.get_mentor(session=page.db, viewer=viewer, mentor_id=mentor_id)
     out = mentor_out(viewer, mentor)
     may_see = service.may_see_workload(viewer, mentor)
-    this_year = datetime.now(CST).year
+    this_year = clock.today().year
     report = workload.workload(session=page.db, viewer=viewer, mentor_id=mentor.id, year=year) if may_see else None
     guidance = [guidance_out(g) for g in workload.list_mentor_guidance(session=page.db, mentor_id=mentor.id)]
     plan_names = {}  # which plan a mentor's plan work went into: 「测试联盟A 2026年秋季学期联盟互动计划」

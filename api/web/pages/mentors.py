@@ -17,7 +17,6 @@ from api.web.forms import FieldErrors, domain_errors, pydantic_errors, text
 from api.web.routing import web_router
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import KINDERGARTEN_ROLES, Role
 from workflows.documents.service import list_for_owner
 from workflows.errors import ValidationFailed
 from workflows.mentors import events, service, teams
@@ -28,6 +27,7 @@ from workflows.mentors.views import mentor_out, nomination_out
 from workflows.mentors.vocabulary import QUALIFICATION_LABELS, TEAM_LABELS, TEAMS
 from workflows.registry import service as registry
 from workflows.registry import teachers
+from workflows.roles import KINDERGARTEN_ROLES, Role
 
 router = web_router()
 

@@ -19,7 +19,6 @@ from api.web.forms import FieldErrors, domain_errors, pydantic_errors, text
 from api.web.routing import web_router
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities.machine import TOOK_PLACE
 from workflows.activities.models import Activity
 from workflows.activities.service import list_visible as list_activities
@@ -30,6 +29,7 @@ from workflows.publishing.machine import NEWS_WORKFLOW
 from workflows.publishing.models import NewsReport
 from workflows.publishing.schemas import ReportCreate, ReportEventBody, ReportUpdate
 from workflows.publishing.views import report_out
+from workflows.roles import Role
 
 router = web_router()
 

@@ -15,7 +15,6 @@ from api.web import nav
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.routing import web_router
 from storage.objects import content_disposition
-from workflows.accounts.models import Role
 from workflows.documents.service import XLSX
 from workflows.errors import ValidationFailed
 from workflows.registry import service as registry
@@ -32,6 +31,7 @@ from workflows.registry.models import (
     Category,
     Kindergarten,
 )
+from workflows.roles import Role
 
 router = web_router()
 

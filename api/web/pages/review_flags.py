@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import Form
@@ -20,8 +20,7 @@ from starlette.responses import Response
 from api.web import nav
 from api.web.deps import SignedInPage, UserPage
 from api.web.routing import web_router
-from workflows.accounts.models import Role
-from workflows.activities.vocabulary import CST
+from workflows import clock
 from workflows.errors import NotFound, ValidationFailed
 from workflows.evaluations import records, review, service
 from workflows.evaluations.machine import EVALUATION_WORKFLOW
@@ -30,6 +29,7 @@ from workflows.evaluations.records import ActivityFact, MemberFact
 from workflows.evaluations.review import DECISION_LABELS
 from workflows.evaluations.schemas import ReviewFlagOut
 from workflows.evaluations.views import review_flag_out
+from workflows.roles import Role
 
 router = web_router()
 
@@ -128,4 +128,4 @@ def _list(
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()

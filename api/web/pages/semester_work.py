@@ -5,7 +5,7 @@ the bureau read (the bureau picks an alliance)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import File, UploadFile
@@ -18,16 +18,17 @@ from api.web import nav, todo
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import domain_errors, pydantic_errors
 from api.web.routing import web_router
+from workflows import clock
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities import exchange, semester_work
 from workflows.activities.compliance import compliance
 from workflows.activities.schemas import PlanForm, SummaryForm
 from workflows.activities.semesters import current_semester, list_semesters
 from workflows.activities.views import work_out
-from workflows.activities.vocabulary import CST, WORK_LABELS, WORK_STATUS_LABELS, WorkKind, WorkStatus
+from workflows.activities.vocabulary import WORK_LABELS, WORK_STATUS_LABELS, WorkKind, WorkStatus
 from workflows.applications import needs
 from workflows.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from workflows.roles import Role
 
 router = web_router()
 
@@ -65,7 +66,7 @@ SOON = timedelta(days=14)
 
 
 def _today() -> Any:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:

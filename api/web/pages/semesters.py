@@ -4,7 +4,7 @@ name, 2026年秋季学期), and changing its dates, deadlines and minimum of cen
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,13 +15,14 @@ from api.web import nav, todo
 from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import domain_errors, present, pydantic_errors, unplaced
 from api.web.routing import web_router
+from workflows import clock
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.activities import semesters
 from workflows.activities.schemas import SemesterCreate, SemesterUpdate
 from workflows.activities.semesters import PLAN_DUE_DAYS
-from workflows.activities.vocabulary import CST, MIN_CENTRALISED, SEASON_LABELS, WorkKind, semester_name
+from workflows.activities.vocabulary import MIN_CENTRALISED, SEASON_LABELS, WorkKind, semester_name
 from workflows.errors import Conflict, NotFound, ValidationFailed
+from workflows.roles import Role
 
 router = web_router()
 
@@ -38,7 +39,7 @@ def _officer(page: SignedInPage) -> None:
 
 
 def _today() -> date:
-    return datetime.now(CST).date()
+    return clock.today()
 
 
 def _todo(session: Session, viewer: Viewer) -> list[todo.TodoItem]:

@@ -14,9 +14,10 @@ from starlette.responses import Response
 from api.web import nav
 from api.web.deps import UserPage, safe_next
 from api.web.routing import web_router
-from workflows.accounts.models import Role, User
+from workflows.accounts.models import User
 from workflows.agreements import keys
 from workflows.errors import NotFound
+from workflows.roles import Role
 
 router = web_router()
 

@@ -21,11 +21,12 @@ from api.web.deps import FormDep, SignedInPage, UserPage
 from api.web.forms import FieldErrors, domain_errors, text
 from api.web.routing import web_router
 from workflows.accounts import management
-from workflows.accounts.models import KINDERGARTEN_ROLES, ROLE_LABELS, Role, User
+from workflows.accounts.models import User
 from workflows.agreements import keys
 from workflows.errors import Conflict, ValidationFailed
 from workflows.registry import service as registry
 from workflows.registry.models import AllianceRole, Kindergarten
+from workflows.roles import KINDERGARTEN_ROLES, ROLE_LABELS, Role
 
 router = web_router()
 

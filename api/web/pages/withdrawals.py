@@ -16,9 +16,9 @@ from api.web.forms import domain_errors
 from api.web.routing import web_router
 from workflows import audit
 from workflows.access import Viewer
-from workflows.accounts.models import Role
 from workflows.agreements.machine import AGREEMENT_WORKFLOW
 from workflows.errors import ValidationFailed
+from workflows.roles import Role
 from workflows.withdrawals import service
 from workflows.withdrawals.machine import WITHDRAWAL_WORKFLOW
 from workflows.withdrawals.models import Withdrawal
