@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from storage.db import utcnow
 from workflows.accounts.models import User
+from workflows.activities.models import Activity, Semester
 from workflows.applications.models import Application, Attachment, Decision
 
 ROWS = 100
@@ -92,3 +93,33 @@ def test_the_application_list_asks_as_much_for_100_rows_as_for_1(client, runtime
     assert all(r["decision"] is None for r in rows if r["state"] in ("draft", "submitted"))
     assert {r["suggested_alliance"]["code"] for r in rows} == {"TA", "TB"}  # each town's alliance
     assert all(r["suggested_alliance"] is None for r in many["kg-out"][1])
+
+
+def _activities(runtime: Any, world: Any, semester_code: str, first: int, count: int) -> None:
+    """``count`` activities of both alliances, hosted by each of their kindergartens in turn."""
+    hosts = [(alliance, code) for alliance in ("A", "B") for code in ("LEAD", "PIL", "M1", "M2")]
+    with runtime.db.session() as s:
+        semester = s.scalars(select(Semester).where(Semester.code == semester_code)).one()
+        lead = s.scalars(select(User).where(User.username == "lead-a")).one()
+        for n in range(first, first + count):
+            alliance, code = hosts[n % len(hosts)]
+            s.add(Activity(number=f"HD-{n:04d}", seq=n + 1, alliance_id=world.alliances[alliance].id,
+                           semester_id=semester.id, topic=f"活动{n}", domain="游戏", format="集中研讨",
+                           starts_at=utcnow() + timedelta(days=1, minutes=n),
+                           host_kindergarten_id=world.kindergartens[f"{alliance}-{code}"].id,
+                           created_by=lead.id))  # fmt: skip
+
+
+def test_the_activity_list_asks_as_much_for_100_rows_as_for_1(client, runtime, world, login, semester):
+    officer = login("officer")
+    _activities(runtime, world, semester, 0, 1)
+    few_count, few_rows = _statements(client, runtime, "/api/activities", officer)
+    _activities(runtime, world, semester, 1, ROWS - 1)
+    many_count, many_rows = _statements(client, runtime, "/api/activities", officer)
+    assert len(few_rows) == 1 and len(many_rows) == ROWS
+    assert many_count == few_count
+    assert {(r["alliance_name"], r["host_name"]) for r in many_rows} == {
+        (world.alliances[a].name, world.kindergartens[f"{a}-{c}"].name)
+        for a in ("A", "B")
+        for c in ("LEAD", "PIL", "M1", "M2")
+    }
