@@ -7,6 +7,7 @@ presenter: an attachment list, a kindergarten, a 批复, a suggested alliance) f
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import event, select
 from storage.db import utcnow
 from workflows.accounts.models import User
 from workflows.activities.models import Activity, Semester
+from workflows.agreements.models import Agreement
 from workflows.applications.models import Application, Attachment, Decision
 
 ROWS = 100
@@ -123,3 +125,34 @@ def test_the_activity_list_asks_as_much_for_100_rows_as_for_1(client, runtime, w
         for a in ("A", "B")
         for c in ("LEAD", "PIL", "M1", "M2")
     }
+
+
+def _copies_of(runtime: Any, agreement_id: str, alliances: list[uuid.UUID], first: int, count: int) -> None:
+    """``count`` copies of an agreement's row (new number and code, no application, in effect), in each
+    of ``alliances`` in turn."""
+    table = Agreement.__table__
+    with runtime.db.session() as s:
+        row = dict(s.execute(select(table).where(table.c.id == uuid.UUID(agreement_id))).mappings().one())
+        copies = [
+            row
+            | {
+                "id": uuid.uuid4(),
+                "number": f"XY-{n:04d}",
+                "verification_code": f"C{n:015d}",
+                "application_id": None,
+                "state": "effective",
+                "alliance_id": alliances[n % len(alliances)],
+            }
+            for n in range(first, first + count)
+        ]
+        s.execute(table.insert(), copies)
+
+
+def test_the_agreement_list_asks_as_much_for_100_rows_as_for_1(client, runtime, world, login, draft_agreement):
+    officer = login("officer")
+    few_count, few_rows = _statements(client, runtime, "/api/agreements", officer)
+    _copies_of(runtime, draft_agreement["id"], [a.id for a in world.alliances.values()], 1, ROWS - 1)
+    many_count, many_rows = _statements(client, runtime, "/api/agreements", officer)
+    assert len(few_rows) == 1 and len(many_rows) == ROWS
+    assert many_count == few_count
+    assert {r["alliance_name"] for r in many_rows} == {a.name for a in world.alliances.values()}
