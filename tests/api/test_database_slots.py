@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -73,14 +74,14 @@ def _timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
     return response, time.monotonic() - began
 
 
-def test_reads_and_a_clean_sign_in_do_not_wait_for_the_write_lock(sqlite_runtime, world):
+def test_reads_and_a_clean_sign_in_do_not_wait_for_the_write_lock(sqlite_runtime: Runtime, world: World) -> None:
     with live_server(create_app(runtime=sqlite_runtime)) as base:
         applicant = token(base, "kg-a1", PASSWORD)
         created = httpx.post(f"{base}/api/applications", headers=applicant, json=FORM)
         assert created.status_code == 201, created.text
         with write_lock_held(sqlite_runtime), httpx.Client(base_url=base, timeout=60) as c:
             for path in ("/api/me", "/api/applications", f"/api/applications/{created.json()['id']}"):
-                r, took = _timed(lambda path=path: c.get(path, headers=applicant))
+                r, took = _timed(partial(c.get, path, headers=applicant))
                 assert r.status_code == 200, (path, r.text)
                 assert took < HOLD_S, path
             r, took = _timed(lambda: c.post("/api/auth/token", data={"username": "kg-a2", "password": PASSWORD}))
@@ -88,7 +89,7 @@ def test_reads_and_a_clean_sign_in_do_not_wait_for_the_write_lock(sqlite_runtime
             assert took < HOLD_S
 
 
-def test_a_failed_sign_in_and_a_write_wait_for_the_lock_then_succeed(sqlite_runtime, world):
+def test_a_failed_sign_in_and_a_write_wait_for_the_lock_then_succeed(sqlite_runtime: Runtime, world: World) -> None:
     with live_server(create_app(runtime=sqlite_runtime)) as base:
         applicant = token(base, "kg-a1", PASSWORD)
         with write_lock_held(sqlite_runtime) as release, ThreadPoolExecutor(4) as pool:
@@ -112,7 +113,7 @@ def test_a_failed_sign_in_and_a_write_wait_for_the_lock_then_succeed(sqlite_runt
             assert s.scalar(select(func.count()).where(LoginFailure.username == "kg-a2")) == 0
 
 
-def test_a_burst_of_readers_and_writers_all_finish(sqlite_runtime, world):
+def test_a_burst_of_readers_and_writers_all_finish(sqlite_runtime: Runtime, world: World) -> None:
     """More readers than reader slots, failing sign-ins (readers that write) and writers, all at once."""
     with live_server(create_app(runtime=sqlite_runtime)) as base:
         headers = {name: token(base, name, PASSWORD) for name in ("kg-a1", "kg-a2", "kg-b1", "kg-out")}

@@ -8,20 +8,24 @@ presenter: an attachment list, a kindergarten, a 批复, a suggested alliance) f
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from fastapi.testclient import TestClient
+from sqlalchemy import Table, event, insert, select
 
 from storage.db import utcnow
+from storage.runtime import Runtime
+from tests.fixtures.app import World
 from workflows.accounts.models import User
 from workflows.activities.models import Activity, Semester
 from workflows.agreements.models import Agreement
 from workflows.applications.models import Application, Attachment, Decision
 
 ROWS = 100
+Login = Callable[[str], dict[str, str]]
 
 
 @contextmanager
@@ -76,7 +80,9 @@ def _statements(client: Any, runtime: Any, path: str, headers: dict[str, str]) -
     return len(statements), r.json()
 
 
-def test_the_application_list_asks_as_much_for_100_rows_as_for_1(client, runtime, world, login):
+def test_the_application_list_asks_as_much_for_100_rows_as_for_1(
+    client: TestClient, runtime: Runtime, world: World, login: Login
+) -> None:
     viewers = {"kg-out": login("kg-out"), "officer": login("officer")}
     _applications(runtime, world, 0, 1)
     one = {name: _statements(client, runtime, "/api/applications", h) for name, h in viewers.items()}
@@ -112,7 +118,9 @@ def _activities(runtime: Any, world: Any, semester_code: str, first: int, count:
                            created_by=lead.id))  # fmt: skip
 
 
-def test_the_activity_list_asks_as_much_for_100_rows_as_for_1(client, runtime, world, login, semester):
+def test_the_activity_list_asks_as_much_for_100_rows_as_for_1(
+    client: TestClient, runtime: Runtime, world: World, login: Login, semester: str
+) -> None:
     officer = login("officer")
     _activities(runtime, world, semester, 0, 1)
     few_count, few_rows = _statements(client, runtime, "/api/activities", officer)
@@ -131,6 +139,7 @@ def _copies_of(runtime: Any, agreement_id: str, alliances: list[uuid.UUID], firs
     """``count`` copies of an agreement's row (new number and code, no application, in effect), in each
     of ``alliances`` in turn."""
     table = Agreement.__table__
+    assert isinstance(table, Table)
     with runtime.db.session() as s:
         row = dict(s.execute(select(table).where(table.c.id == uuid.UUID(agreement_id))).mappings().one())
         copies = [
@@ -145,10 +154,12 @@ def _copies_of(runtime: Any, agreement_id: str, alliances: list[uuid.UUID], firs
             }
             for n in range(first, first + count)
         ]
-        s.execute(table.insert(), copies)
+        s.execute(insert(table), copies)
 
 
-def test_the_agreement_list_asks_as_much_for_100_rows_as_for_1(client, runtime, world, login, draft_agreement):
+def test_the_agreement_list_asks_as_much_for_100_rows_as_for_1(
+    client: TestClient, runtime: Runtime, world: World, login: Login, draft_agreement: dict[str, Any]
+) -> None:
     officer = login("officer")
     few_count, few_rows = _statements(client, runtime, "/api/agreements", officer)
     _copies_of(runtime, draft_agreement["id"], [a.id for a in world.alliances.values()], 1, ROWS - 1)
