@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
@@ -11,11 +13,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.client_address import client_address as resolve_client_address
+from storage.db import before_write
 from storage.objects import ObjectStore
 from storage.runtime import Runtime
 from storage.settings import Settings
-from workflows.access import Viewer, viewer_for
-from workflows.accounts import service as accounts
+from workflows.access import Viewer, signed_in_viewer
 from workflows.accounts.tokens import InvalidToken, read_subject
 from workflows.errors import NotFound
 from workflows.ranges import INT32_MAX, OFFSET_MAX, YEAR_MAX, YEAR_MIN
@@ -23,7 +25,7 @@ from workflows.ranges import INT32_MAX, OFFSET_MAX, YEAR_MAX, YEAR_MIN
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -31,11 +33,11 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
-def get_objects(runtime: RuntimeDep) -> ObjectStore:
+async def get_objects(runtime: RuntimeDep) -> ObjectStore:
     return runtime.objects
 
 
@@ -43,20 +45,126 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ObjectsDep = Annotated[ObjectStore, Depends(get_objects)]
 
 
-# How many requests may hold a database connection at once: one for SQLite (its writers take turns
-# anyway), else well inside the connection pool, since a committing request briefly takes a second
-# connection (the outbox relay). See get_session for why requests wait for a slot here.
-SQLITE_SLOTS = 1
+# How many requests may hold a database connection at once. SQLite: one writer at a time (its writers
+# take turns anyway) and a few readers beside it (in WAL mode they read a snapshot and wait for no one).
+# A server database: one pool's worth for both, well inside the connection pool, since a committing
+# request briefly takes a second connection (the outbox relay). See get_session for why requests wait
+# for a slot here.
+SQLITE_WRITER_SLOTS = 1
+SQLITE_READER_SLOTS = 4
 SERVER_DB_SLOTS = 8
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def db_slots(request: Request, runtime: Runtime) -> anyio.Semaphore:
-    """The app's semaphore of database slots: one for SQLite, a pool's worth otherwise."""
-    slots: anyio.Semaphore | None = getattr(request.app.state, "db_slots", None)
+@dataclass(frozen=True)
+class DbSlots:
+    """The app's database slots: the writers' and the readers' (one and the same on a server database)."""
+
+    writers: anyio.Semaphore
+    readers: anyio.Semaphore
+    sqlite: bool
+
+
+def _slots(request: Request, runtime: Runtime) -> DbSlots:
+    slots: DbSlots | None = getattr(request.app.state, "db_slots", None)
     if slots is None:
-        sqlite = runtime.db.engine.dialect.name == "sqlite"
-        slots = request.app.state.db_slots = anyio.Semaphore(SQLITE_SLOTS if sqlite else SERVER_DB_SLOTS)
+        if runtime.db.engine.dialect.name == "sqlite":
+            slots = DbSlots(anyio.Semaphore(SQLITE_WRITER_SLOTS), anyio.Semaphore(SQLITE_READER_SLOTS), sqlite=True)
+        else:
+            shared = anyio.Semaphore(SERVER_DB_SLOTS)
+            slots = DbSlots(shared, shared, sqlite=False)
+        request.app.state.db_slots = slots
     return slots
+
+
+def reads(request: Request) -> bool:
+    """Whether a request reads (GET, HEAD, OPTIONS) rather than changes something."""
+    return request.method in SAFE_METHODS
+
+
+def db_slots(request: Request, runtime: Runtime, *, write: bool | None = None) -> anyio.Semaphore:
+    """The slot a request waits for: a writer's for an unsafe method (or ``write=True``), else a reader's."""
+    slots = _slots(request, runtime)
+    return slots.writers if (not reads(request) if write is None else write) else slots.readers
+
+
+class WriterTurn:
+    """A reading request's turn among the writers, taken at its first write, if it writes at all.
+
+    Taken in the request's worker thread (``storage.db.before_write``), by waiting on the event loop for
+    a writer's slot: the thread waits, but only reading requests ever do, so no more threads wait than
+    there are reader slots, while the writer being waited for needs one thread to finish.
+    """
+
+    def __init__(self, writers: anyio.Semaphore) -> None:
+        self.writers = writers
+        self.held = False
+
+    def take(self) -> None:
+        if self.held:
+            return
+        try:
+            anyio.from_thread.run(self.writers.acquire)
+        except RuntimeError:  # not in a worker thread: SQLite's own busy timeout is the queue
+            return
+        self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.writers.release()
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
+
+
+def _roll_back_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+@asynccontextmanager
+async def request_session(
+    request: Request, runtime: Runtime, *, reading: bool | None = None, commit: bool = False
+) -> AsyncIterator[Session]:
+    """A request's session, once it has its slot; closed (and any writer's turn given back) at the end,
+    committed first if ``commit`` and nothing went wrong, rolled back on any error.
+
+    A writing request (an unsafe method) holds a writer's slot throughout: on SQLite its transaction
+    takes the write lock at its first statement, so what it reads to decide what to write stays so
+    until it commits. A reading one (GET, HEAD, OPTIONS, or ``reading=True``) holds a reader's slot and
+    reads a snapshot without locking; should it write after all (a counter, a throttle's row), it
+    waits for a writer's turn at that first write (``storage.db``).
+    """
+    reading = reads(request) if reading is None else reading
+    slots = _slots(request, runtime)
+    turn: WriterTurn | None = None
+    async with slots.readers if reading else slots.writers:
+        if reading:
+            session = runtime.db.reading_sessionmaker()
+            if slots.sqlite:
+                turn = WriterTurn(slots.writers)
+                before_write(session, turn.take)
+        else:
+            session = runtime.db.sessionmaker()
+        try:
+            try:
+                yield session
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(_roll_back_and_close, session)
+                raise
+            # One trip to a worker thread for both.
+            await anyio.to_thread.run_sync(_commit_and_close if commit else Session.close, session)
+        finally:
+            if turn is not None:
+                turn.give_back()
 
 
 async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
@@ -66,25 +174,26 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
     Were requests to wait for the database inside those threads (SQLite's write lock, an exhausted
     connection pool), a burst could occupy every thread with waiters while the request holding the
     lock waits for a thread to commit in: a deadlock until timeouts turn it into errors. So requests
-    queue for a database slot here, on the event loop, before they take a connection.
+    queue for a database slot here, on the event loop, before they take a connection: writers for
+    the one writer's slot on SQLite, readers for one of a few readers' slots (see request_session).
     """
-    async with db_slots(request, runtime):
-        session = runtime.db.sessionmaker()
-        try:
-            yield session
-            await anyio.to_thread.run_sync(session.commit)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(session.rollback)
-            raise
-        finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(session.close)
+    async with request_session(request, runtime, commit=True) as session:
+        yield session
+
+
+async def get_reading_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+    """``get_session`` for an unsafe request that mostly reads and seldom writes (sign-in: a password
+    check, and a throttle's row written only on a failure): a reader's slot, a writer's turn only
+    at its first write. Not for a route that also has ``SessionDep`` (through the viewer, say): one
+    request holding a reader's slot and a writer's at once could wait for readers waiting for it."""
+    async with request_session(request, runtime, reading=True, commit=True) as session:
+        yield session
 
 
 # scope="function": commit before the response is sent, so a 2xx means the change is durable and the
 # caller's next request sees it (the default "request" scope would commit only after sending).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadingSessionDep = Annotated[Session, Depends(get_reading_session, scope="function")]
 
 UNAUTHENTICATED = HTTPException(
     status_code=401,
@@ -102,17 +211,21 @@ PASSWORD_CHANGE_REQUIRED = HTTPException(
 def get_any_viewer(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Viewer:
-    """The signed-in caller, from a bearer token, even one who must still change their password."""
+    """The signed-in caller, from a bearer token, even one who must still change their password: an
+    active account whose sessions have not ended since the token was issued (a sign-out, a password
+    change), looked up in one statement."""
     if not token:
         raise UNAUTHENTICATED
     try:
-        user = accounts.get_session_user(session=session, subject=read_subject(settings, token))
+        subject = read_subject(settings, token)
+        return signed_in_viewer(session, user_id=subject.user_id, session_version=subject.session_version)
     except (InvalidToken, NotFound):
         raise UNAUTHENTICATED from None
-    return viewer_for(session, user)
 
 
-def get_viewer(viewer: Annotated[Viewer, Depends(get_any_viewer)]) -> Viewer:
+# The cheap dependencies are coroutines: a plain function would cost each request a trip to a worker
+# thread and back, for a few attribute reads.
+async def get_viewer(viewer: Annotated[Viewer, Depends(get_any_viewer)]) -> Viewer:
     """The signed-in caller; one whose password must be changed first is refused (403)."""
     if viewer.must_change_password:
         raise PASSWORD_CHANGE_REQUIRED
@@ -124,7 +237,7 @@ ViewerBeforePasswordChange = Annotated[Viewer, Depends(get_any_viewer)]
 CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The client's address; X-Forwarded-For counts only from KINDERFLOW_TRUSTED_PROXIES."""
     return resolve_client_address(request)
 

@@ -40,7 +40,7 @@ def _count_in_own_transaction(runtime: Runtime, address: str) -> bool:
 async def limit_verification(request: Request, runtime: RuntimeDep) -> None:
     """The API's dependency: counted and committed in a short transaction of its own before the upload is
     looked at, so refused and failed verifications count too; 429 past the limit."""
-    async with db_slots(request, runtime):
+    async with db_slots(request, runtime, write=True):  # it writes, for a GET too
         allowed = await anyio.to_thread.run_sync(partial(_count_in_own_transaction, runtime, client_address(request)))
     if not allowed:
         raise TooManyAttempts(REFUSED, code="rate_limited")

@@ -283,6 +283,8 @@ def full_pair(folder: Path, plan: dict[str, Any]) -> tuple[dict[str, Any], dict[
         where.mkdir()
         settings = {"object_store": "s3://kinderflow-bench", "s3_access_key": "bench",
                     "s3_secret_key": "bench-secret", "s3_secure": "false", "var_dir": str(where)}  # fmt: skip
+        if key == "full":
+            settings |= pkcs11_token(where / "softhsm2")
         with postgres_database() as database_url:
             if key == "full":
                 plural = "es" if API_WORKERS > 1 else ""
@@ -294,6 +296,15 @@ def full_pair(folder: Path, plan: dict[str, Any]) -> tuple[dict[str, Any], dict[
                                   database_url, settings, app="bench.instrumented:reference", seed=seed_reference,
                                   counted=counted_reference, plan=plan))  # fmt: skip
     return out[0], out[1]
+
+
+def pkcs11_token(folder: Path) -> dict[str, str]:
+    """Full mode's settings for a SoftHSM2 token of the run's own (full mode refuses to start without
+    one; ``provision`` also points SOFTHSM2_CONF, which the services inherit, at its configuration)."""
+    from storage import softhsm
+
+    token = softhsm.provision(folder, label="kinderflow-bench")
+    return {"pkcs11_module": token.module, "pkcs11_token_label": token.label, "pkcs11_pin": token.pin}
 
 
 def _metric(name: str, value: float, unit: str = "", target: float | None = None, op: str = ">=") -> dict[str, Any]:

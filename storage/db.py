@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,23 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+# The execution option of a reading transaction (``Database.reading_sessionmaker``): on SQLite it
+# begins DEFERRED, without the write lock, and takes the lock only at its first write (see below).
+READING = "kinderflow_reading"
+# Connection.info keys: whether the transaction under way has only read so far, and what to call
+# (in the request's worker thread) before it writes: the request takes its writer turn there.
+_READING_TX = "kinderflow_reading_tx"
+_BEFORE_WRITE = "kinderflow_before_write"
+_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+_CTE_WRITES = re.compile(r"^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
+
+
+def writes(statement: str) -> bool:
+    """Whether an SQL statement changes the database (a statement a reading transaction must not
+    run on SQLite's read snapshot)."""
+    return bool(_WRITES.match(statement) or _CTE_WRITES.match(statement))
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -84,15 +102,47 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers keep their snapshot while one writer appends; neither waits for the other.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
+        conn.info.pop(_BEFORE_WRITE, None)
+        if conn.get_execution_options().get(READING):
+            # A reading transaction: a snapshot, no lock, whatever the writers are doing.
+            conn.exec_driver_sql("BEGIN")
+            conn.info[_READING_TX] = True
+            return
+        conn.info[_READING_TX] = False
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes can fail
         # with SQLITE_BUSY without waiting, which would turn honest concurrency into errors.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if conn.info.get(_READING_TX) and writes(statement):
+            _to_writing(conn)
+
+
+def _to_writing(conn: Any) -> None:
+    """A reading transaction's first write: it becomes a write transaction.
+
+    SQLite cannot upgrade a snapshot that another connection has written past (SQLITE_BUSY at once,
+    no waiting), so the reading transaction is ended (it has written nothing) and an IMMEDIATE one
+    begun in its place, after the caller's ``before_write`` (a request takes its turn among the
+    writers there). The reads before it were of the earlier snapshot: what they saw may have changed
+    since, as if they had run in a transaction of their own; versioned rows still refuse a stale
+    update. Routes that read to decide what to write are unsafe methods, which write from the start.
+    """
+    conn.info[_READING_TX] = False
+    before_write = conn.info.pop(_BEFORE_WRITE, None)
+    if before_write is not None:
+        before_write()
+    dbapi_connection = conn.connection.dbapi_connection
+    dbapi_connection.execute("COMMIT")
+    dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -101,7 +151,13 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        # Write transactions: on SQLite they hold the write lock from their first statement.
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Reading transactions: on SQLite, a snapshot without a lock until the first write, if any.
+        self.reading_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{READING: True}), expire_on_commit=False
+        )
+        event.listen(self.reading_sessionmaker, "after_begin", _pass_before_write)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -109,5 +165,23 @@ class Database:
         with self.sessionmaker() as session, session.begin():
             yield session
 
+    @contextmanager
+    def reading_session(self) -> Iterator[Session]:
+        """A reading session (see ``reading_sessionmaker``), rolled back at the end: nothing to keep."""
+        with self.reading_sessionmaker() as session:
+            yield session
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def before_write(session: Session, callback: Callable[[], None]) -> None:
+    """Have ``callback`` called (in the thread that writes) before a reading session's first write on
+    SQLite: a request takes its writer turn there (``api.deps``). Once per transaction."""
+    session.info[_BEFORE_WRITE] = callback
+
+
+def _pass_before_write(session: Session, _transaction: Any, connection: Any) -> None:
+    callback = session.info.get(_BEFORE_WRITE)
+    if callback is not None:
+        connection.info[_BEFORE_WRITE] = callback

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflows.accounts.models import User
@@ -78,6 +78,44 @@ def viewer_for(session: Session, user: User) -> Viewer:
         kindergarten_id=user.kindergarten_id,
         alliance_id=current_alliance_id(session, user.kindergarten_id),
         must_change_password=user.must_change_password,
+    )
+
+
+# One statement for the signed-in caller of every request: the account's columns a Viewer needs and
+# the checks need, and its kindergarten's alliance today; built once.
+_SIGNED_IN = (
+    select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.kindergarten_id,
+        User.must_change_password,
+        User.is_active,
+        User.session_version,
+        Membership.alliance_id,
+    )
+    .outerjoin(Membership, (Membership.kindergarten_id == User.kindergarten_id) & Membership.ended_on.is_(None))
+    .where(User.id == bindparam("user_id"))
+    .limit(1)
+)
+
+
+def signed_in_viewer(session: Session, *, user_id: uuid.UUID, session_version: int) -> Viewer:
+    """The viewer a token or a browser session speaks for, in one statement: an active account whose
+    sessions have not ended since (``session_version``, as ``accounts.service.get_session_user``
+    checks it), with the alliance its kindergarten is in today. NotFound otherwise."""
+    row = session.execute(_SIGNED_IN, {"user_id": user_id}).first()
+    if row is None or not row.is_active or row.session_version != session_version:
+        raise NotFound()
+    return Viewer(
+        user_id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        kindergarten_id=row.kindergarten_id,
+        alliance_id=row.alliance_id,
+        must_change_password=row.must_change_password,
     )
 
 

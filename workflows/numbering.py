@@ -7,7 +7,7 @@ its number back.
 
 from __future__ import annotations
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -24,9 +24,12 @@ class Counter(Base):
 def next_value(session: Session, name: str) -> int:
     """Increment and return the counter ``name`` (starting at 1)."""
     for _ in range(3):
-        result = session.execute(update(Counter).where(Counter.name == name).values(value=Counter.value + 1))
-        if result.rowcount:  # type: ignore[attr-defined]
-            return int(session.scalar(select(Counter.value).where(Counter.name == name)) or 0)
+        # RETURNING (SQLite 3.35+, PostgreSQL): the new value in the same statement.
+        value = session.scalar(
+            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+        )
+        if value is not None:
+            return int(value)
         try:
             with session.begin_nested():
                 session.add(Counter(name=name, value=1))

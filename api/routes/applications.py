@@ -21,7 +21,7 @@ from workflows.applications.schemas import (
     AttachmentOut,
     EventBody,
 )
-from workflows.applications.views import application_out
+from workflows.applications.views import application_out, applications_out
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import list_for_owner
 
@@ -43,7 +43,7 @@ def list_applications(
     alliance_id: uuid.UUID | None = None,
 ) -> list[ApplicationOut]:
     rows = service.list_visible(session=session, viewer=viewer, state=state, town=town, alliance_id=alliance_id)
-    return [application_out(session, viewer, a) for a in rows]
+    return applications_out(session, viewer, rows)
 
 
 @router.get("/{application_id}", response_model=ApplicationOut)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import ClientAddress, SessionDep, SettingsDep, ViewerBeforePasswordChange
+from api.deps import ClientAddress, ReadingSessionDep, SessionDep, SettingsDep, ViewerBeforePasswordChange
 from workflows.accounts import service as accounts
 from workflows.accounts.schemas import MeOut, TokenOut
 from workflows.accounts.tokens import issue_token
@@ -18,11 +18,14 @@ router = APIRouter(tags=["auth"])
 @router.post("/auth/token", response_model=TokenOut)
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
+    session: ReadingSessionDep,
     settings: SettingsDep,
     address: ClientAddress,
 ) -> TokenOut:
-    """OAuth2 password flow: a short-lived bearer token."""
+    """OAuth2 password flow: a short-lived bearer token.
+
+    A reading transaction: the password check holds no writer's slot, and only a failure (or clearing
+    earlier ones) waits for a writer's turn, at its write."""
     user = accounts.authenticate(
         session=session, settings=settings, username=form.username, password=form.password, address=address
     )

@@ -12,21 +12,19 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse
 
-from api.deps import RuntimeDep, db_slots
+from api.deps import RuntimeDep, request_session
 from api.web import nav
 from api.web import session as web_session
 from api.web.rendering import render
 from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import notifications
-from workflows.access import Viewer, viewer_for
-from workflows.accounts import service as accounts
+from workflows.access import Viewer, signed_in_viewer
 from workflows.errors import NotFound
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -58,15 +56,11 @@ async def get_page_db(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
     back on any error, before the response leaves, so a redirect never races its own commit.
 
     Like the API's sessions, pages queue for a database slot on the event loop (see
-    ``api.deps.get_session``), so a burst cannot fill every worker thread with lock waiters."""
-    async with db_slots(request, runtime):
-        session = runtime.db.sessionmaker()
+    ``api.deps.get_session``), so a burst cannot fill every worker thread with lock waiters; a page
+    (GET) reads without SQLite's write lock, a form post (POST) writes (``api.deps.request_session``)."""
+    async with request_session(request, runtime) as session:
         request.state.page_db = session
-        try:
-            yield session
-        finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(session.close)
+        yield session
 
 
 PageDb = Annotated[Session, Depends(get_page_db, scope="function")]
@@ -174,13 +168,12 @@ def get_public_page(request: Request, db: PageDb, runtime: RuntimeDep, web: WebS
     subject = web_session.subject_of(settings, web)
     if subject is not None:
         try:
-            user = accounts.get_session_user(session=db, subject=subject)
+            viewer = signed_in_viewer(db, user_id=subject.user_id, session_version=subject.session_version)
         except NotFound:  # signed out, password changed or reset, disabled or deleted since signing in
             web_session.sign_out(web)
         else:
-            viewer = viewer_for(db, user)
             web_session.renew_if_due(
-                settings, web, user_id=user.id, role=user.role.value, session_version=user.session_version
+                settings, web, user_id=viewer.user_id, role=viewer.role.value, session_version=subject.session_version
             )
     request.state.viewer = viewer
     return Page(request=request, db=db, settings=settings, objects=runtime.objects, web=web, viewer=viewer)

@@ -44,8 +44,7 @@ from api.web.rendering import render
 from api.web.returns import current_page, nearest_page, return_path
 from storage.objects import ObjectStoreUnavailable, ObjectTooLarge
 from workflows import errors
-from workflows.access import Viewer, viewer_for
-from workflows.accounts import service as accounts
+from workflows.access import Viewer, signed_in_viewer
 
 log = logging.getLogger(__name__)
 
@@ -266,9 +265,9 @@ def _viewer_of(request: Request) -> Viewer | None:
     subject = web_session.subject_of(runtime.settings, _web_session(request))
     if subject is None:
         return None
-    db = runtime.db.sessionmaker()
+    db = runtime.db.reading_sessionmaker()  # reads only: no slot, no write lock to wait for
     try:
-        return viewer_for(db, accounts.get_session_user(session=db, subject=subject))
+        return signed_in_viewer(db, user_id=subject.user_id, session_version=subject.session_version)
     except errors.NotFound:  # signed out, password changed, disabled since signing in
         return None
     finally:

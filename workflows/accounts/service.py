@@ -107,7 +107,9 @@ def authenticate(*, session: Session, settings: Settings, username: str, passwor
     if user is None or not user.is_active or not verify_password(settings, user.password_hash, password):
         _record_failure(session, username=username, address=address)
         raise BadCredentials()
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    # Cleared only if there is something to clear: a sign-in that writes nothing waits for no writer.
+    if session.scalar(select(LoginFailure.id).where(LoginFailure.username == username).limit(1)) is not None:
+        session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     return user
 
 

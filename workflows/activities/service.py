@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.db import utcnow
@@ -62,7 +62,14 @@ def list_visible(
     state: str | None = None,
 ) -> list[Activity]:
     """The activities the viewer may see, in time order, with optional filters."""
-    stmt = select(Activity).options(selectinload(Activity.participants), selectinload(Activity.materials))
+    # Everything the list's presenter reads, in a bounded number of statements whatever its length.
+    stmt = select(Activity).options(
+        joinedload(Activity.alliance, innerjoin=True),
+        joinedload(Activity.semester, innerjoin=True),
+        joinedload(Activity.host, innerjoin=True),
+        selectinload(Activity.participants),
+        selectinload(Activity.materials),
+    )
     if not viewer.is_bureau:
         if viewer.alliance_id is None:
             return []

@@ -204,6 +204,25 @@ def form_status(session: Session, application: Application) -> str:
     return READY if any_stored else NONE
 
 
+def form_statuses(session: Session, applications: list[Application]) -> dict[uuid.UUID, str]:
+    """``form_status`` of each application, from one statement whatever the length of the list."""
+    stamps: dict[uuid.UUID, list[datetime]] = {a.id: [] for a in applications}
+    if stamps:
+        rows = session.execute(
+            select(Document.owner_id, Document.created_at).where(
+                Document.owner_type == "application", Document.owner_id.in_(stamps), Document.kind == KIND
+            )
+        )
+        for owner_id, created_at in rows:
+            stamps[owner_id].append(created_at)
+    statuses = {}
+    for a in applications:
+        stored = stamps[a.id]
+        since = sum(1 for t in stored if a.submitted_at is not None and t >= a.submitted_at)
+        statuses[a.id] = GENERATING if since < _versions_due(a) else READY if stored else NONE
+    return statuses
+
+
 def _context_due(session: Session, application_id: uuid.UUID, due: datetime) -> dict[str, Any] | None:
     """What the 申请表 due at ``due`` shows, or None when there is nothing to store: stored already
     (a redelivery), or ``due`` belongs to a submission that a later one replaced."""

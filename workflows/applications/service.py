@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import BinaryIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from storage.db import utcnow
 from storage.objects import ObjectStore
@@ -36,12 +36,20 @@ def _may_see(viewer: Viewer, application: Application) -> bool:
     )
 
 
+# One statement for an application with its kindergarten and attachments (what every use of it reads),
+# built once; the lock, where asked for, is on the application's row alone.
+_VISIBLE = (
+    select(Application)
+    .where(Application.id == bindparam("application_id"))
+    .options(joinedload(Application.kindergarten, innerjoin=True), joinedload(Application.attachments))
+)
+_VISIBLE_LOCKED = _VISIBLE.with_for_update(of=Application)
+
+
 def get_visible(*, session: Session, viewer: Viewer, application_id: uuid.UUID, lock: bool = False) -> Application:
     """The application if the viewer may see it; NotFound otherwise."""
-    stmt = select(Application).where(Application.id == application_id).options(selectinload(Application.attachments))
-    if lock:
-        stmt = stmt.with_for_update()
-    application = session.scalar(stmt)
+    found = session.execute(_VISIBLE_LOCKED if lock else _VISIBLE, {"application_id": application_id})
+    application = found.unique().scalar_one_or_none()
     if application is None or not _may_see(viewer, application):
         raise NotFound("申请不存在")
     return application
@@ -116,7 +124,10 @@ def create(*, session: Session, viewer: Viewer, form: ApplicationForm) -> Applic
         raise Conflict(f"本园已有办理中的申请 {open_one}，请在该申请上继续", code="open_application_exists")
     year = clock.today().year  # the number carries the Beijing year
     number = f"SQ{year}-{next_value(session, f'application:{year}'):04d}"
-    application = Application(number=number, kindergarten_id=viewer.kindergarten_id, created_by=viewer.user_id)
+    # attachments=[]: a new application has none, and the answer need not ask the database so.
+    application = Application(
+        number=number, kindergarten_id=viewer.kindergarten_id, created_by=viewer.user_id, attachments=[]
+    )
     _denormalise(application, form)
     session.add(application)
     session.flush()

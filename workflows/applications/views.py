@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.access import Viewer
 from workflows.applications import decisions
-from workflows.applications.documents import FORM_STATUS_LABELS, form_status
+from workflows.applications.documents import FORM_STATUS_LABELS, form_status, form_statuses
 from workflows.applications.machine import APPLICATION_WORKFLOW
 from workflows.applications.models import Application, Decision
 from workflows.applications.schemas import (
@@ -19,19 +20,50 @@ from workflows.applications.schemas import (
     DecisionOut,
 )
 from workflows.certificates.documents import grouped
-from workflows.registry.service_area import suggest_alliance
+from workflows.registry.service_area import Suggestion, suggest_alliance, suggest_alliances
 
 
 def application_out(session: Session, viewer: Viewer, application: Application) -> ApplicationOut:
     """The application as this viewer sees it; reviewers also get the alliance that serves its town."""
+    # A 批复 is issued with decided_at set (events._decide): none to look for before.
+    decision = decisions.find(session, application.id) if application.decided_at else None
     suggestion = None
     if viewer.is_bureau and application.town:
-        found = suggest_alliance(session=session, town=application.town)
-        if found is not None:
-            suggestion = AllianceSuggestion(
-                id=found.alliance.id, code=found.alliance.code, name=found.alliance.name, reason=found.reason
-            )
-    status = form_status(session, application)
+        suggestion = _suggestion(suggest_alliance(session=session, town=application.town))
+    return _out(viewer, application, suggestion, decision, form_status(session, application))
+
+
+def applications_out(session: Session, viewer: Viewer, applications: list[Application]) -> list[ApplicationOut]:
+    """A list of applications (their kindergartens and attachments loaded with them): the decided ones'
+    批复 in one statement, the towns' suggested alliances from one reading of the alliances, whatever
+    the length of the list."""
+    decided = [a.id for a in applications if a.decided_at]
+    found = (
+        {d.application_id: d for d in session.scalars(select(Decision).where(Decision.application_id.in_(decided)))}
+        if decided
+        else {}
+    )
+    towns = {a.town for a in applications if a.town} if viewer.is_bureau else set()
+    suggestions = {town: _suggestion(s) for town, s in suggest_alliances(session=session, towns=towns).items()}
+    statuses = form_statuses(session, applications)
+    return [_out(viewer, a, suggestions.get(a.town), found.get(a.id), statuses[a.id]) for a in applications]
+
+
+def _suggestion(found: Suggestion | None) -> AllianceSuggestion | None:
+    if found is None:
+        return None
+    return AllianceSuggestion(
+        id=found.alliance.id, code=found.alliance.code, name=found.alliance.name, reason=found.reason
+    )
+
+
+def _out(
+    viewer: Viewer,
+    application: Application,
+    suggestion: AllianceSuggestion | None,
+    decision: Decision | None,
+    status: str,
+) -> ApplicationOut:
     return ApplicationOut(
         id=application.id,
         number=application.number,
@@ -63,7 +95,7 @@ def application_out(session: Session, viewer: Viewer, application: Application) 
         ],
         allowed_events=APPLICATION_WORKFLOW.allowed_events(application, viewer.role),
         suggested_alliance=suggestion,
-        decision=decision_out(decisions.find(session, application.id)),
+        decision=decision_out(decision),
         form_status=status,
         form_status_label=FORM_STATUS_LABELS[status],
     )

@@ -96,9 +96,8 @@ class Suggestion:
     reason: str
 
 
-def suggest_alliance(*, session: Session, town: str) -> Suggestion | None:
-    """The active alliance that serves ``town``; failing that, one whose pillar or lead sits there."""
-    alliances = list(
+def _active_alliances(session: Session) -> list[Alliance]:
+    return list(
         session.scalars(
             select(Alliance)
             .where(Alliance.active)
@@ -106,6 +105,23 @@ def suggest_alliance(*, session: Session, town: str) -> Suggestion | None:
             .order_by(Alliance.code)
         )
     )
+
+
+def suggest_alliance(*, session: Session, town: str) -> Suggestion | None:
+    """The active alliance that serves ``town``; failing that, one whose pillar or lead sits there."""
+    return _suggest(_active_alliances(session), town)
+
+
+def suggest_alliances(*, session: Session, towns: Iterable[str]) -> dict[str, Suggestion | None]:
+    """``suggest_alliance`` for each of ``towns``, the alliances read once for all of them (a list)."""
+    wanted = set(towns)
+    if not wanted:
+        return {}
+    alliances = _active_alliances(session)
+    return {town: _suggest(alliances, town) for town in wanted}
+
+
+def _suggest(alliances: list[Alliance], town: str) -> Suggestion | None:
     serving = taken_towns(alliances).get(town)
     if serving is not None:
         return Suggestion(serving, f"「{town}」在该联盟的服务区域内")
