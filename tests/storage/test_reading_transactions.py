@@ -94,7 +94,7 @@ def test_a_reader_that_writes_takes_its_turn_then_and_writes_past_a_newer_snapsh
         locked_out.close()
         reading.commit()
     with database.session() as check:
-        assert dict(check.execute(select(rows.c.id, rows.c.name)).tuples().all())[3] == "by the reader"
+        assert dict(check.execute(select(rows.c.id, rows.c.name)).all())[3] == "by the reader"
         assert check.scalar(select(func.count()).select_from(rows)) == 6
 
 

@@ -85,7 +85,7 @@ def test_kept_values_come_back_only_as_the_kind_they_are() -> None:
 
 
 def test_moved_from_before_the_move_is_a_programming_error() -> None:
-    with pytest.raises(AssertionError):
+    with pytest.raises(RuntimeError, match="once the record has moved"):
         _ = _ctx().moved_from
 
 
