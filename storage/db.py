@@ -85,7 +85,9 @@ READING = "kinderflow_reading"
 # (in the request's worker thread) before it writes: the request takes its writer turn there.
 _READING_TX = "kinderflow_reading_tx"
 _BEFORE_WRITE = "kinderflow_before_write"
-_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+# SAVEPOINT counts as a write: a savepoint is opened to attempt a write, and it must be opened inside
+# the write transaction (the snapshot ends at the first write, and a savepoint with it).
+_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|SAVEPOINT)\b", re.IGNORECASE)
 _CTE_WRITES = re.compile(r"^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
 
 

@@ -143,3 +143,16 @@ def test_a_reader_writing_waits_for_the_lock_like_any_writer(database: Database)
     holder.close()
     with database.session() as check:
         assert check.scalar(select(rows.c.name).where(rows.c.id == 1)) == "first, then the reader"
+
+
+def test_a_reader_that_writes_inside_a_savepoint_keeps_it(database: Database) -> None:
+    """A savepoint opened to try a write (get-or-create) is opened in the write transaction: the
+    snapshot ends before it, not between it and its release ("no such savepoint")."""
+    assert writes("SAVEPOINT sa_savepoint_1")
+    with database.reading_session() as reading:
+        assert reading.scalar(select(func.count()).select_from(rows)) == 5
+        with reading.begin_nested():
+            reading.execute(insert(rows).values(id=7, name="in a savepoint"))
+        reading.commit()
+    with database.reading_session() as check:
+        assert check.scalar(select(rows.c.name).where(rows.c.id == 7)) == "in a savepoint"
