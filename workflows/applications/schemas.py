@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator
 
 from workflows import clock
 from workflows.ranges import Version
@@ -188,18 +188,33 @@ class EventBody(BaseModel):
 
 
 class AttachmentOut(BaseModel):
+    """Built from an ``Attachment`` row: ``AttachmentOut.model_validate(attachment)``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     kind: str
-    kind_label: str
     filename: str
     content_type: str
     size: int
     sha256: str
     uploaded_at: datetime
-    current: bool
+    replaced_at: datetime | None = Field(exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_label(self) -> str:
+        return ATTACHMENT_LABELS[AttachmentKind(self.kind)]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def current(self) -> bool:
+        return self.replaced_at is None
 
 
 class CheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     key: str
     label: str
     result: str
@@ -214,7 +229,10 @@ class AllianceSuggestion(BaseModel):
 
 
 class DecisionOut(BaseModel):
-    """The 批复 on a decided application: its number, what it decided, and its files."""
+    """The 批复 on a decided application: its number, what it decided, and its files. Built from the
+    ``Decision`` row with its label, grouped code and letter state (``views.decision_out``)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     number: str
     outcome: str
@@ -230,6 +248,10 @@ class DecisionOut(BaseModel):
 
 
 class ApplicationOut(BaseModel):
+    """Built from the ``Application`` row with what the viewer and other rows add (``views._out``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     kindergarten_id: uuid.UUID
