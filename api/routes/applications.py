@@ -20,7 +20,7 @@ from workflows.applications.schemas import (
     AttachmentOut,
     EventBody,
 )
-from workflows.applications.views import application_out, applications_out
+from workflows.applications.views import application_out, applications_out, attachment_out
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import list_for_owner
 
@@ -115,7 +115,7 @@ def upload_attachment(
         filename=file.filename or kind.value,
     )
 
-    return AttachmentOut.model_validate(a)
+    return attachment_out(a)
 
 
 @router.get("/{application_id}/attachments/{attachment_id}/content")

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from workflows import clock
 from workflows.ranges import Version
@@ -188,28 +188,19 @@ class EventBody(BaseModel):
 
 
 class AttachmentOut(BaseModel):
-    """Built from an ``Attachment`` row: ``AttachmentOut.model_validate(attachment)``."""
+    """Built from an ``Attachment`` row with its label and whether it is current (``views.attachment_out``)."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     kind: str
+    kind_label: str
     filename: str
     content_type: str
     size: int
     sha256: str
     uploaded_at: datetime
-    replaced_at: datetime | None = Field(exclude=True)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def kind_label(self) -> str:
-        return ATTACHMENT_LABELS[AttachmentKind(self.kind)]
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def current(self) -> bool:
-        return self.replaced_at is None
+    current: bool
 
 
 class CheckOut(BaseModel):

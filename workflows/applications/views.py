@@ -9,8 +9,15 @@ from workflows.access import Viewer
 from workflows.applications import decisions
 from workflows.applications.documents import FORM_STATUS_LABELS, form_status, form_statuses
 from workflows.applications.machine import APPLICATION_WORKFLOW
-from workflows.applications.models import Application, Decision
-from workflows.applications.schemas import AllianceSuggestion, ApplicationOut, DecisionOut
+from workflows.applications.models import Application, Attachment, Decision
+from workflows.applications.schemas import (
+    ATTACHMENT_LABELS,
+    AllianceSuggestion,
+    ApplicationOut,
+    AttachmentKind,
+    AttachmentOut,
+    DecisionOut,
+)
 from workflows.certificates.documents import grouped
 from workflows.presenters import Presented
 from workflows.registry.service_area import Suggestion, suggest_alliance, suggest_alliances
@@ -61,12 +68,23 @@ def _out(
         Presented(
             application,
             kindergarten_name=application.kindergarten.name,
+            attachments=[attachment_out(a) for a in application.attachments],
             state_label=APPLICATION_WORKFLOW.label(application.state),
             allowed_events=APPLICATION_WORKFLOW.allowed_events(application, viewer.role),
             suggested_alliance=suggestion,
             decision=decision_out(decision),
             form_status=status,
             form_status_label=FORM_STATUS_LABELS[status],
+        )
+    )
+
+
+def attachment_out(attachment: Attachment) -> AttachmentOut:
+    return AttachmentOut.model_validate(
+        Presented(
+            attachment,
+            kind_label=ATTACHMENT_LABELS[AttachmentKind(attachment.kind)],
+            current=attachment.replaced_at is None,
         )
     )
 
