@@ -188,8 +188,6 @@ class EventBody(BaseModel):
 
 
 class AttachmentOut(BaseModel):
-    """Built from an ``Attachment`` row with its label and whether it is current (``views.attachment_out``)."""
-
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
@@ -220,8 +218,7 @@ class AllianceSuggestion(BaseModel):
 
 
 class DecisionOut(BaseModel):
-    """The 批复 on a decided application: its number, what it decided, and its files. Built from the
-    ``Decision`` row with its label, grouped code and letter state (``views.decision_out``)."""
+    """The 批复 on a decided application: its number, what it decided, and its files."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -239,8 +236,6 @@ class DecisionOut(BaseModel):
 
 
 class ApplicationOut(BaseModel):
-    """Built from the ``Application`` row with what the viewer and other rows add (``views._out``)."""
-
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
