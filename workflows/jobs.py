@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -22,6 +22,7 @@ from storage.db import Base, UUIDPrimaryKey, utcnow
 from storage.runtime import Runtime
 from workflows.access import Viewer
 from workflows.errors import DomainError, NotFound, ValidationFailed
+from workflows.presenters import Presented
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class Job(UUIDPrimaryKey, Base):
 
 
 class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     kind: str
     state: str
@@ -64,19 +67,7 @@ class JobOut(BaseModel):
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
-        return cls(
-            id=job.id,
-            kind=job.kind,
-            state=job.state,
-            state_label=STATE_LABELS.get(job.state, job.state),
-            total=job.total,
-            done=job.done,
-            errors=job.errors,
-            params=job.params,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-        )
+        return cls.model_validate(Presented(job, state_label=STATE_LABELS.get(job.state, job.state)))
 
 
 def create_job(

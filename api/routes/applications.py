@@ -13,7 +13,6 @@ from api.routes.files import stream_object
 from workflows import audit
 from workflows.applications import events, service
 from workflows.applications.schemas import (
-    ATTACHMENT_LABELS,
     ApplicationCreate,
     ApplicationOut,
     ApplicationUpdate,
@@ -21,7 +20,7 @@ from workflows.applications.schemas import (
     AttachmentOut,
     EventBody,
 )
-from workflows.applications.views import application_out, applications_out
+from workflows.applications.views import application_out, applications_out, attachment_out
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import list_for_owner
 
@@ -116,17 +115,7 @@ def upload_attachment(
         filename=file.filename or kind.value,
     )
 
-    return AttachmentOut(
-        id=a.id,
-        kind=a.kind,
-        kind_label=ATTACHMENT_LABELS[kind],
-        filename=a.filename,
-        content_type=a.content_type,
-        size=a.size,
-        sha256=a.sha256,
-        uploaded_at=a.uploaded_at,
-        current=True,
-    )
+    return attachment_out(a)
 
 
 @router.get("/{application_id}/attachments/{attachment_id}/content")

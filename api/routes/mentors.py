@@ -35,8 +35,7 @@ Year = Query(default=None, ge=2000, le=2100, description="年度（默认今年�
 
 
 def _round_out(row: NominationRound) -> RoundOut:
-    return RoundOut(id=row.id, year=row.year, deadline=row.deadline, note=row.note, opened_at=row.opened_at,
-                    closed_at=row.closed_at)  # fmt: skip
+    return RoundOut.model_validate(row)
 
 
 def _team_out(view: teams.TeamOverview) -> TeamOut:

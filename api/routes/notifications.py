@@ -6,16 +6,19 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import CurrentViewer, SessionDep
 from workflows import audit, notifications
+from workflows.presenters import Presented
 from workflows.roles import Role
 
 router = APIRouter(tags=["notifications"])
 
 
 class NotificationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     kind: str
     title: str
@@ -26,6 +29,8 @@ class NotificationOut(BaseModel):
 
 
 class ChainOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     ok: bool
     entries: int
     first_broken_seq: int | None
@@ -33,15 +38,7 @@ class ChainOut(BaseModel):
 
 
 def _out(n: notifications.Notification) -> NotificationOut:
-    return NotificationOut(
-        id=n.id,
-        kind=n.kind,
-        title=n.title,
-        body=n.body,
-        link=n.link,
-        created_at=n.created_at,
-        read=n.read_at is not None,
-    )
+    return NotificationOut.model_validate(Presented(n, read=n.read_at is not None))
 
 
 @router.get("/notifications", response_model=list[NotificationOut])
@@ -59,6 +56,4 @@ def verify_audit_chain(session: SessionDep, viewer: CurrentViewer) -> ChainOut:
     """Recompute the whole audit chain and name the first broken row (officers and admins)."""
     viewer.require_role(Role.OFFICER, Role.ADMIN)
     report = audit.verify_chain(session)
-    return ChainOut(
-        ok=report.ok, entries=report.entries, first_broken_seq=report.first_broken_seq, reason=report.reason
-    )
+    return ChainOut.model_validate(report)

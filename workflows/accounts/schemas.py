@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from workflows.access import Viewer
 from workflows.accounts.models import User
+from workflows.presenters import Presented
 from workflows.roles import ROLE_LABELS, Role
 
 
@@ -51,6 +52,8 @@ class PasswordChangedOut(MeOut):
 
 
 class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     username: str
     display_name: str
@@ -61,15 +64,7 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls(
-            id=u.id,
-            username=u.username,
-            display_name=u.display_name,
-            role=u.role.value,
-            role_label=ROLE_LABELS[Role(u.role)],
-            phone=u.phone,
-            is_active=u.is_active,
-        )
+        return cls.model_validate(Presented(u, role=u.role.value, role_label=ROLE_LABELS[Role(u.role)]))
 
 
 class AccountOut(UserOut):
@@ -84,14 +79,15 @@ class AccountOut(UserOut):
 
     @classmethod
     def of(cls, u: User) -> AccountOut:
-        return cls(
-            **UserOut.of(u).model_dump(),
-            kindergarten_id=u.kindergarten_id,
-            kindergarten_name=u.kindergarten.name if u.kindergarten else None,
-            section=u.section.code if u.section else None,
-            section_name=u.section.name if u.section else None,
-            must_change_password=u.must_change_password,
-            created_at=u.created_at,
+        return cls.model_validate(
+            Presented(
+                u,
+                role=u.role.value,
+                role_label=ROLE_LABELS[Role(u.role)],
+                kindergarten_name=u.kindergarten.name if u.kindergarten else None,
+                section=u.section.code if u.section else None,
+                section_name=u.section.name if u.section else None,
+            )
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class WorkStatusOut(BaseModel):
@@ -18,6 +18,8 @@ class WorkStatusOut(BaseModel):
 
 class CountingOut(BaseModel):
     """One activity of the semester and whether (and why) it counts towards the minimum."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     activity_id: uuid.UUID
     number: str

@@ -63,6 +63,8 @@ class SemesterUpdate(BaseModel):
 
 
 class SemesterOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     code: str
     name: str
@@ -206,6 +208,8 @@ class EventBody(BaseModel):
 
 
 class ParticipantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     # None for a guest (someone not on any roster, recorded by name and kindergarten).
     teacher_id: uuid.UUID | None
@@ -236,6 +240,8 @@ class AttendanceCounts(BaseModel):
 
 
 class ActivityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     seq: int
@@ -314,6 +320,8 @@ class WalkIn(BaseModel):
 
 
 class MaterialOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     category: str
     category_label: str
@@ -358,6 +366,8 @@ class CommentIn(BaseModel):
 
 
 class CommentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     author_name: str
     author_role: str
@@ -366,6 +376,8 @@ class CommentOut(BaseModel):
 
 
 class BundleStatusOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     activity_id: uuid.UUID
     state: str
     state_label: str

@@ -54,6 +54,8 @@ class GenerateBody(BaseModel):
 
 
 class AgreementBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     kind: str
@@ -97,6 +99,8 @@ class PartyOut(BaseModel):
 
 
 class SignatureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     party: str
     party_label: str
     step: int
@@ -118,6 +122,8 @@ class StepOut(BaseModel):
 
 
 class AgreementOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     kind: str
@@ -169,6 +175,8 @@ class SigningKeyIn(BaseModel):
 
 
 class SigningKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     algorithm: str
     subject: str

@@ -188,6 +188,8 @@ class EventBody(BaseModel):
 
 
 class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     kind: str
     kind_label: str
@@ -200,6 +202,8 @@ class AttachmentOut(BaseModel):
 
 
 class CheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     key: str
     label: str
     result: str
@@ -216,6 +220,8 @@ class AllianceSuggestion(BaseModel):
 class DecisionOut(BaseModel):
     """The 批复 on a decided application: its number, what it decided, and its files."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     number: str
     outcome: str
     outcome_label: str
@@ -230,6 +236,8 @@ class DecisionOut(BaseModel):
 
 
 class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     kindergarten_id: uuid.UUID

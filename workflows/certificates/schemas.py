@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.certificates.documents import KIND_LABELS, grouped
 from workflows.certificates.models import Certificate
+from workflows.presenters import Presented
 
 STATE_LABELS = {"pending": "待会签", "countersigned": "已会签"}
 
@@ -29,6 +30,8 @@ class CountersignBody(BaseModel):
 
 
 class CertificateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     year: int
@@ -55,30 +58,13 @@ class CertificateOut(BaseModel):
 
     @classmethod
     def of(cls, c: Certificate) -> CertificateOut:
-        return cls(
-            id=c.id,
-            number=c.number,
-            year=c.year,
-            kind=c.kind,
-            kind_label=KIND_LABELS[c.kind],
-            activity_id=c.activity_id,
-            activity_number=c.activity_number,
-            topic=c.topic,
-            held_on=c.held_on,
-            teacher_id=c.teacher_id,
-            teacher_name=c.teacher_name,
-            kindergarten_id=c.kindergarten_id,
-            kindergarten_name=c.kindergarten_name,
-            alliance_name=c.alliance_name,
-            verification_code=grouped(c.verification_code),
-            state=c.state,
-            state_label=STATE_LABELS.get(c.state, c.state),
-            countersigned_by=c.countersigned_by,
-            countersigned_at=c.countersigned_at,
-            docx_document_id=c.docx_document_id,
-            pdf_document_id=c.pdf_document_id,
-            issued_by=c.issued_by,
-            issued_at=c.issued_at,
+        return cls.model_validate(
+            Presented(
+                c,
+                kind_label=KIND_LABELS[c.kind],
+                verification_code=grouped(c.verification_code),
+                state_label=STATE_LABELS.get(c.state, c.state),
+            )
         )
 
 

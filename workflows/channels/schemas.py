@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workflows.channels.models import ChannelConfig, ChannelDelivery, ChannelKind, DeliveryState
 from workflows.errors import FieldError, ValidationFailed
+from workflows.presenters import Presented
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 
@@ -112,6 +113,8 @@ class ChannelConfigUpdate(BaseModel):
 
 
 class ChannelConfigOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     kind: ChannelKind
     name: str
@@ -127,21 +130,18 @@ class ChannelConfigOut(BaseModel):
     @classmethod
     def of(cls, config: ChannelConfig) -> ChannelConfigOut:
         secret = SECRET_FIELDS[config.kind]
-        return cls(
-            id=config.id,
-            kind=config.kind,
-            name=config.name,
-            enabled=config.enabled,
-            alliance_id=config.alliance_id,
-            target=config.target,
-            settings={k: v for k, v in config.settings.items() if k not in secret},
-            secrets_set=[k for k in secret if config.settings.get(k)],
-            created_at=config.created_at,
-            updated_at=config.updated_at,
+        return cls.model_validate(
+            Presented(
+                config,
+                settings={k: v for k, v in config.settings.items() if k not in secret},
+                secrets_set=[k for k in secret if config.settings.get(k)],
+            )
         )
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     config_id: uuid.UUID | None
     channel: ChannelKind
@@ -158,18 +158,10 @@ class DeliveryOut(BaseModel):
 
     @classmethod
     def of(cls, delivery: ChannelDelivery) -> DeliveryOut:
-        return cls(
-            id=delivery.id,
-            config_id=delivery.config_id,
-            channel=delivery.channel,
-            target=delivery.target,
-            topic=delivery.topic,
-            title=str(delivery.payload.get("title", "")),
-            state=delivery.state,
-            attempts=delivery.attempts,
-            last_error=delivery.last_error,
-            next_attempt_at=delivery.next_attempt_at,
-            will_retry=delivery.state != DeliveryState.SENT and delivery.next_attempt_at is not None,
-            created_at=delivery.created_at,
-            sent_at=delivery.sent_at,
+        return cls.model_validate(
+            Presented(
+                delivery,
+                title=str(delivery.payload.get("title", "")),
+                will_retry=delivery.state != DeliveryState.SENT and delivery.next_attempt_at is not None,
+            )
         )

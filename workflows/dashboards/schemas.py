@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class WorkStatusOut(BaseModel):
@@ -61,6 +61,8 @@ class AttendanceOut(BaseModel):
 
 
 class EvaluationBrief(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     year: int
     state: str

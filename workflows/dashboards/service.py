@@ -39,6 +39,7 @@ from workflows.evaluations.machine import EVALUATION_WORKFLOW
 from workflows.evaluations.models import Evaluation, ReviewFlag
 from workflows.evaluations.records import SemesterFact, WorkFact, YearRecord, china_day, collect
 from workflows.evaluations.views import results_visible
+from workflows.presenters import Presented
 from workflows.registry.models import ROLE_LABELS, Alliance
 
 WAITING_STATES = ("submitted", "under_review")
@@ -88,9 +89,14 @@ def _brief(viewer: Viewer, evaluation: Evaluation | None) -> EvaluationBrief | N
     if evaluation is None:
         return None
     shown = results_visible(viewer, evaluation)  # before publication: the bureau only
-    return EvaluationBrief(id=evaluation.id, year=evaluation.year, state=evaluation.state,
-                           state_label=EVALUATION_WORKFLOW.label(evaluation.state),
-                           total=evaluation.total if shown else None, grade=evaluation.grade if shown else None)  # fmt: skip
+    return EvaluationBrief.model_validate(
+        Presented(
+            evaluation,
+            state_label=EVALUATION_WORKFLOW.label(evaluation.state),
+            total=evaluation.total if shown else None,
+            grade=evaluation.grade if shown else None,
+        )
+    )
 
 
 def _evaluations(session: Session, alliance_id: uuid.UUID, year: int) -> tuple[Evaluation | None, Evaluation | None]:

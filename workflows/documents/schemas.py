@@ -6,15 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from workflows.access import Viewer
 from workflows.audit import AuditEntry
 from workflows.documents.models import Document
+from workflows.presenters import Presented
 from workflows.roles import Role
 
 
 class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     kind: str
     title: str
@@ -27,17 +30,7 @@ class DocumentOut(BaseModel):
 
     @classmethod
     def of(cls, d: Document) -> DocumentOut:
-        return cls(
-            id=d.id,
-            kind=d.kind,
-            title=d.title,
-            version_no=d.version_no,
-            filename=d.filename,
-            content_type=d.content_type,
-            size=d.size,
-            sha256=d.sha256,
-            created_at=d.created_at,
-        )
+        return cls.model_validate(d)
 
 
 # What an entry records about its actor that the other parties have no business seeing (a signer's IP).
@@ -45,6 +38,8 @@ PRIVATE_FIELDS = frozenset({"address"})
 
 
 class HistoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     seq: int
     event: str
     from_state: str | None
@@ -62,15 +57,4 @@ class HistoryOut(BaseModel):
         data = e.data
         if PRIVATE_FIELDS & data.keys() and e.actor_id != str(viewer.user_id) and viewer.role != Role.ADMIN:
             data = {k: v for k, v in data.items() if k not in PRIVATE_FIELDS}
-        return cls(
-            seq=e.seq,
-            event=e.event,
-            from_state=e.from_state,
-            to_state=e.to_state,
-            actor_name=e.actor_name,
-            actor_role=e.actor_role,
-            comment=e.comment,
-            data=data,
-            at=e.created_at,
-            hash=e.hash,
-        )
+        return cls.model_validate(Presented(e, data=data, at=e.created_at))

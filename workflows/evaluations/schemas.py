@@ -72,6 +72,8 @@ class EventBody(BaseModel):
 
 
 class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     key: str
     section: str
     label: str
@@ -96,6 +98,8 @@ class ItemOut(BaseModel):
 
 
 class EvaluationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     alliance_id: uuid.UUID
@@ -120,6 +124,8 @@ class EvaluationOut(BaseModel):
 
 
 class ReviewFlagOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     evaluation_id: uuid.UUID
     alliance_id: uuid.UUID

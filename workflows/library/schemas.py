@@ -80,6 +80,8 @@ class ItemRemove(BaseModel):
 
 
 class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     source: Literal["activity", "upload"]  # promoted from an activity, or uploaded on its own
     material_id: uuid.UUID | None
@@ -133,6 +135,8 @@ class RecommendationEventBody(BaseModel):
 
 
 class RecommendationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     item_id: uuid.UUID

@@ -85,6 +85,8 @@ class GuidanceCreate(BaseModel):
 
 
 class NominationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     teacher_id: uuid.UUID
@@ -107,6 +109,8 @@ class NominationOut(BaseModel):
 
 
 class AssignmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     alliance_id: uuid.UUID
     alliance_name: str
@@ -115,6 +119,8 @@ class AssignmentOut(BaseModel):
 
 
 class ReviewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     year: int
     decision: str
     decision_label: str
@@ -127,6 +133,8 @@ class ReviewOut(BaseModel):
 
 
 class MentorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     teacher_id: uuid.UUID
@@ -149,6 +157,8 @@ class MentorOut(BaseModel):
 
 
 class GuidanceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     activity_id: uuid.UUID | None
     plan_id: uuid.UUID | None
@@ -192,6 +202,8 @@ class RoundCreate(BaseModel):
 
 
 class RoundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     year: int
     deadline: date

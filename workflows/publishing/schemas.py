@@ -62,6 +62,8 @@ class ReportMediaOut(BaseModel):
 
 
 class ReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     activity_id: uuid.UUID
     activity_topic: str

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from workflows.access import Viewer
 from workflows.activities.models import Material
 from workflows.library.extraction import TEXT_STATE_LABELS, TextState
+from workflows.presenters import Presented
 from workflows.publishing.machine import NEWS_WORKFLOW
 from workflows.publishing.models import MediaConsent, NewsReport
 from workflows.publishing.schemas import ConsentOut, ReportMediaOut, ReportOut
@@ -27,40 +28,27 @@ def report_out(session: Session, viewer: Viewer, report: NewsReport, *, base_url
         consented = consent is not None and consent.consent
         return consented and (report.state != "published" or str(m.id) in published)
 
-    return ReportOut(
-        id=report.id,
-        activity_id=report.activity_id,
-        activity_topic=report.activity.topic,
-        alliance_name=report.activity.alliance.name,
-        material_id=report.material_id,
-        title=report.title,
-        summary=report.summary,
-        state=report.state,
-        state_label=NEWS_WORKFLOW.label(report.state),
-        version=report.version,
-        last_comment=report.last_comment,
-        author_name=report.author_name,
-        approver_name=report.approver_name,
-        created_at=report.created_at,
-        approved_at=report.approved_at,
-        published_at=report.published_at,
-        withdrawn_at=report.withdrawn_at,
-        body_state=report.body_state,
-        body_state_label=TEXT_STATE_LABELS[TextState(report.body_state)] if report.body_state != "none" else "",
-        body_problem=report.body_problem,
-        public_url=f"{base_url.rstrip('/')}/news/{report.id}"
-        if report.state == "published" and report.body_state == TextState.READY
-        else None,
-        media=[
-            ReportMediaOut(
-                material_id=m.id,
-                filename=m.filename,
-                consent=None if (c := consents.get(m.id)) is None else c.consent,
-                publishable=publishable(m),
-            )
-            for m in chosen
-        ],
-        allowed_events=NEWS_WORKFLOW.allowed_events(report, viewer.role),
+    return ReportOut.model_validate(
+        Presented(
+            report,
+            activity_topic=report.activity.topic,
+            alliance_name=report.activity.alliance.name,
+            state_label=NEWS_WORKFLOW.label(report.state),
+            body_state_label=TEXT_STATE_LABELS[TextState(report.body_state)] if report.body_state != "none" else "",
+            public_url=f"{base_url.rstrip('/')}/news/{report.id}"
+            if report.state == "published" and report.body_state == TextState.READY
+            else None,
+            media=[
+                ReportMediaOut(
+                    material_id=m.id,
+                    filename=m.filename,
+                    consent=None if (c := consents.get(m.id)) is None else c.consent,
+                    publishable=publishable(m),
+                )
+                for m in chosen
+            ],
+            allowed_events=NEWS_WORKFLOW.allowed_events(report, viewer.role),
+        )
     )
 
 

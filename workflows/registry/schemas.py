@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
+from workflows.presenters import Presented
 from workflows.ranges import Version
 from workflows.registry import roster_rules
 from workflows.registry.models import (
@@ -35,6 +36,8 @@ class Contacts(BaseModel):
 
 
 class KindergartenRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     code: str
     name: str
@@ -93,11 +96,13 @@ class KindergartenOut(BaseModel):
 
 
 def ref(k: Kindergarten | None) -> KindergartenRef | None:
-    return KindergartenRef(id=k.id, code=k.code, name=k.name) if k else None
+    return KindergartenRef.model_validate(k) if k else None
 
 
 class TeacherRef(BaseModel):
     """A teacher as the alliance sees them (research group, activity lists): no contacts."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     code: str
@@ -110,20 +115,11 @@ class TeacherRef(BaseModel):
 
     @classmethod
     def of(cls, t: Teacher) -> Self:
-        return cls(**_teacher_ref(t))
+        return cls.model_validate(_teacher(t))
 
 
-def _teacher_ref(t: Teacher) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "code": t.code,
-        "name": t.name,
-        "post": t.post,
-        "level": t.level.value,
-        "level_label": LEVEL_LABELS[t.level],
-        "mentor_team": t.mentor_team,
-        "kindergarten_id": t.kindergarten_id,
-    }
+def _teacher(t: Teacher, **extra: object) -> Presented:
+    return Presented(t, level=t.level.value, level_label=LEVEL_LABELS[t.level], **extra)
 
 
 class TeacherOut(TeacherRef):
@@ -139,15 +135,8 @@ class TeacherOut(TeacherRef):
 
     @classmethod
     def of(cls, t: Teacher) -> Self:
-        return cls(
-            **_teacher_ref(t),
-            kindergarten_name=t.kindergarten.name,
-            birth_year=t.birth_year,
-            phone=t.phone,
-            active=t.active,
-            status_label=ROSTER_STATUS_LABELS[t.active],
-            left_on=t.left_on,
-            version=t.version,
+        return cls.model_validate(
+            _teacher(t, kindergarten_name=t.kindergarten.name, status_label=ROSTER_STATUS_LABELS[t.active])
         )
 
 
@@ -279,6 +268,8 @@ class LeaderIn(BaseModel):
 
 
 class AllianceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     code: str
     name: str
@@ -291,16 +282,12 @@ class AllianceOut(BaseModel):
 
     @classmethod
     def of(cls, a: Alliance, group: ResearchGroup | None = None) -> AllianceOut:
-        return cls(
-            id=a.id,
-            code=a.code,
-            name=a.name,
-            active=a.active,
-            lead=ref(a.lead),
-            pillar=ref(a.pillar),
-            members=[r for r in (ref(k) for k in a.members) if r is not None],
-            service_area=list(a.service_area or []),
-            research_group=ResearchGroupOut.of(group) if group else None,
+        return cls.model_validate(
+            Presented(
+                a,
+                service_area=list(a.service_area or []),
+                research_group=ResearchGroupOut.of(group) if group else None,
+            )
         )
 
 

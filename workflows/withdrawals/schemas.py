@@ -28,6 +28,8 @@ class WithdrawalEventBody(BaseModel):
 
 
 class WithdrawalOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     number: str
     state: str
