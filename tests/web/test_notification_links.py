@@ -5,15 +5,13 @@ Each scenario drives one area through its services (pages or API) and, at checkp
 opens as its recipient every notification link written so far, every channel message's link, and every
 待办 link of every account. ``SCENARIOS`` must cover ``workflows.notifications.KINDS`` (which
 ``notify_users`` enforces) and every registered 待办 provider: a new kind or provider without a case
-fails ``test_every_kind_and_every_todo_provider_has_a_scenario``.
+fails ``test_every_kind_and_every_todo_provider_has_a_scenario``. The ``Walker``: ``link_walker.py``.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,79 +29,16 @@ from tests.fixtures.agreements import fire as fire_agreement
 from tests.fixtures.evaluation_year import YEAR, build_year
 from tests.fixtures.files import pdf_bytes, png_bytes
 from tests.web.conftest import full_form, upload
+from tests.web.link_walker import Scenario, Walker, ok
 from tests.web.test_semester_work_pages import SUMMARY
-from workflows.access import viewer_for
-from workflows.accounts.models import User
 from workflows.activities.compliance import send_reminders
 from workflows.activities.models import Semester
 from workflows.agreements import service as agreements
 from workflows.agreements.events import expire_due
 from workflows.channels.models import ChannelDelivery
 from workflows.channels.service import retry_due
-from workflows.notifications import KINDS, Notification
+from workflows.notifications import KINDS
 from workflows.registry.models import TeacherLevel
-
-CHINESE_HEADING = re.compile(r"<h1[^>]*>[^<]*[\u4e00-\u9fff]")
-
-
-@dataclass
-class Walker:
-    """Opens links as the person they were meant for, once per person and link."""
-
-    runtime: Any
-    world: Any
-    browser: Callable[..., Any]
-    browsers: dict[str, Any] = field(default_factory=dict)
-    opened: set[tuple[str, str]] = field(default_factory=set)
-    kinds: set[str] = field(default_factory=set)
-    todos: set[tuple[str, str]] = field(default_factory=set)
-
-    def open(self, username: str, link: str, what: str) -> None:
-        if (username, link) in self.opened:
-            return
-        if username not in self.browsers:
-            self.browsers[username] = self.browser(username)
-        r = self.browsers[username].get(link)
-        where = f"{what} → {link} as {username}"
-        assert r.status_code == 200, f"{where}: {r.status_code}"
-        assert r.headers["content-type"].startswith("text/html"), where
-        assert urlsplit(str(r.url)).path != "/login", f"{where}: sent to the login page"
-        assert '<html lang="zh-CN">' in r.text and "error-card" not in r.text, where
-        assert CHINESE_HEADING.search(r.text), f"{where}: no Chinese heading"
-        self.opened.add((username, link))
-
-    def checkpoint(self) -> None:
-        """Open every notification link so far as its recipient, and every account's 待办 links now."""
-        with self.runtime.db.session() as s:
-            rows = s.execute(select(Notification, User.username).join(User, User.id == Notification.user_id)).all()
-            notices = [(n.kind, n.link, username) for n, username in rows]
-            todos = []
-            for user in self.world.users.values():
-                viewer = viewer_for(s, s.get(User, user.id))
-                for key, provider, roles in todo.registered():
-                    if viewer.role in roles:
-                        todos += [(key, item, user.username) for item in provider(s, viewer)]
-        for kind, link, username in notices:
-            self.kinds.add(kind)
-            assert link.startswith("/"), f"{kind}: {link!r} is no page of this site"
-            self.open(username, link, f"notification {kind}")
-        for key, item, username in todos:
-            self.todos.add((key, item.title))
-            self.open(username, item.link, f"待办 {key}「{item.title}」")
-
-
-@dataclass(frozen=True)
-class Scenario:
-    run: Callable[..., None]
-    kinds: frozenset[str]
-    # (provider key, a fragment of the item's title) that the scenario must have shown.
-    todos: frozenset[tuple[str, str]] = frozenset()
-
-
-def ok(response: Any) -> dict[str, Any]:
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
 
 # --- applications (through the pages) ----------------------------------------------------------------
 
