@@ -198,10 +198,7 @@ def _stored_since(session: Session, application: Application) -> tuple[int, bool
 
 def form_status(session: Session, application: Application) -> str:
     """``generating`` while a 申请表 of the current submission or its decision is not stored yet."""
-    since, any_stored = _stored_since(session, application)
-    if since < _versions_due(application):
-        return GENERATING
-    return READY if any_stored else NONE
+    return form_statuses(session, [application])[application.id]
 
 
 def form_statuses(session: Session, applications: list[Application]) -> dict[uuid.UUID, str]:
