@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
@@ -192,11 +193,32 @@ class Workflow:
     def label(self, state: str) -> str:
         return self.state_labels.get(state, state)
 
+    @cached_property
+    def _events_by_state(self) -> Mapping[str, frozenset[str]]:
+        # What python-statemachine's ``allowed_events`` lists for a state: its outgoing events, guards
+        # aside. The graph is static, so it is read once rather than from a machine per record.
+        return {
+            state.value: frozenset(event.id for event in state.transitions.unique_events)
+            for state in self.machine.states
+        }
+
+    def possible_events(self, state: str) -> frozenset[str]:
+        """The events leaving ``state`` in the graph (a guard may still refuse one)."""
+        return self._events_by_state.get(state, frozenset())
+
     def allowed_events(self, record: Stateful, role: Role) -> list[str]:
         """The events this role could fire on the record now (for UIs and the API)."""
-        machine = self.machine(model=record, state_field="state")
-        possible = {e.id for e in machine.allowed_events}
+        possible = self.possible_events(record.state)
         return [name for name, rule in self.rules.items() if name in possible and role in rule.roles]
+
+
+def flush_versioned(session: Session) -> None:
+    """Flush; a versioned UPDATE that found another version is the caller's stale version (409)."""
+    try:
+        # The mapper's version_id_col turns the UPDATE into "... WHERE version = :seen".
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion() from None
 
 
 def fire(
@@ -211,8 +233,13 @@ def fire(
     comment: str = "",
     data: dict[str, Any] | None = None,
     validate: Callable[[], list[FieldError]] | None = None,
+    flush: bool = True,
 ) -> Moved:
-    """Move ``record`` by ``event`` for ``actor`` who saw ``version``; raise on anything illegal."""
+    """Move ``record`` by ``event`` for ``actor`` who saw ``version``; raise on anything illegal.
+
+    The versioned UPDATE is flushed here unless ``flush=False``: then the caller flushes once its
+    consequences have changed the record too (one UPDATE, not two) and turns ``StaleDataError`` into
+    ``StaleVersion`` itself (``transitions.run`` does)."""
     rule = workflow.rules.get(event)
     if rule is None:
         raise TransitionNotAllowed(f"没有名为「{event}」的操作", code="unknown_event")
@@ -221,8 +248,7 @@ def fire(
     if version != record.version:
         raise StaleVersion()
     from_state = record.state
-    machine = workflow.machine(model=record, state_field="state")
-    if event not in {e.id for e in machine.allowed_events}:
+    if event not in workflow.possible_events(from_state):
         raise TransitionNotAllowed(f"当前状态为「{workflow.label(from_state)}」，不能执行「{rule.label}」")
     # Field checks come after the state check: a wrong move is a 409 whatever its fields.
     problems = []
@@ -233,14 +259,11 @@ def fire(
     if problems:
         raise ValidationFailed(problems, summary=None if len(problems) == 1 else f"还有 {len(problems)} 项需要处理")
     try:
-        machine.send(event)
+        workflow.machine(model=record, state_field="state").send(event)
     except MachineRefused:  # a guard inside the machine said no
         raise TransitionNotAllowed(f"当前状态为「{workflow.label(from_state)}」，不能执行「{rule.label}」") from None
-    try:
-        # The mapper's version_id_col turns this UPDATE into "... WHERE version = :seen".
-        session.flush()
-    except StaleDataError:
-        raise StaleVersion() from None
+    if flush:
+        flush_versioned(session)
     entry = audit.append(
         session,
         entity_type=workflow.entity_type,

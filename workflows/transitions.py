@@ -20,13 +20,14 @@ from datetime import date
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.objects import ObjectStore
 from storage.settings import Settings
 from workflows import clock, outbox
 from workflows.access import Viewer
-from workflows.errors import FieldError
-from workflows.machine import Ctx, Stateful, Workflow, fire
+from workflows.errors import FieldError, StaleVersion
+from workflows.machine import Ctx, Stateful, Workflow, fire, flush_versioned
 
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
@@ -123,16 +124,20 @@ def run(area: Area[R], ctx: Ctx[R]) -> R:
         comment=ctx.comment,
         data=ctx.data,  # the same dict: validators may still add to it
         validate=validate,
+        flush=False,  # one UPDATE for the move and what the consequences change, flushed below
     )
     if rule is None:  # fire refuses an unknown event before this
         raise RuntimeError(f"no rule for {ctx.event!r}")
-    if area.moved is not None:
-        area.moved(ctx)
-    if rule.then is not None:
-        rule.then(ctx)
+    try:
+        if area.moved is not None:
+            area.moved(ctx)
+        if rule.then is not None:
+            rule.then(ctx)
+    except StaleDataError:  # a consequence's query flushed the move first (autoflush)
+        raise StaleVersion() from None
     for topic in rule.after:
         outbox.record(ctx.session, topic, **{f"{area.entity_type}_id": str(record.id)})
     for topic, payload in ctx.outbox:
         outbox.record(ctx.session, topic, **payload)
-    ctx.session.flush()
+    flush_versioned(ctx.session)
     return ctx.record

@@ -11,7 +11,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.db import utcnow
@@ -67,10 +67,7 @@ def throttle_delay(failures: int, *, free: int, cap: timedelta) -> timedelta:
     return min(FIRST_DELAY * (1 << min(failures - free, 32)), cap)
 
 
-def _wait(session: Session, condition: ColumnElement[bool], *, free: int, cap: timedelta, since: datetime) -> timedelta:
-    count, last = session.execute(
-        select(func.count(), func.max(LoginFailure.at)).where(condition, LoginFailure.at >= since)
-    ).one()
+def _wait_after(count: int, last: datetime | None, *, free: int, cap: timedelta) -> timedelta:
     if not count or last is None:
         return timedelta(0)
     if last.tzinfo is None:  # SQLite gives naive UTC
@@ -78,17 +75,30 @@ def _wait(session: Session, condition: ColumnElement[bool], *, free: int, cap: t
     return max(last + throttle_delay(count, free=free, cap=cap) - utcnow(), timedelta(0))
 
 
-def _check_throttle(session: Session, settings: Settings, *, username: str, address: str) -> None:
+def _check_throttle(session: Session, settings: Settings, *, username: str, address: str) -> bool:
+    """Refuse (429) while the account's or the address's recent failures ask for a wait; otherwise
+    whether the account has any failure on record (for sign-in to clear). One statement for all."""
     since = utcnow() - timedelta(minutes=settings.login_failure_window_minutes)
+    by_account, by_address, recent = (
+        LoginFailure.username == username,
+        LoginFailure.address == address,
+        LoginFailure.at >= since,
+    )
+    account_count, account_last, address_count, address_last, account_any = session.execute(
+        select(
+            func.count().filter(by_account, recent), func.max(LoginFailure.at).filter(by_account, recent),
+            func.count().filter(by_address, recent), func.max(LoginFailure.at).filter(by_address, recent),
+            func.count().filter(by_account),
+        ).where(by_account | by_address)
+    ).one()  # fmt: skip
     wait = max(
-        _wait(session, LoginFailure.username == username, free=settings.login_max_failures_per_account,
-              cap=ACCOUNT_DELAY_CAP, since=since),
-        _wait(session, LoginFailure.address == address, free=settings.login_max_failures_per_address,
-              cap=ADDRESS_DELAY_CAP, since=since),
-    )  # fmt: skip
+        _wait_after(account_count, account_last, free=settings.login_max_failures_per_account, cap=ACCOUNT_DELAY_CAP),
+        _wait_after(address_count, address_last, free=settings.login_max_failures_per_address, cap=ADDRESS_DELAY_CAP),
+    )
     if wait > timedelta(0):
         seconds = math.ceil(wait.total_seconds())
         raise TooManyAttempts(f"登录失败次数过多，请 {seconds} 秒后再试", retry_after=seconds)
+    return bool(account_any)
 
 
 def _record_failure(session: Session, *, username: str, address: str) -> None:
@@ -99,7 +109,7 @@ def _record_failure(session: Session, *, username: str, address: str) -> None:
 
 def authenticate(*, session: Session, settings: Settings, username: str, password: str, address: str) -> User:
     """Check a password, throttled per account and per client address; failures are recorded."""
-    _check_throttle(session, settings, username=username, address=address)
+    failed_before = _check_throttle(session, settings, username=username, address=address)
     user = session.scalar(select(User).where(User.username == username))
     # The same work whatever the account: unknown and disabled ones are checked against a hash too.
     if user is None or not user.is_active:
@@ -108,7 +118,7 @@ def authenticate(*, session: Session, settings: Settings, username: str, passwor
         _record_failure(session, username=username, address=address)
         raise BadCredentials()
     # Cleared only if there is something to clear: a sign-in that writes nothing waits for no writer.
-    if session.scalar(select(LoginFailure.id).where(LoginFailure.username == username).limit(1)) is not None:
+    if failed_before:
         session.execute(delete(LoginFailure).where(LoginFailure.username == username))
     return user
 

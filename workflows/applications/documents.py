@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -181,19 +182,25 @@ def _versions_due(application: Application) -> int:
     return 2 if decided else 1
 
 
-def _stored_since(session: Session, application: Application) -> tuple[int, bool]:
-    """(versions stored since the current submission, whether any version is stored at all)."""
+@dataclass(frozen=True)
+class _Stored:
+    since_submission: int  # 申请表 versions stored since the current submission
+    latest: int  # the highest version number stored (0: none yet)
+
+
+def _stored(session: Session, application: Application) -> _Stored:
+    """What 申请表 versions the application has, from one statement."""
     since_submission = (
         func.count().filter(Document.created_at >= application.submitted_at)
         if application.submitted_at is not None
         else literal(0)
     )
-    since, total = session.execute(
-        select(since_submission, func.count()).where(
+    since, latest = session.execute(
+        select(since_submission, func.max(Document.version_no)).where(
             Document.owner_type == "application", Document.owner_id == application.id, Document.kind == KIND
         )
     ).one()
-    return int(since), int(total) > 0
+    return _Stored(int(since), int(latest or 0))
 
 
 def form_status(session: Session, application: Application) -> str:
@@ -204,7 +211,8 @@ def form_status(session: Session, application: Application) -> str:
 def form_statuses(session: Session, applications: list[Application]) -> dict[uuid.UUID, str]:
     """``form_status`` of each application, from one statement whatever the length of the list."""
     stamps: dict[uuid.UUID, list[datetime]] = {a.id: [] for a in applications}
-    if stamps:
+    # A 申请表 is rendered for a submission or a decision, so one never submitted has none to look for.
+    if any(a.submitted_at is not None for a in applications):
         rows = session.execute(
             select(Document.owner_id, Document.created_at).where(
                 Document.owner_type == "application", Document.owner_id.in_(stamps), Document.kind == KIND
@@ -220,19 +228,51 @@ def form_statuses(session: Session, applications: list[Application]) -> dict[uui
     return statuses
 
 
-def _context_due(session: Session, application_id: uuid.UUID, due: datetime) -> dict[str, Any] | None:
-    """What the 申请表 due at ``due`` shows, or None when there is nothing to store: stored already
-    (a redelivery), or ``due`` belongs to a submission that a later one replaced."""
+@dataclass(frozen=True)
+class _Due:
+    """The 申请表 due, as read in one transaction: what it shows, and what it was computed from."""
+
+    context: dict[str, Any]
+    # What can change the context, cheaper to read again than the context: the application's row
+    # version (its form, state, eligibility, submission and decision stamps move with it), its current
+    # attachments, the preferred alliance's name and the versions stored so far.
+    basis: tuple[object, ...]
+
+    @property
+    def version_no(self) -> int:
+        return int(self.context["version_no"])
+
+
+def _due_basis(session: Session, application_id: uuid.UUID, due: datetime) -> tuple[Application, _Stored, bool] | None:
+    """The application, its stored versions and whether the form due carries the decision; None when
+    nothing is due: stored already (a redelivery), or ``due`` belongs to a later-replaced submission."""
     application = session.get(Application, application_id)
     if application is None or application.submitted_at is None or due < application.submitted_at:
         return None
     # The submission's own version is the 1st since it, the decision's the 2nd.
     with_decision = application.decided_at is not None and application.submitted_at <= application.decided_at <= due
-    if _stored_since(session, application)[0] >= (2 if with_decision else 1):
+    stored = _stored(session, application)
+    if stored.since_submission >= (2 if with_decision else 1):
         return None
-    version_no = next_version_no(session, owner_type="application", owner_id=application.id, kind=KIND)
+    return application, stored, with_decision
+
+
+def _basis(session: Session, application: Application, stored: _Stored) -> tuple[object, ...]:
+    alliance_id = application.preferred_alliance_id
+    alliance_name = session.scalar(select(Alliance.name).where(Alliance.id == alliance_id)) if alliance_id else None
+    attachments = tuple(sorted((str(a.id), a.replaced_at is None) for a in application.current_attachments))
+    return (application.version, stored.latest, attachments, alliance_name)
+
+
+def _context_due(session: Session, application_id: uuid.UUID, due: datetime) -> _Due | None:
+    """What the 申请表 due at ``due`` shows (None when there is nothing to store)."""
+    found = _due_basis(session, application_id, due)
+    if found is None:
+        return None
+    application, stored, with_decision = found
     decision = decisions.find(session, application.id) if with_decision else None
-    return form_context(session, application, version_no, decision)
+    context = form_context(session, application, stored.latest + 1, decision)
+    return _Due(context, _basis(session, application, stored))
 
 
 def render_pending_form(
@@ -241,27 +281,29 @@ def render_pending_form(
     """Render and store the 申请表 due at ``due`` unless it is stored already; idempotent.
 
     Returns the new document's id, or None when there was nothing to do. No transaction is open while
-    the file renders and uploads; the row is written only if what it shows is still what is due."""
+    the file renders and uploads (it reads a snapshot first, taking no lock); the row is written only
+    if what the file shows is still what is due."""
     for _ in range(_RENDER_ATTEMPTS):
-        with db.session() as session:
-            context = _context_due(session, application_id, due)
-        if context is None:
+        with db.reading_session() as session:
+            pending = _context_due(session, application_id, due)
+        if pending is None:
             return None
-        content = render_docx(TEMPLATE, context)
-        filename = f"{context['application_no']}_申请表_v{context['version_no']}.docx"
+        content = render_docx(TEMPLATE, pending.context)
+        filename = f"{pending.context['application_no']}_申请表_v{pending.version_no}.docx"
         # Content-addressed, before the row: if the row never commits, the orphan sweep removes it.
         stored = objects.put(io.BytesIO(content), filename=filename, content_type=DOCX)
         with db.session() as session:
-            session.get(Application, application_id, with_for_update=True)
-            now = _context_due(session, application_id, due)
-            if now is None:
+            found = _due_basis(session, application_id, due)
+            if found is None:
                 return None
-            if now != context:
+            application, versions, _ = found
+            if _basis(session, application, versions) != pending.basis:
                 logger.info("application %s changed while its form rendered; rendering again", application_id)
                 continue
             document = record_stored(
                 session=session, stored=stored, owner_type="application", owner_id=application_id, kind=KIND,
-                title=f"加入联盟申请表（第 {context['version_no']} 版）", created_by=actor_id,
+                title=f"加入联盟申请表（第 {pending.version_no} 版）", created_by=actor_id,
+                version_no=pending.version_no,
             )  # fmt: skip
             return str(document.id)
     raise RuntimeError(f"application {application_id}: its form kept changing while it rendered")

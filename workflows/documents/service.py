@@ -66,12 +66,15 @@ def record_stored(
     kind: str,
     title: str,
     created_by: str | None = None,
+    version_no: int | None = None,
 ) -> Document:
-    """The row of an object stored beforehand (outside the transaction), as the next version of ``kind``.
+    """The row of an object stored beforehand (outside the transaction), as the next version of ``kind``
+    (or as ``version_no``, when the caller has just read which version is next in this transaction).
 
     Slow work writes its content-addressed object first and references it in a short transaction; if
     that transaction fails, the object is an orphan the sweep (``workflows.orphans``) removes."""
-    version_no = next_version_no(session, owner_type=owner_type, owner_id=owner_id, kind=kind)
+    if version_no is None:
+        version_no = next_version_no(session, owner_type=owner_type, owner_id=owner_id, kind=kind)
     document = Document(
         kind=kind,
         owner_type=owner_type,
