@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +46,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def upsert(session: Session, entity: Any) -> PostgresInsert | SQLiteInsert:
+    """An INSERT into ``entity`` with ``ON CONFLICT`` clauses (both backends have them), for the
+    session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgres_insert(entity)
+    return sqlite_insert(entity)
 
 
 def utcnow() -> datetime:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from storage.db import upsert, utcnow
 from workers.runtime import get_runtime
 from workers.visibility import redelivery_allowed
 from workflows.outbox import OutboxReceipt
@@ -124,10 +125,14 @@ def _delivered(name: str, fn: F) -> Callable[..., Any]:
 def _write_receipt(outbox_id: int, name: str) -> None:
     try:
         with get_runtime().db.session() as session:
-            if session.get(OutboxReceipt, (outbox_id, name)) is None:
-                session.add(OutboxReceipt(outbox_id=outbox_id, task=name))
+            # One statement: a redelivery's receipt (or a concurrent duplicate's) is there already.
+            session.execute(
+                upsert(session, OutboxReceipt)
+                .values(outbox_id=outbox_id, task=name, completed_at=utcnow())
+                .on_conflict_do_nothing()
+            )
     except IntegrityError:
-        pass  # a concurrent duplicate delivery wrote it first
+        pass  # a dialect without ON CONFLICT raced a concurrent duplicate delivery
     except Exception as exc:  # noqa: BLE001 - the work is done; a missing receipt only means a re-send
         logger.warning(
             "no receipt for outbox row %s task %s (%s); the reconciler will send it again", outbox_id, name, exc

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
 
 from storage.db import utcnow
 from storage.runtime import Runtime
@@ -31,30 +32,35 @@ NO_HANDLER = "no handler"
 _ERROR_LIMIT = 2000
 
 
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
 def publish_pending(runtime: Runtime, send: Send, limit: int = 100) -> int:
-    """Send the tasks of up to ``limit`` unpublished outbox rows, oldest first; returns rows published."""
-    published = 0
+    """Send the tasks of up to ``limit`` unpublished outbox rows, oldest first; returns rows published.
+
+    Core statements rather than ORM objects (this runs after every commit that wrote an outbox row):
+    one SELECT, then one UPDATE for every row sent, and one per row that failed or has no handler."""
+    table = _OUTBOX
+    published: list[int] = []
     with runtime.db.session() as session:
-        query = (
-            select(OutboxMessage).where(OutboxMessage.published_at.is_(None)).order_by(OutboxMessage.id).limit(limit)
-        )
+        query = select(table.c.id, table.c.topic, table.c.payload).where(table.c.published_at.is_(None))
+        query = query.order_by(table.c.id).limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             # Concurrent relays (API processes, beat) each take different rows. SQLite needs no
             # lock: every transaction there starts with BEGIN IMMEDIATE and so runs alone.
             query = query.with_for_update(skip_locked=True)
-        for message in session.scalars(query):
+        for message in session.execute(query).all():
             names = handlers_for(message.topic)
             if not names:
                 logger.warning("outbox row %s: no task handles topic %r", message.id, message.topic)
-                message.published_at = utcnow()
-                message.last_error = NO_HANDLER
+                _set(session, message.id, published_at=utcnow(), last_error=NO_HANDLER)
                 continue
-            message.attempts += 1
             unregistered = [name for name in names if name not in TASKS]
             if unregistered:
                 # A mapping bug, not an outage: keep the row for after the fix, go on with the others.
-                message.last_error = f"topic {message.topic!r} maps to unregistered tasks {unregistered}"
-                logger.error("outbox row %s not published: %s", message.id, message.last_error)
+                error = f"topic {message.topic!r} maps to unregistered tasks {unregistered}"
+                logger.error("outbox row %s not published: %s", message.id, error)
+                _set(session, message.id, attempts=table.c.attempts + 1, last_error=error)
                 continue
             try:
                 # With several handlers a later failure resends the earlier ones next run; tasks are
@@ -62,16 +68,24 @@ def publish_pending(runtime: Runtime, send: Send, limit: int = 100) -> int:
                 for name in names:
                     send(name, {**message.payload, OUTBOX_ID_KWARG: message.id})
             except Exception as exc:  # noqa: BLE001 - recorded on the row; the reconciler retries it
-                message.last_error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
-                logger.warning(
-                    "outbox row %s not published (attempt %d): %s", message.id, message.attempts, message.last_error
-                )
+                error = f"{type(exc).__name__}: {exc}"[:_ERROR_LIMIT]
+                logger.warning("outbox row %s not published: %s", message.id, error)
+                _set(session, message.id, attempts=table.c.attempts + 1, last_error=error)
                 # The broker is most likely down; the remaining rows wait for the next run.
                 break
-            message.published_at = utcnow()
-            message.last_error = ""
-            published += 1
-    return published
+            published.append(message.id)
+        if published:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(published))
+                .values(published_at=utcnow(), attempts=table.c.attempts + 1, last_error="")
+            )
+    return len(published)
+
+
+def _set(session: Session, outbox_id: int, **values: Any) -> None:
+    table = _OUTBOX
+    session.execute(update(table).where(table.c.id == outbox_id).values(**values))
 
 
 def celery_send(celery_app: Celery, **options: Any) -> Send:

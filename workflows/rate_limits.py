@@ -16,11 +16,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Index, String, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from storage.db import Base, utcnow
+from storage.db import Base, upsert, utcnow
 
 
 class RateLimitHit(Base):
@@ -38,9 +36,8 @@ def hit(*, session: Session, key: str, limit: int, window_seconds: int, now: dat
     """Count one request of ``key``; False when it is over ``limit`` per ``window_seconds`` (it still counts)."""
     moment = (now or utcnow()).timestamp()
     window = int(moment // window_seconds)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(RateLimitHit)
+        upsert(session, RateLimitHit)
         .values(key=key[:200], window=window, hits=1)
         .on_conflict_do_update(index_elements=["key", "window"], set_={"hits": RateLimitHit.hits + 1})
         .returning(RateLimitHit.hits)
