@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -122,6 +123,27 @@ def _commit_and_close(session: Session) -> None:
         session.close()
 
 
+@dataclass
+class _Committing:
+    """The request's session, to be committed at the end of its endpoint (see ``commit_in_endpoint``)."""
+
+    session: Session
+    committed: bool = False
+
+
+_COMMITTING: ContextVar[_Committing | None] = ContextVar("kinderflow_committing_session", default=None)
+
+
+def commit_in_endpoint() -> None:
+    """Commit the request's session now, in the endpoint's worker thread, if the request has one that
+    commits (``get_session``); its dependency then only closes it, with no trip to a thread of its own.
+    Called by ``api.routing.ApiRoute`` once the endpoint has returned and its answer validated."""
+    pending = _COMMITTING.get()
+    if pending is not None and not pending.committed:
+        pending.session.commit()
+        pending.committed = True
+
+
 def _roll_back_and_close(session: Session) -> None:
     try:
         session.rollback()
@@ -153,6 +175,8 @@ async def request_session(
                 before_write(session, turn.take)
         else:
             session = runtime.db.sessionmaker()
+        pending = _Committing(session) if commit else None
+        marker = _COMMITTING.set(pending)
         try:
             try:
                 yield session
@@ -160,9 +184,14 @@ async def request_session(
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(_roll_back_and_close, session)
                 raise
-            # One trip to a worker thread for both.
-            await anyio.to_thread.run_sync(_commit_and_close if commit else Session.close, session)
+            if pending is not None and pending.committed and not session.in_transaction():
+                # Committed in the endpoint's thread, which gave the connection back: nothing to wait for.
+                session.close()
+            else:
+                # One trip to a worker thread for both.
+                await anyio.to_thread.run_sync(_commit_and_close if commit else Session.close, session)
         finally:
+            _COMMITTING.reset(marker)
             if turn is not None:
                 turn.give_back()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from workers.registry import task
+from workers.registry import receipt_in, task
 from workers.runtime import get_runtime
 from workflows import audit
 from workflows.agreements import freezing
@@ -23,7 +23,7 @@ def render_application_form(application_id: str, actor_id: str, due: str) -> str
     runtime = get_runtime()
     return application_documents.render_pending_form(
         db=runtime.db, objects=runtime.objects, application_id=uuid.UUID(application_id), actor_id=actor_id,
-        due=datetime.fromisoformat(due),
+        due=datetime.fromisoformat(due), finish=receipt_in,
     )  # fmt: skip
 
 

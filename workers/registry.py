@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from storage.db import upsert, utcnow
 from workers.runtime import get_runtime
@@ -112,9 +114,14 @@ def _delivered(name: str, fn: F) -> Callable[..., Any]:
         outbox_id = kwargs.pop(OUTBOX_ID_KWARG, None)
         if not redelivery_allowed(name):
             return None
-        result = fn(**kwargs)
-        if outbox_id is not None:
-            _write_receipt(int(outbox_id), name)
+        delivery = _Delivery(int(outbox_id), name) if outbox_id is not None else None
+        marker = _DELIVERY.set(delivery)
+        try:
+            result = fn(**kwargs)
+        finally:
+            _DELIVERY.reset(marker)
+        if delivery is not None and not delivery.receipted:
+            _write_receipt(delivery.outbox_id, name)
         return result
 
     # Celery checks call arguments against the signature; the outbox id is not one of fn's.
@@ -122,15 +129,43 @@ def _delivered(name: str, fn: F) -> Callable[..., Any]:
     return run
 
 
+@dataclass
+class _Delivery:
+    """The outbox row and task a worker is running now, and whether its receipt is written yet."""
+
+    outbox_id: int
+    task: str
+    receipted: bool = False
+
+
+_DELIVERY: ContextVar[_Delivery | None] = ContextVar("kinderflow_delivery", default=None)
+
+
+def receipt_in(session: Session) -> None:
+    """Write the running task's outbox receipt in ``session``'s transaction, the task's last: the
+    receipt then commits with the task's work, with no transaction of its own afterwards. A task
+    passes this to the code that writes its result; without a delivery (a direct call) it does nothing."""
+    delivery = _DELIVERY.get()
+    if delivery is not None and not delivery.receipted:
+        _insert_receipt(session, delivery.outbox_id, delivery.task)
+        # Counted as written once that transaction commits; should it roll back, the task raises
+        # and no receipt is expected.
+        delivery.receipted = True
+
+
+def _insert_receipt(session: Session, outbox_id: int, name: str) -> None:
+    # One statement: a redelivery's receipt (or a concurrent duplicate's) is there already.
+    session.execute(
+        upsert(session, OutboxReceipt)
+        .values(outbox_id=outbox_id, task=name, completed_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+
+
 def _write_receipt(outbox_id: int, name: str) -> None:
     try:
         with get_runtime().db.session() as session:
-            # One statement: a redelivery's receipt (or a concurrent duplicate's) is there already.
-            session.execute(
-                upsert(session, OutboxReceipt)
-                .values(outbox_id=outbox_id, task=name, completed_at=utcnow())
-                .on_conflict_do_nothing()
-            )
+            _insert_receipt(session, outbox_id, name)
     except IntegrityError:
         pass  # a dialect without ON CONFLICT raced a concurrent duplicate delivery
     except Exception as exc:  # noqa: BLE001 - the work is done; a missing receipt only means a re-send

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
+from api.routing import api_router
 from storage.objects import content_disposition
 from workflows import audit, clock
 from workflows.activities import archive, attendance, documents, events, guidance, materials, notice, service
@@ -33,7 +34,7 @@ from workflows.activities.vocabulary import MaterialCategory
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import DOCX, list_for_owner
 
-router = APIRouter(prefix="/activities", tags=["activities"])
+router = api_router(prefix="/activities", tags=["activities"])
 
 
 @router.post("", response_model=ActivityOut, status_code=201)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from api.deps import ClientAddress, CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.routing import api_router
 from workflows import audit
 from workflows.agreements import bulk, events, generation, renewal, service
 from workflows.agreements.schemas import (
@@ -24,7 +23,7 @@ from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import list_for_owner
 from workflows.jobs import JobOut
 
-router = APIRouter(tags=["agreements"])
+router = api_router(tags=["agreements"])
 
 
 @router.get("/agreements", response_model=list[AgreementOut])

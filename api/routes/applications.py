@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
+from api.routing import api_router
 from workflows import audit
 from workflows.applications import events, service
 from workflows.applications.schemas import (
@@ -24,7 +25,7 @@ from workflows.applications.views import application_out, applications_out, atta
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import list_for_owner
 
-router = APIRouter(prefix="/applications", tags=["applications"])
+router = api_router(prefix="/applications", tags=["applications"])
 
 
 @router.post("", response_model=ApplicationOut, status_code=201)

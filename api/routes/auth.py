@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import ClientAddress, ReadingSessionDep, SessionDep, SettingsDep, ViewerBeforePasswordChange
+from api.routing import api_router
 from workflows.accounts import service as accounts
 from workflows.accounts.schemas import MeOut, TokenOut
 from workflows.accounts.tokens import issue_token
 
-router = APIRouter(tags=["auth"])
+router = api_router(tags=["auth"])
 
 
 @router.post("/auth/token", response_model=TokenOut)

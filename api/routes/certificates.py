@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from api.deps import CurrentViewer, SessionDep, YearFilter
+from api.routing import api_router
 from workflows import jobs
 from workflows.certificates import service
 from workflows.certificates.schemas import BatchBody, BatchOut, CertificateOut, CountersignBody
 
-router = APIRouter(prefix="/certificates", tags=["certificates"])
+router = api_router(prefix="/certificates", tags=["certificates"])
 
 
 @router.post("/batch", response_model=BatchOut, status_code=201)

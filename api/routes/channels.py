@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api.deps import CurrentViewer, SessionDep, SettingsDep
+from api.routing import api_router
 from workflows.channels import service
 from workflows.channels.models import DeliveryState
 from workflows.channels.schemas import ChannelConfigIn, ChannelConfigOut, ChannelConfigUpdate, DeliveryOut
 
-router = APIRouter(tags=["channels"])
+router = api_router(tags=["channels"])
 
 
 @router.get("/channels", response_model=list[ChannelConfigOut])

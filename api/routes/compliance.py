@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from api.deps import CurrentViewer, SessionDep
+from api.routing import api_router
 from storage.objects import content_disposition
 from workflows import clock
 from workflows.activities.compliance import compliance
@@ -17,7 +18,7 @@ from workflows.activities.ledger import ledger, ledger_workbook
 from workflows.activities.views import compliance_out, ledger_row
 from workflows.documents.service import XLSX
 
-router = APIRouter(tags=["compliance"])
+router = api_router(tags=["compliance"])
 
 
 @router.get("/compliance", response_model=list[ComplianceOut])

@@ -6,14 +6,15 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api.deps import CurrentViewer, SessionDep
+from api.routing import api_router
 from workflows import clock
 from workflows.dashboards.schemas import AllianceDashboard, DistrictDashboard
 from workflows.dashboards.service import alliance_dashboard, district_dashboard
 
-router = APIRouter(prefix="/dashboards", tags=["dashboards"])
+router = api_router(prefix="/dashboards", tags=["dashboards"])
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="the calendar year of the semester codes")]
 
 

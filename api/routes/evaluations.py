@@ -6,10 +6,11 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep, YearFilter
+from api.routing import api_router
 from storage.objects import content_disposition
 from workflows import audit, clock
 from workflows.documents.schemas import DocumentOut, HistoryOut
@@ -28,7 +29,7 @@ from workflows.evaluations.schemas import (
 from workflows.evaluations.summary import summary_filename, summary_workbook
 from workflows.evaluations.views import evaluation_out, results_visible, review_flag_out
 
-router = APIRouter(tags=["evaluations"])
+router = api_router(tags=["evaluations"])
 YearPath = Annotated[int, Path(ge=2000, le=2100)]
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep
 from api.routes.files import stream_object
+from api.routing import api_router
 from workflows import clock
 from workflows.activities import exchange
 from workflows.activities.models import SemesterWork
@@ -18,7 +18,7 @@ from workflows.activities.schemas import WorkOut
 from workflows.activities.views import work_out
 from workflows.activities.vocabulary import WorkKind
 
-router = APIRouter(tags=["exchange"])
+router = api_router(tags=["exchange"])
 
 
 class Unpublish(BaseModel):

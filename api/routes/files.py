@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep
+from api.routing import api_router
 from storage.objects import ObjectStore, content_disposition
 from workflows.documents import service as documents
 from workflows.documents.schemas import DocumentOut
 
-router = APIRouter(prefix="/documents", tags=["documents"])
+router = api_router(prefix="/documents", tags=["documents"])
 
 
 # What may be shown in the browser rather than saved: types sniffed from the content on upload.

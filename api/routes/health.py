@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import RuntimeDep
+from api.routing import api_router
 from workers.canary import check_workers
 from workflows.health import Check, run_checks
 
-router = APIRouter(tags=["health"])
+router = api_router(tags=["health"])
 
 
 @router.get("/health")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from api.deps import CurrentViewer, SessionDep
+from api.routing import api_router
 from workflows import jobs
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = api_router(prefix="/jobs", tags=["jobs"])
 
 
 @router.get("/{job_id}", response_model=jobs.JobOut)

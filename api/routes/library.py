@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, OffsetQuery, SessionDep, YearFilter
 from api.routes.files import stream_object
+from api.routing import api_router
 from workflows import audit
 from workflows.documents.schemas import DocumentOut, HistoryOut
 from workflows.documents.service import list_for_owner
@@ -27,7 +28,7 @@ from workflows.library.schemas import (
 from workflows.library.search import Filters, search
 from workflows.library.views import item_out, recommendation_out
 
-router = APIRouter(prefix="/library", tags=["library"])
+router = api_router(prefix="/library", tags=["library"])
 
 
 @router.get("", response_model=SearchOut)

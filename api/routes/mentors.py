@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep
+from api.routing import api_router
 from storage.objects import content_disposition
 from workflows import audit
 from workflows.documents.schemas import DocumentOut, HistoryOut
@@ -30,7 +31,7 @@ from workflows.mentors.schemas import (
 )
 from workflows.mentors.views import guidance_out, mentor_out, nomination_out
 
-router = APIRouter(prefix="/mentors", tags=["mentors"])
+router = api_router(prefix="/mentors", tags=["mentors"])
 Year = Query(default=None, ge=2000, le=2100, description="年度（默认今年）")
 
 

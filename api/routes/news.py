@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
+from api.routing import api_router
 from workflows import audit
 from workflows.documents.schemas import HistoryOut
 from workflows.publishing import events, public, service
@@ -21,8 +21,8 @@ from workflows.publishing.page import render_news_page
 from workflows.publishing.schemas import ConsentBody, ConsentOut, ReportCreate, ReportEventBody, ReportOut, ReportUpdate
 from workflows.publishing.views import consent_out, report_out
 
-router = APIRouter(prefix="/news", tags=["news"])
-public_router = APIRouter(prefix="/news", tags=["news (public)"])
+router = api_router(prefix="/news", tags=["news"])
+public_router = api_router(prefix="/news", tags=["news (public)"])
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 # Consent can be withdrawn: public copies may be kept only briefly.
 PUBLIC_CACHE = "public, max-age=300"

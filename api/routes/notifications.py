@@ -5,15 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import CurrentViewer, SessionDep
+from api.routing import api_router
 from workflows import audit, notifications
 from workflows.presenters import Presented
 from workflows.roles import Role
 
-router = APIRouter(tags=["notifications"])
+router = api_router(tags=["notifications"])
 
 
 class NotificationOut(BaseModel):

@@ -6,10 +6,11 @@ import dataclasses
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import File, Response, UploadFile
 from pydantic import BaseModel
 
 from api.deps import CurrentViewer, SessionDep
+from api.routing import api_router
 from storage.objects import content_disposition
 from workflows.accounts import service as accounts
 from workflows.accounts.schemas import UserOut
@@ -24,7 +25,7 @@ from workflows.registry.schemas import AllianceOut, KindergartenOut, ServiceArea
 from workflows.registry.service_area import set_service_area
 from workflows.roles import Role
 
-router = APIRouter(tags=["registry"])
+router = api_router(tags=["registry"])
 
 
 class ImportReportOut(BaseModel):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import File, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
 from api.routes.files import stream_object
+from api.routing import api_router
 from workflows import clock
 from workflows.access import Viewer
 from workflows.activities import semester_work, semesters
@@ -19,7 +20,7 @@ from workflows.activities.views import semester_out, work_out
 from workflows.activities.vocabulary import WorkKind
 from workflows.errors import NotFound
 
-router = APIRouter(prefix="/semesters", tags=["semesters"])
+router = api_router(prefix="/semesters", tags=["semesters"])
 
 
 @router.get("", response_model=list[SemesterOut])

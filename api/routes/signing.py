@@ -6,10 +6,11 @@ import uuid
 from typing import Annotated
 
 from cryptography.hazmat.primitives import serialization
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import File, Query, Response, UploadFile
 from pydantic import BaseModel
 
 from api.deps import ClientAddress, CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.routing import api_router
 from workflows.accounts.models import User
 from workflows.accounts.schemas import UserOut
 from workflows.agreements import ca, keys, seals
@@ -17,7 +18,7 @@ from workflows.agreements.schemas import SigningKeyIn, SigningKeyOut
 from workflows.agreements.views import signing_key_out
 from workflows.errors import NotFound
 
-router = APIRouter(tags=["signing"])
+router = api_router(tags=["signing"])
 
 
 class SealOut(BaseModel):

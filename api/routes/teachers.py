@@ -6,10 +6,11 @@ import dataclasses
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import File, Response, UploadFile
 from pydantic import BaseModel
 
 from api.deps import CurrentViewer, SessionDep, VersionQuery
+from api.routing import api_router
 from storage.objects import content_disposition
 from workflows.documents.service import XLSX
 from workflows.registry import research_group, teachers
@@ -25,7 +26,7 @@ from workflows.registry.schemas import (
 )
 from workflows.roles import Role
 
-router = APIRouter(tags=["teachers"])
+router = api_router(tags=["teachers"])
 
 ROSTER_FILENAME = "教师名册.xlsx"
 TEMPLATE_FILENAME = "教师名册（空白模板）.xlsx"

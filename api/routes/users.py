@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from api.deps import ClientAddress, CurrentViewer, SessionDep, SettingsDep, ViewerBeforePasswordChange
+from api.routing import api_router
 from workflows.accounts import management
 from workflows.accounts import service as accounts
 from workflows.accounts.schemas import (
@@ -26,7 +27,7 @@ from workflows.agreements.schemas import SigningKeyOut
 from workflows.agreements.views import signing_key_out
 from workflows.roles import Role
 
-router = APIRouter(tags=["accounts"])
+router = api_router(tags=["accounts"])
 
 
 @router.get("/users", response_model=AccountPage)

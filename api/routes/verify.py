@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import Depends, File, Form, UploadFile
 
 from api.deps import ObjectsDep, SessionDep, SettingsDep
 from api.rate_limit import VerificationLimited
+from api.routing import api_router
 from workflows.agreements import verification
 from workflows.agreements.schemas import VerificationOut
 from workflows.agreements.verification_files import TooLarge, Upload, inspect_upload
 from workflows.errors import PayloadTooLarge
 from workflows.verification import VerifiedOut, find_by_code, find_by_sha256
 
-router = APIRouter(tags=["verification"])
+router = api_router(tags=["verification"])
 
 
 def hashed_upload(file: Annotated[UploadFile, File()], settings: SettingsDep) -> Upload:

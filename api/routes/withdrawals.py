@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from api.deps import CurrentViewer, ObjectsDep, SessionDep, SettingsDep
+from api.routing import api_router
 from workflows import audit
 from workflows.documents.schemas import HistoryOut
 from workflows.withdrawals import service
 from workflows.withdrawals.schemas import WithdrawalEventBody, WithdrawalIn, WithdrawalOut
 from workflows.withdrawals.views import withdrawal_out
 
-router = APIRouter(prefix="/withdrawals", tags=["withdrawals"])
+router = api_router(prefix="/withdrawals", tags=["withdrawals"])
 
 
 @router.get("", response_model=list[WithdrawalOut])

@@ -16,11 +16,11 @@ from storage.settings import Settings
 from storage.stores import build_object_store
 from workers.app import make_celery
 from workers.inline import InlineRunner
-from workers.registry import TOPICS, task
+from workers.registry import TOPICS, receipt_in, task
 from workers.relay import NO_HANDLER, inline_send, install_publisher, publish_pending, relay_outbox
 from workers.runtime import get_runtime, set_runtime
 from workers.wiring import runner_for
-from workflows.outbox import OutboxMessage, record
+from workflows.outbox import OutboxMessage, OutboxReceipt, record
 
 RECORD = "tests.workers.record_call"
 RECORD_OTHER = "tests.workers.record_other"
@@ -289,3 +289,54 @@ def test_relay_failure_never_reaches_the_committing_code(db: Database, runtime: 
     assert row.published_at is None
     assert row.attempts == 1
     assert row.last_error
+
+
+RECEIPTED = "tests.workers.receipted"
+RECEIPTED_THEN_ROLLED_BACK = "tests.workers.receipted_then_rolled_back"
+
+
+@task(name=RECEIPTED)
+def receipted(token: str) -> None:
+    """Test task: writes its work and its receipt in one transaction."""
+    with get_runtime().db.session() as session:
+        record(session, "tests.workers.no_such_topic", token=token)
+        receipt_in(session)
+    CALLS.append((RECEIPTED, token))
+
+
+@task(name=RECEIPTED_THEN_ROLLED_BACK)
+def receipted_then_rolled_back(token: str) -> None:
+    """Test task: asks for its receipt in a transaction that then fails."""
+    with get_runtime().db.session() as session:
+        receipt_in(session)
+        raise ValueError(f"rolled back {token}")
+
+
+def receipts(db: Database) -> list[tuple[int, str]]:
+    with db.session() as session:
+        return [(r.outbox_id, r.task) for r in session.scalars(select(OutboxReceipt))]
+
+
+def test_a_receipt_written_in_the_tasks_own_transaction_counts_once(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    install_publisher(runtime, runner)
+    commit_record(db, RECEIPTED, token="r1")
+    assert runner.drain(timeout=10)
+    [row] = [r for r in outbox_rows(db) if r.topic == RECEIPTED]
+    # One receipt, written with the task's own work (no second one by the wrapper afterwards).
+    assert receipts(db) == [(row.id, RECEIPTED)]
+    assert CALLS == [(RECEIPTED, "r1")]
+    # Outside a delivery (a direct call) there is no receipt to write.
+    receipted(token="direct")
+    assert receipts(db) == [(row.id, RECEIPTED)]
+
+
+def test_a_receipt_in_a_rolled_back_transaction_is_not_written(
+    db: Database, runtime: Runtime, runner: InlineRunner
+) -> None:
+    install_publisher(runtime, runner)
+    commit_record(db, RECEIPTED_THEN_ROLLED_BACK, token="r2")
+    assert runner.drain(timeout=10)
+    assert receipts(db) == []  # the reconciler sends the row again
+    assert [f.name for f in runner.failures] == [RECEIPTED_THEN_ROLLED_BACK]

@@ -11,12 +11,13 @@ from __future__ import annotations
 import io
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from storage.db import Database
 from storage.objects import ObjectStore
@@ -246,7 +247,7 @@ class _Due:
 def _due_basis(session: Session, application_id: uuid.UUID, due: datetime) -> tuple[Application, _Stored, bool] | None:
     """The application, its stored versions and whether the form due carries the decision; None when
     nothing is due: stored already (a redelivery), or ``due`` belongs to a later-replaced submission."""
-    application = session.get(Application, application_id)
+    application = session.get(Application, application_id, options=[joinedload(Application.attachments)])
     if application is None or application.submitted_at is None or due < application.submitted_at:
         return None
     # The submission's own version is the 1st since it, the decision's the 2nd.
@@ -276,13 +277,20 @@ def _context_due(session: Session, application_id: uuid.UUID, due: datetime) -> 
 
 
 def render_pending_form(
-    *, db: Database, objects: ObjectStore, application_id: uuid.UUID, actor_id: str, due: datetime
+    *,
+    db: Database,
+    objects: ObjectStore,
+    application_id: uuid.UUID,
+    actor_id: str,
+    due: datetime,
+    finish: Callable[[Session], None] | None = None,
 ) -> str | None:
     """Render and store the 申请表 due at ``due`` unless it is stored already; idempotent.
 
     Returns the new document's id, or None when there was nothing to do. No transaction is open while
     the file renders and uploads (it reads a snapshot first, taking no lock); the row is written only
-    if what the file shows is still what is due."""
+    if what the file shows is still what is due, and ``finish`` (a worker's receipt) in the same
+    transaction."""
     for _ in range(_RENDER_ATTEMPTS):
         with db.reading_session() as session:
             pending = _context_due(session, application_id, due)
@@ -305,5 +313,7 @@ def render_pending_form(
                 title=f"加入联盟申请表（第 {pending.version_no} 版）", created_by=actor_id,
                 version_no=pending.version_no,
             )  # fmt: skip
+            if finish is not None:
+                finish(session)
             return str(document.id)
     raise RuntimeError(f"application {application_id}: its form kept changing while it rendered")

@@ -19,7 +19,7 @@ from workflows.applications.schemas import ApplicationForm, AttachmentKind
 from workflows.documents import service as documents
 from workflows.errors import Conflict, FieldError, NotFound, StaleVersion, TransitionNotAllowed, ValidationFailed
 from workflows.numbering import next_value
-from workflows.registry.models import Alliance
+from workflows.registry.models import Alliance, Kindergarten
 from workflows.roles import Role
 from workflows.uploads import SCAN_TYPES, safe_filename, sniff
 
@@ -115,19 +115,22 @@ def create(*, session: Session, viewer: Viewer, form: ApplicationForm) -> Applic
     if viewer.role != Role.APPLICANT or viewer.kindergarten_id is None:
         raise NotFound()
     _check_alliance(session, form)
-    open_one = session.scalar(
-        select(Application.number).where(
-            Application.kindergarten_id == viewer.kindergarten_id, Application.state.in_(OPEN_STATES)
-        )
+    # The kindergarten (the answer names it) and its open application, if any, in one statement.
+    open_number = (
+        select(Application.number)
+        .where(Application.kindergarten_id == viewer.kindergarten_id, Application.state.in_(OPEN_STATES))
+        .limit(1)
+        .scalar_subquery()
     )
+    kindergarten, open_one = session.execute(
+        select(Kindergarten, open_number).where(Kindergarten.id == viewer.kindergarten_id)
+    ).one()
     if open_one:
         raise Conflict(f"本园已有办理中的申请 {open_one}，请在该申请上继续", code="open_application_exists")
     year = clock.today().year  # the number carries the Beijing year
     number = f"SQ{year}-{next_value(session, f'application:{year}'):04d}"
     # attachments=[]: a new application has none, and the answer need not ask the database so.
-    application = Application(
-        number=number, kindergarten_id=viewer.kindergarten_id, created_by=viewer.user_id, attachments=[]
-    )
+    application = Application(number=number, kindergarten=kindergarten, created_by=viewer.user_id, attachments=[])
     _denormalise(application, form)
     session.add(application)
     session.flush()
