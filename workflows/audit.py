@@ -22,9 +22,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, String, Text, event, insert, select, update
+from sqlalchemy import JSON, String, Table, Text, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from storage.db import Base, utcnow
@@ -57,6 +57,10 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+_HEAD = cast(Table, AuditHead.__table__)
+_ENTRIES = cast(Table, AuditEntry.__table__)
 
 
 def _canonical(entry: AuditEntry) -> bytes:
@@ -144,10 +148,12 @@ def settle(session: Session) -> list[AuditEntry]:
     entries = [entry for _, entry in pending]
     # Flush the transaction's own changes first (their version checks, their locks): the head comes last.
     session.flush()
-    bump = update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(entries))
-    row = session.execute(bump.returning(AuditHead.seq, AuditHead.last_hash)).one_or_none()
+    # Core statements on the tables: the ORM's bulk machinery has nothing to add here.
+    head = _HEAD.c
+    bump = update(_HEAD).where(head.id == 1).values(seq=head.seq + len(entries))
+    row = session.execute(bump.returning(head.seq, head.last_hash)).one_or_none()
     if row is None:  # the first entry ever: create the head (a concurrent creator fails on the key)
-        session.execute(insert(AuditHead).values(id=1, seq=len(entries), last_hash=GENESIS_HASH))
+        session.execute(insert(_HEAD).values(id=1, seq=len(entries), last_hash=GENESIS_HASH))
         last_seq, prev = len(entries), GENESIS_HASH
     else:
         last_seq, prev = row.seq, row.last_hash
@@ -158,9 +164,9 @@ def settle(session: Session) -> list[AuditEntry]:
         entry.created_at = now
         entry.prev_hash = prev
         entry.hash = prev = entry_hash(prev, entry)
-    columns = [c.key for c in AuditEntry.__table__.columns]
-    session.execute(insert(AuditEntry), [{c: getattr(e, c) for c in columns} for e in entries])
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev))
+    columns = [c.key for c in _ENTRIES.columns]
+    session.execute(insert(_ENTRIES), [{c: getattr(e, c) for c in columns} for e in entries])
+    session.execute(update(_HEAD).where(head.id == 1).values(last_hash=prev))
     loaded = session.identity_map.get(session.identity_key(AuditHead, 1))
     if loaded is not None:
         session.expire(loaded)
