@@ -34,12 +34,16 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_settings(runtime: RuntimeDep) -> Settings:
-    return runtime.settings
+# Each reads the runtime off the app itself rather than through RuntimeDep: every dependency FastAPI
+# solves costs a little, and these are solved on almost every request.
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.runtime.settings
+    return settings
 
 
-async def get_objects(runtime: RuntimeDep) -> ObjectStore:
-    return runtime.objects
+async def get_objects(request: Request) -> ObjectStore:
+    objects: ObjectStore = request.app.state.runtime.objects
+    return objects
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -196,7 +200,7 @@ async def request_session(
                 turn.give_back()
 
 
-async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back on any error.
 
     A request's transaction spans several worker-thread borrows (dependencies, the route, the commit).
@@ -206,16 +210,16 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Se
     queue for a database slot here, on the event loop, before they take a connection: writers for
     the one writer's slot on SQLite, readers for one of a few readers' slots (see request_session).
     """
-    async with request_session(request, runtime, commit=True) as session:
+    async with request_session(request, request.app.state.runtime, commit=True) as session:
         yield session
 
 
-async def get_reading_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[Session]:
+async def get_reading_session(request: Request) -> AsyncIterator[Session]:
     """``get_session`` for an unsafe request that mostly reads and seldom writes (sign-in: a password
     check, and a throttle's row written only on a failure): a reader's slot, a writer's turn only
     at its first write. Not for a route that also has ``SessionDep`` (through the viewer, say): one
     request holding a reader's slot and a writer's at once could wait for readers waiting for it."""
-    async with request_session(request, runtime, reading=True, commit=True) as session:
+    async with request_session(request, request.app.state.runtime, reading=True, commit=True) as session:
         yield session
 
 
@@ -237,25 +241,29 @@ PASSWORD_CHANGE_REQUIRED = HTTPException(
 )
 
 
-def get_any_viewer(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Viewer:
-    """The signed-in caller, from a bearer token, even one who must still change their password: an
-    active account whose sessions have not ended since the token was issued (a sign-out, a password
-    change), looked up in one statement."""
+def _signed_in(request: Request, session: Session, token: str | None) -> Viewer:
     if not token:
         raise UNAUTHENTICATED
     try:
-        subject = read_subject(settings, token)
+        subject = read_subject(request.app.state.runtime.settings, token)
         return signed_in_viewer(session, user_id=subject.user_id, session_version=subject.session_version)
     except (InvalidToken, NotFound):
         raise UNAUTHENTICATED from None
 
 
-# The cheap dependencies are coroutines: a plain function would cost each request a trip to a worker
-# thread and back, for a few attribute reads.
-async def get_viewer(viewer: Annotated[Viewer, Depends(get_any_viewer)]) -> Viewer:
-    """The signed-in caller; one whose password must be changed first is refused (403)."""
+def get_any_viewer(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Viewer:
+    """The signed-in caller, from a bearer token, even one who must still change their password: an
+    active account whose sessions have not ended since the token was issued (a sign-out, a password
+    change), looked up in one statement."""
+    return _signed_in(request, session, token)
+
+
+def get_viewer(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Viewer:
+    """The signed-in caller; one whose password must be changed first is refused (403). (One
+    dependency, not one on top of ``get_any_viewer``: each level costs every request a little.)"""
+    viewer = _signed_in(request, session, token)
     if viewer.must_change_password:
         raise PASSWORD_CHANGE_REQUIRED
     return viewer
