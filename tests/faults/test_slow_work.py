@@ -121,3 +121,38 @@ def test_a_failed_render_leaves_the_form_generating_and_a_redelivery_stores_it_o
         is None
     )
     assert len(client.get(f"/api/applications/{app['id']}/documents", headers=headers).json()) == 1
+
+
+def test_a_move_while_the_form_renders_does_not_make_it_render_again(runtime, world, client, monkeypatch):
+    """开始审核 while the 申请表 of the submission renders changes nothing the file shows: the file of the
+    first render is stored (a busy officer does not make the render start over)."""
+    [name] = add_applicants(runtime, 1, prefix="moved")
+    headers, officer = login(client, name), login(client, "officer")
+    render = documents.render_docx
+    renders: list[str] = []
+    reviewed: list[dict[str, Any]] = []
+    drafted: list[str] = []
+
+    def render_while_the_officer_starts_review(template: str, context: dict[str, Any]) -> bytes:
+        renders.append(context["version_no"])
+        if not reviewed:
+            app = client.get(f"/api/applications/{drafted[0]}", headers=officer).json()
+            r = client.post(f"/api/applications/{app['id']}/events/start_review", headers=officer,
+                            json={"version": app["version"]})  # fmt: skip
+            assert r.status_code == 200, r.text
+            reviewed.append(r.json())
+        return render(template, context)
+
+    monkeypatch.setattr(documents, "render_docx", render_while_the_officer_starts_review)
+    app = _draft(client, headers, full_form(4))
+    drafted.append(app["id"])
+    r = client.post(f"/api/applications/{app['id']}/events/submit", headers=headers, json={"version": app["version"]})
+    assert r.status_code == 200, r.text
+    drain(runtime)
+    runner = runner_for(runtime)
+    assert runner is not None and runner.failures == []
+    assert [r["state"] for r in reviewed] == ["under_review"]
+    assert renders == ["1"]  # once, though the row moved on while the file rendered
+    assert client.get(f"/api/applications/{app['id']}", headers=officer).json()["form_status"] == "ready"
+    [form] = client.get(f"/api/applications/{app['id']}/documents", headers=headers).json()
+    assert form["version_no"] == 1

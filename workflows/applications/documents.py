@@ -234,9 +234,10 @@ class _Due:
     """The 申请表 due, as read in one transaction: what it shows, and what it was computed from."""
 
     context: dict[str, Any]
-    # What can change the context, cheaper to read again than the context: the application's row
-    # version (its form, state, eligibility, submission and decision stamps move with it), its current
-    # attachments, the preferred alliance's name and the versions stored so far.
+    # What the context is made of, cheaper to read again than the context is to build: the form and
+    # its checks, the submission and decision stamps, the current attachments, the preferred
+    # alliance's name, the versions stored so far. (Not the row version: a move such as 开始审核
+    # while the file renders changes nothing the file shows.)
     basis: tuple[object, ...]
 
     @property
@@ -261,8 +262,11 @@ def _due_basis(session: Session, application_id: uuid.UUID, due: datetime) -> tu
 def _basis(session: Session, application: Application, stored: _Stored) -> tuple[object, ...]:
     alliance_id = application.preferred_alliance_id
     alliance_name = session.scalar(select(Alliance.name).where(Alliance.id == alliance_id)) if alliance_id else None
-    attachments = tuple(sorted((str(a.id), a.replaced_at is None) for a in application.current_attachments))
-    return (application.version, stored.latest, attachments, alliance_name)
+    attachments = tuple(sorted(str(a.id) for a in application.current_attachments))
+    return (
+        application.form, application.eligibility, application.number, application.submitted_at,
+        application.decided_at, attachments, alliance_name, stored.latest,
+    )  # fmt: skip
 
 
 def _context_due(session: Session, application_id: uuid.UUID, due: datetime) -> _Due | None:
