@@ -12,7 +12,7 @@ from datetime import datetime
 from workers.registry import receipt_in, task
 from workers.runtime import get_runtime
 from workflows import audit
-from workflows.agreements import freezing
+from workflows.agreements import completion, freezing
 from workflows.applications import decisions
 from workflows.applications import documents as application_documents
 
@@ -32,6 +32,17 @@ def freeze_agreement(job_id: str) -> None:
     """Make the final .docx and PDF of a sent agreement's round (a one-item job, with progress); a
     redelivery finds the round frozen and changes nothing."""
     freezing.run_freeze(runtime=get_runtime(), job_id=uuid.UUID(job_id))
+
+
+@task(name=completion.ARCHIVE_TOPIC)
+def complete_agreement(agreement_id: str, round: int) -> str | None:
+    """Make the certificate of completion (.docx, PDF, the installation's signature) and the write-once
+    archive of an agreement that just became effective; a redelivery finds them made and does nothing."""
+    runtime = get_runtime()
+    return completion.run_completion(
+        db=runtime.db, settings=runtime.settings, objects=runtime.objects, agreement_id=uuid.UUID(agreement_id),
+        round_no=round, finish=receipt_in,
+    )  # fmt: skip
 
 
 @task(name=decisions.LETTER_TOPIC)

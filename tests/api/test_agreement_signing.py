@@ -155,7 +155,18 @@ def _run(client: TestClient, runtime: Runtime, world: World, folder: Path) -> Si
     _refuse(ctx, "other_party", "pillar-a", pin=PIN, party="member")
     _refuse(ctx, "wrong_pin", "kg-out", pin="246801")
     for party in ROUTE:
-        r = fire(client, headers[SIGNERS[party]], ctx.agreement, "sign", pin=PIN)
+        if party == ROUTE[-1]:  # the last signature answers before its certificate of completion is made
+            r = client.post(
+                f"/api/agreements/{ctx.agreement['id']}/events/sign", headers=headers[SIGNERS[party]],
+                json={"version": ctx.agreement["version"], "pin": PIN, "read_confirmed": True},
+            )  # fmt: skip
+            assert r.status_code == 200, r.text
+            ctx.seen["last_signature"] = r.json()
+            ctx.seen["certificates_before"] = ctx.documents("completion_certificate")
+            drain(runtime)
+            r = client.get(f"/api/agreements/{ctx.agreement['id']}", headers=headers[SIGNERS[party]])
+        else:
+            r = fire(client, headers[SIGNERS[party]], ctx.agreement, "sign", pin=PIN)
         assert r.status_code == 200, (party, r.text)
         ctx.agreement = r.json()
         ctx.seen[f"after_{party}"] = ctx.agreement
@@ -202,6 +213,20 @@ def test_approval_drafts_sending_freezes_and_all_four_sign_in_order(signed: Sign
         ("sign", "signing", "effective")
     ]
     assert signed.client.get("/api/audit/verify", headers=signed.headers["officer"]).json()["ok"] is True
+
+
+def test_the_last_signature_answers_at_once_and_the_certificate_follows_the_commit(signed: Signed) -> None:
+    """The certificate of completion (LibreOffice, the installation's signature, the archive) is made
+    after the last signature commits, not in its transaction: 「生成中」 until then."""
+    last = signed.seen["last_signature"]
+    assert (last["state"], last["certificate_generating"], last["certificate_id"]) == ("effective", True, None)
+    assert last["effective_at"] and signed.seen["certificates_before"] == []
+    done = signed.seen["after_bureau"]
+    assert done["certificate_generating"] is False and done["certificate_id"]
+    [certificate] = signed.documents("completion_certificate")
+    assert certificate["id"] == done["certificate_id"]
+    notes = signed.client.get("/api/notifications", headers=signed.headers["kg-out"]).json()
+    assert [n["kind"] for n in notes].count("agreement.effective") == 1
 
 
 def test_the_frozen_docx_prints_parties_seals_code_and_escaped_clauses(signed: Signed) -> None:

@@ -164,7 +164,12 @@ def test_signing_page_shows_the_text_and_needs_the_box_ticked(browser, runtime, 
         r = sign(browser(SIGNERS[party]), a, pin=PIN, read_confirmed="true")
         assert r.status_code == 303, (party, r.text)
     page = officer.get(f"/agreements/{a}").text
-    assert f'href="/agreements/{a}/final"' in page and ">最终签署版<" in page and ">签署完成证明<" in page
+    # Effective at once; the certificate of completion is made after the last signature's commit.
+    assert f'href="/agreements/{a}/final"' in page and ">最终签署版<" in page
+    assert 'data-certificate-status="generating">签署完成证明生成中' in page and 'hx-trigger="every 2s"' in page
+    drain(runtime)
+    page = officer.get(f"/agreements/{a}").text
+    assert ">签署完成证明<" in page and "签署完成证明生成中" not in page and 'hx-trigger="every 2s"' not in page
     assert '<details class="card technical">' in page  # folded: no "open"
     technical = page[page.index('<details class="card technical">') :]
     assert ".p7s" in technical and "草稿" in technical

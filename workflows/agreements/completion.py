@@ -13,17 +13,20 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.db import utcnow
-from storage.objects import ObjectStore
+from storage.db import Database, utcnow
+from storage.objects import ObjectStore, StoredObject
 from storage.settings import Settings
 from templates.docx import render_docx
-from workflows import audit
+from workflows import audit, outbox
 from workflows.agreements import ca, cms
 from workflows.agreements.conversion import docx_to_pdf
 from workflows.agreements.documents import (
@@ -32,7 +35,6 @@ from workflows.agreements.documents import (
     PDF,
     beijing_time,
     chinese_date,
-    read_document,
     title_of,
     verify_url,
 )
@@ -41,7 +43,7 @@ from workflows.agreements.models import Agreement, SigningKey
 from workflows.agreements.notices import notify_parties
 from workflows.agreements.parties import PARTY_LABELS
 from workflows.documents.models import Document
-from workflows.documents.service import list_for_owner, store_generated
+from workflows.documents.service import DOCX, list_for_owner, next_version_no
 
 TEMPLATE = "completion_certificate.docx"
 ARCHIVE_PREFIX = "archive/agreements"
@@ -119,63 +121,113 @@ def certificate_context(session: Session, settings: Settings, agreement: Agreeme
     }
 
 
+ARCHIVE_TOPIC = "agreements.complete"
+
+
 def complete(*, session: Session, settings: Settings, objects: ObjectStore, agreement: Agreement) -> None:
-    """Produce the certificate of completion, sign it as the installation and archive everything."""
+    """The last party signed: the agreement is effective from now. The certificate of completion, its
+    PDF (LibreOffice), the installation's signature and the write-once archive are made after this
+    transaction commits (``run_completion``, from the outbox): none of it holds the audit head or
+    SQLite's write lock. Until then the agreement page shows the certificate as 「生成中」."""
     agreement.effective_at = utcnow()
-    session.flush()
-    content = render_docx(TEMPLATE, certificate_context(session, settings, agreement))
+    outbox.record(session, ARCHIVE_TOPIC, agreement_id=str(agreement.id), round=agreement.round)
+
+
+def completion_pending(agreement: Agreement) -> bool:
+    """Whether the agreement's certificate of completion and archive are still being made."""
+    return agreement.effective_at is not None and agreement.certificate_id is None
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A file of the completion, stored (content-addressed) before its row, with the row's id chosen."""
+
+    id: uuid.UUID
+    kind: str
+    title: str
+    stored: StoredObject
+
+
+def run_completion(
+    *,
+    db: Database,
+    settings: Settings,
+    objects: ObjectStore,
+    agreement_id: uuid.UUID,
+    round_no: int,
+    finish: Callable[[Session], None] | None = None,
+) -> str | None:
+    """Make the certificate of completion of round ``round_no`` and the archive, once; idempotent.
+
+    1. One short transaction reads what the certificate shows (the timeline, the files, the signers).
+    2. With no transaction open: render the .docx, convert it to PDF, sign it as the installation,
+       store the three files and copy every file of the round with a manifest under the archive.
+    3. One short transaction writes the rows (ids chosen in 2, so the manifest names them), the
+       audit entry and the parties' notification, if the round is still waiting for them.
+    Returns the manifest's key, or None when there was nothing to do."""
+    with db.session() as session:
+        agreement = session.get(Agreement, agreement_id)
+        if agreement is None or agreement.round != round_no or not completion_pending(agreement):
+            return None
+        context = certificate_context(session, settings, agreement)
+        authority = ca.ensure_authority(session=session, settings=settings)
+        archived = archived_documents(session, agreement)
+        session.expunge_all()
+    content = render_docx(TEMPLATE, context)
     stem = f"{agreement.number}_签署完成证明"
-    certificate = store_generated(
-        session=session, objects=objects, owner_type="agreement", owner_id=agreement.id,
-        kind="completion_certificate", title="签署完成证明", filename=f"{stem}.docx", content=content,
-    )  # fmt: skip
-    agreement.certificate_id = certificate.id
-    extra: list[Document] = []
+    made = [_Made(uuid.uuid4(), "completion_certificate", "签署完成证明",
+                  objects.put(io.BytesIO(content), filename=f"{stem}.docx", content_type=DOCX))]  # fmt: skip
     pdf_bytes = docx_to_pdf(content)
     if pdf_bytes is not None:
-        extra.append(
-            store_generated(
-                session=session,
-                objects=objects,
-                owner_type="agreement",
-                owner_id=agreement.id,
-                kind="completion_certificate_pdf",
-                title="签署完成证明（PDF）",
-                filename=f"{stem}.pdf",
-                content=pdf_bytes,
-                content_type=PDF,
-            )  # fmt: skip
+        made.append(_Made(uuid.uuid4(), "completion_certificate_pdf", "签署完成证明（PDF）",
+                          objects.put(io.BytesIO(pdf_bytes), filename=f"{stem}.pdf", content_type=PDF)))  # fmt: skip
+    signature = cms.sign_detached(content, key=authority.key, certificate=authority.certificate)
+    made.append(_Made(uuid.uuid4(), "completion_certificate_signature", "签署完成证明的系统签名",
+                      objects.put(io.BytesIO(signature), filename=f"{stem}.p7s", content_type=CMS)))  # fmt: skip
+    files = [_ArchivedFile(d.id, d.kind, d.filename, d.sha256, d.size, d.content_type, d.object_key) for d in archived]
+    files += [_ArchivedFile(m.id, m.kind, m.stored.filename, m.stored.sha256, m.stored.size, m.stored.content_type,
+                            m.stored.key) for m in made]  # fmt: skip
+    manifest_key = archive(objects=objects, agreement=agreement, files=files)
+    with db.session() as session:
+        agreement = session.get(Agreement, agreement_id, with_for_update=True)
+        if agreement is None or agreement.round != round_no or not completion_pending(agreement):
+            return None  # a redelivery finished first; what this one stored is left to the sweep
+        for m in made:
+            session.add(
+                Document(
+                    id=m.id,
+                    kind=m.kind,
+                    owner_type="agreement",
+                    owner_id=agreement.id,
+                    version_no=next_version_no(session, owner_type="agreement", owner_id=agreement.id, kind=m.kind),
+                    title=m.title,
+                    filename=m.stored.filename,
+                    content_type=m.stored.content_type,
+                    size=m.stored.size,
+                    sha256=m.stored.sha256,
+                    object_key=m.stored.key,
+                )  # fmt: skip
+            )
+        session.flush()
+        agreement.certificate_id = made[0].id
+        agreement.archive_key = manifest_key
+        audit.append(
+            session,
+            entity_type="agreement",
+            entity_id=agreement.id,
+            event="archive",
+            actor=audit.SYSTEM_ACTOR,
+            from_state=agreement.state,
+            to_state=agreement.state,
+            data={"manifest": manifest_key, "certificate_sha256": made[0].stored.sha256},
         )
-    authority = ca.ensure_authority(session=session, settings=settings)
-    extra.append(
-        store_generated(
-            session=session,
-            objects=objects,
-            owner_type="agreement",
-            owner_id=agreement.id,
-            kind="completion_certificate_signature",
-            title="签署完成证明的系统签名",
-            filename=f"{stem}.p7s",
-            content=cms.sign_detached(content, key=authority.key, certificate=authority.certificate),
-            content_type=CMS,
+        notify_parties(
+            session, agreement, list(agreement.party_keys), "agreement.effective",
+            f"联盟协议书 {agreement.number} 已生效", "各方已全部签署，签署完成证明已生成",
         )  # fmt: skip
-    )
-    manifest_key = archive(session=session, objects=objects, agreement=agreement, extra=[certificate, *extra])
-    agreement.archive_key = manifest_key
-    audit.append(
-        session,
-        entity_type="agreement",
-        entity_id=agreement.id,
-        event="archive",
-        actor=audit.SYSTEM_ACTOR,
-        from_state=agreement.state,
-        to_state=agreement.state,
-        data={"manifest": manifest_key, "certificate_sha256": certificate.sha256},
-    )
-    notify_parties(
-        session, agreement, list(agreement.party_keys), "agreement.effective", f"联盟协议书 {agreement.number} 已生效",
-        "各方已全部签署，签署完成证明已生成",
-    )  # fmt: skip
+        if finish is not None:
+            finish(session)
+        return manifest_key
 
 
 def archived_documents(session: Session, agreement: Agreement) -> list[Document]:
@@ -188,13 +240,24 @@ def archived_documents(session: Session, agreement: Agreement) -> list[Document]
     return [found[i] for i in wanted]
 
 
-def archive(*, session: Session, objects: ObjectStore, agreement: Agreement, extra: list[Document]) -> str:
-    """Copy the round's files and ``extra`` under a write-once archive folder; returns the manifest key."""
-    files = archived_documents(session, agreement) + extra
+@dataclass(frozen=True)
+class _ArchivedFile:
+    document_id: uuid.UUID
+    kind: str
+    filename: str
+    sha256: str
+    size: int
+    content_type: str
+    object_key: str
+
+
+def archive(*, objects: ObjectStore, agreement: Agreement, files: list[_ArchivedFile]) -> str:
+    """Copy the round's files under a write-once archive folder; returns the manifest key."""
     entries = [
-        {"name": f"{n:02d}_{d.filename}", "kind": d.kind, "sha256": d.sha256, "size": d.size, "document_id": str(d.id)}
-        for n, d in enumerate(files, start=1)
-    ]
+        {"name": f"{n:02d}_{f.filename}", "kind": f.kind, "sha256": f.sha256, "size": f.size,
+         "document_id": str(f.document_id)}
+        for n, f in enumerate(files, start=1)
+    ]  # fmt: skip
     manifest = {
         "agreement": agreement.number,
         "verification_code": agreement.verification_code,
@@ -204,14 +267,10 @@ def archive(*, session: Session, objects: ObjectStore, agreement: Agreement, ext
     }
     body = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
     folder = f"{ARCHIVE_PREFIX}/{agreement.number}/round-{agreement.round}-{hashlib.sha256(body).hexdigest()[:16]}"
-    for entry, document in zip(entries, files, strict=True):
+    for entry, file in zip(entries, files, strict=True):
         name = str(entry["name"])
-        objects.put_at(
-            f"{folder}/{name}",
-            io.BytesIO(read_document(objects, document)),
-            filename=name,
-            content_type=document.content_type,
-        )
+        with objects.open(file.object_key) as stream:
+            objects.put_at(f"{folder}/{name}", stream, filename=name, content_type=file.content_type)
     key = f"{folder}/manifest.json"
     objects.put_at(key, io.BytesIO(body), filename="manifest.json", content_type="application/json")
     return key

@@ -61,10 +61,11 @@ def files_of(session: Session, agreement: Agreement) -> AgreementFiles:
         return next((d for d in documents if d.kind == kind), None)
 
     files = AgreementFiles()
-    if agreement.state in COMPLETED_STATES and agreement.certificate_id is not None:
+    if agreement.state in COMPLETED_STATES and agreement.effective_at is not None:
         final_id = agreement.signed_pdf_id or agreement.frozen_docx_id
         files.final = by_id.get(final_id) if final_id else None
-        files.certificate = newest("completion_certificate_pdf") or by_id.get(agreement.certificate_id)
+        if agreement.certificate_id is not None:  # None while it is made, after the last signature
+            files.certificate = newest("completion_certificate_pdf") or by_id.get(agreement.certificate_id)
     elif agreement.state == "signing" and agreement.frozen_docx_id is not None:
         files.current = by_id.get(agreement.frozen_pdf_id or agreement.frozen_docx_id)
     else:

@@ -163,6 +163,8 @@ class AgreementOut(BaseModel):
     files_generating: bool = False
     files_status_label: str = ""
     freeze_job_id: uuid.UUID | None = None
+    # Effective, while the certificate of completion and the archive are made after the last signature.
+    certificate_generating: bool = False
 
 
 class SigningKeyIn(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from storage.settings import Settings
 from workflows.access import Viewer
 from workflows.agreements import freezing
+from workflows.agreements.completion import completion_pending
 from workflows.agreements.documents import subject_of, title_of, verify_url
 from workflows.agreements.generation import AllianceAgreements, MemberLine
 from workflows.agreements.machine import AGREEMENT_WORKFLOW, PARTY_EVENTS, SYSTEM_EVENTS
@@ -77,6 +78,7 @@ def agreement_out(session: Session, settings: Settings, viewer: Viewer, agreemen
             files_generating=generating,
             files_status_label=freezing.GENERATING_LABEL if generating else "",
             freeze_job_id=job.id if job else None,
+            certificate_generating=completion_pending(agreement),
             allowed_events=allowed,
         )
     )
