@@ -223,6 +223,7 @@ def test_the_last_signature_answers_at_once_and_the_certificate_follows_the_comm
     assert last["effective_at"] and signed.seen["certificates_before"] == []
     done = signed.seen["after_bureau"]
     assert done["certificate_generating"] is False and done["certificate_id"]
+    assert done["version"] == last["version"]  # no one changed it: a page seen before is still current
     [certificate] = signed.documents("completion_certificate")
     assert certificate["id"] == done["certificate_id"]
     notes = signed.client.get("/api/notifications", headers=signed.headers["kg-out"]).json()

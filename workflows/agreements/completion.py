@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database, utcnow
@@ -209,8 +209,13 @@ def run_completion(
                 )  # fmt: skip
             )
         session.flush()
-        agreement.certificate_id = made[0].id
-        agreement.archive_key = manifest_key
+        # Not a change anyone made: the version a party saw on the page stays valid (a renewal, say).
+        session.execute(
+            update(Agreement)
+            .where(Agreement.id == agreement.id)
+            .values(certificate_id=made[0].id, archive_key=manifest_key)
+        )
+        session.expire(agreement, ["certificate_id", "archive_key"])
         audit.append(
             session,
             entity_type="agreement",
