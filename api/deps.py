@@ -87,6 +87,20 @@ def reads(request: Request) -> bool:
     return request.method in SAFE_METHODS
 
 
+def signs(request: Request) -> bool:
+    """A signature (``POST /api/agreements/{id}/events/sign``, or the signing page's form): it reads
+    and computes first (the PIN unlocks the key, the CMS signature and the stamped PDF are made and
+    stored, some tens of milliseconds) and writes only at the end (``agreements.signing.sign``)."""
+    path = request.url.path
+    return request.method == "POST" and path.startswith(("/api/agreements/", "/agreements/")) and path.endswith("/sign")
+
+
+def starts_reading(request: Request) -> bool:
+    """Whether a request starts as a reading one: a safe method, or a signature. A reading request
+    takes a reader's slot and, on SQLite, the writer's turn only at its first write."""
+    return reads(request) or signs(request)
+
+
 def db_slots(request: Request, runtime: Runtime, *, write: bool | None = None) -> anyio.Semaphore:
     """The slot a request waits for: a writer's for an unsafe method (or ``write=True``), else a reader's."""
     slots = _slots(request, runtime)
@@ -164,11 +178,13 @@ async def request_session(
 
     A writing request (an unsafe method) holds a writer's slot throughout: on SQLite its transaction
     takes the write lock at its first statement, so what it reads to decide what to write stays so
-    until it commits. A reading one (GET, HEAD, OPTIONS, or ``reading=True``) holds a reader's slot and
-    reads a snapshot without locking; should it write after all (a counter, a throttle's row), it
-    waits for a writer's turn at that first write (``storage.db``).
+    until it commits. A reading one (GET, HEAD, OPTIONS, a signature (``signs``), or ``reading=True``)
+    holds a reader's slot and reads a snapshot without locking; should it write after all (a counter,
+    a throttle's row, a signature's rows), it waits for a writer's turn at that first write, where on
+    SQLite a fresh write transaction begins (``storage.db``): what it read before may have moved on,
+    which a versioned UPDATE refuses.
     """
-    reading = reads(request) if reading is None else reading
+    reading = starts_reading(request) if reading is None else reading
     slots = _slots(request, runtime)
     turn: WriterTurn | None = None
     async with slots.readers if reading else slots.writers:

@@ -39,15 +39,18 @@ class Runtime:
     def install_publisher(self, publisher: Publisher) -> None:
         """From now on, commits of this runtime's sessions that wrote outbox rows call ``publisher``."""
         self.publisher = publisher
-        # Every session the database makes from now on carries the hook (sessions are per request).
-        self.db.sessionmaker.configure(info={OUTBOX_COMMIT_HOOK: self._after_outbox_commit})
+        # Every session the database makes from now on carries the hook (sessions are per request),
+        # reading ones too: a reading request that writes (a signature) may write outbox rows.
+        for maker in (self.db.sessionmaker, self.db.reading_sessionmaker):
+            maker.configure(info={OUTBOX_COMMIT_HOOK: self._after_outbox_commit})
 
     def uninstall_publisher(self) -> None:
         """Stop relaying after commits (shutdown, tests); rows written from now on wait for a relay."""
         self.publisher = None
-        info = self.db.sessionmaker.kw.get("info")
-        if info is not None and info.get(OUTBOX_COMMIT_HOOK) == self._after_outbox_commit:
-            del info[OUTBOX_COMMIT_HOOK]
+        for maker in (self.db.sessionmaker, self.db.reading_sessionmaker):
+            info = maker.kw.get("info")
+            if info is not None and info.get(OUTBOX_COMMIT_HOOK) == self._after_outbox_commit:
+                del info[OUTBOX_COMMIT_HOOK]
 
     def _after_outbox_commit(self) -> None:
         publisher = self.publisher

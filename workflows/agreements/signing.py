@@ -9,6 +9,7 @@ account (``pins``: the same count as for changing the key).
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
@@ -29,7 +30,7 @@ from workflows.agreements.parties import PARTY_LABELS, party_of
 from workflows.agreements.service import get_visible
 from workflows.clock import BEIJING
 from workflows.documents.models import Document
-from workflows.documents.service import store_generated
+from workflows.documents.service import record_stored
 from workflows.errors import (
     FieldError,
     Forbidden,
@@ -180,14 +181,15 @@ def sign(
     content = read_document(objects, frozen)
     label = PARTY_LABELS[mine]
     stem = f"{agreement.number}_第{agreement.round}轮_{label}"
-    # Documents first: store_generated flushes, and the agreement row must not change before fire().
-    cms_document = store_generated(
-        session=session, objects=objects, owner_type="agreement", owner_id=agreement.id,
-        kind="agreement_signature", title=f"{label} CMS 签名（第 {agreement.round} 轮）",
-        filename=f"{stem}_签名.p7s", content=cms.sign_detached(content, key=unlocked.key, certificate=unlocked.certificate),
-        content_type=CMS, created_by=str(viewer.user_id),
+    # The slow part (the CMS signature, the stamped PDF, storing both) comes before anything is
+    # written: a signature starts as a reading request (``api.deps.starts_reading``), so on SQLite it
+    # holds no writer's slot until its first write below, which begins a fresh write transaction
+    # where the versioned UPDATE of fire() refuses an agreement that moved on meanwhile (409).
+    cms_stored = objects.put(
+        io.BytesIO(cms.sign_detached(content, key=unlocked.key, certificate=unlocked.certificate)),
+        filename=f"{stem}_签名.p7s", content_type=CMS,
     )  # fmt: skip
-    pdf_document = None
+    pdf_stored = None
     if agreement.signed_pdf_id is not None:
         previous = session.get(Document, agreement.signed_pdf_id)
         if previous is None:
@@ -206,10 +208,17 @@ def sign(
                 reason=f"签署联盟协议书 {agreement.number}（验证码 {agreement.verification_code}）",
                 location=LOCATION,
             )
-        pdf_document = store_generated(
-            session=session, objects=objects, owner_type="agreement", owner_id=agreement.id,
-            kind="agreement_signed_pdf", title=f"联盟协议书 PDF（{label}签署后）", filename=f"{stem}签署后.pdf",
-            content=signed_pdf, content_type=PDF, created_by=str(viewer.user_id),
+        pdf_stored = objects.put(io.BytesIO(signed_pdf), filename=f"{stem}签署后.pdf", content_type=PDF)
+    # Documents first: record_stored flushes, and the agreement row must not change before fire().
+    cms_document = record_stored(
+        session=session, stored=cms_stored, owner_type="agreement", owner_id=agreement.id,
+        kind="agreement_signature", title=f"{label} CMS 签名（第 {agreement.round} 轮）", created_by=str(viewer.user_id),
+    )  # fmt: skip
+    pdf_document = None
+    if pdf_stored is not None:
+        pdf_document = record_stored(
+            session=session, stored=pdf_stored, owner_type="agreement", owner_id=agreement.id,
+            kind="agreement_signed_pdf", title=f"联盟协议书 PDF（{label}签署后）", created_by=str(viewer.user_id),
         )  # fmt: skip
     signature = Signature(
         round=agreement.round,
