@@ -5,15 +5,23 @@ it; and an agreement that moved on meanwhile refuses the signature (409) rather 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from tests.fixtures.agreements import PIN, SIGNERS, fire
 from workflows.agreements import signing
 
 
-def _held_signature(monkeypatch) -> tuple[threading.Event, threading.Event]:
-    """Make the CMS signature wait until released; ``signing`` is set once it started."""
+@contextmanager
+def _signature_under_way(
+    client, login, draft_agreement, monkeypatch
+) -> Iterator[tuple[dict[str, Any], Future, ThreadPoolExecutor]]:
+    """Send the agreement, start the member's signature in a thread and hold it inside its CMS signature;
+    yield (the sent agreement, the signature's future, the pool for more requests). Leaving releases it."""
+    officer, member = login("officer"), login(SIGNERS["member"])
+    sent = fire(client, officer, draft_agreement, "send").json()
     started, release = threading.Event(), threading.Event()
     sign_detached = signing.cms.sign_detached
 
@@ -23,24 +31,23 @@ def _held_signature(monkeypatch) -> tuple[threading.Event, threading.Event]:
         return sign_detached(content, **kwargs)
 
     monkeypatch.setattr(signing.cms, "sign_detached", slow)
-    return started, release
-
-
-def test_another_users_change_does_not_wait_for_a_signature_being_made(client, login, draft_agreement, monkeypatch):
-    officer, member, other = login("officer"), login(SIGNERS["member"]), login("kg-b1")
-    sent = fire(client, officer, draft_agreement, "send").json()
-    started, release = _held_signature(monkeypatch)
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(2) as pool:
         signature = pool.submit(fire, client, member, sent, "sign", pin=PIN)
         try:
             assert started.wait(60)
-            # A write of someone else's (signing out everywhere bumps the account's row) while the
-            # signature is being made: it needs a writer's slot, and gets one.
-            assert client.post("/api/auth/logout", headers=other).status_code == 204
-            assert not signature.done()
+            yield sent, signature, pool
         finally:
             release.set()
-        r = signature.result(timeout=60)
+
+
+def test_another_users_change_does_not_wait_for_a_signature_being_made(client, login, draft_agreement, monkeypatch):
+    other = login("kg-b1")
+    with _signature_under_way(client, login, draft_agreement, monkeypatch) as (_, signature, _pool):
+        # A write of someone else's (signing out everywhere bumps the account's row) while the
+        # signature is being made: it needs a writer's slot, and gets one.
+        assert client.post("/api/auth/logout", headers=other).status_code == 204
+        assert not signature.done()
+    r = signature.result(timeout=60)
     assert r.status_code == 200, r.text
     assert (r.json()["state"], r.json()["awaiting"]) == ("signing", ["lead"])
 
@@ -50,19 +57,12 @@ def test_a_signature_and_a_void_at_once_never_both_succeed(client, login, runtim
     does not wait (the signature holds no writer's slot yet) and the signature, finding the agreement
     moved on, is refused; on PostgreSQL the void waits for the agreement's row, which the signature
     holds, and is refused in its turn. Never both, never a signature on a voided agreement."""
-    officer, member = login("officer"), login(SIGNERS["member"])
-    sent = fire(client, officer, draft_agreement, "send").json()
-    started, release = _held_signature(monkeypatch)
-    with ThreadPoolExecutor(2) as pool:
-        signature = pool.submit(fire, client, member, sent, "sign", pin=PIN)
-        try:
-            assert started.wait(60)
-            void = pool.submit(fire, client, officer, sent, "void", reason="条款需重新协商")
-            if runtime.db.engine.dialect.name == "sqlite":
-                assert void.result(timeout=60).status_code == 200  # answered while the signature waits
-        finally:
-            release.set()
-        signed, voided = signature.result(timeout=60), void.result(timeout=60)
+    officer = login("officer")
+    with _signature_under_way(client, login, draft_agreement, monkeypatch) as (sent, signature, pool):
+        void = pool.submit(fire, client, officer, sent, "void", reason="条款需重新协商")
+        if runtime.db.engine.dialect.name == "sqlite":
+            assert void.result(timeout=60).status_code == 200  # answered while the signature waits
+    signed, voided = signature.result(timeout=60), void.result(timeout=60)
     after = client.get(f"/api/agreements/{sent['id']}", headers=officer).json()
     if runtime.db.engine.dialect.name == "sqlite":
         assert (signed.status_code, voided.status_code) == (409, 200), signed.text
